@@ -1,0 +1,128 @@
+/* codec.c — the out-of-line varint and bit-stream code of codec.h. */
+#include "engine/codec.h"
+
+size_t codec_put_varint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+size_t codec_varint_len(uint64_t v)
+{
+	size_t n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+size_t codec_get_varint_slow(const uint8_t *p, const uint8_t *end, uint64_t *v)
+{
+	uint64_t result = 0;
+	for (size_t i = 0; i < CODEC_VARINT64_MAX && p + i < end; i++) {
+		uint64_t group = p[i] & 0x7f;
+		unsigned shift = (unsigned)(7 * i);
+		/* The tenth byte may only carry the top bit of a u64. */
+		if (i == CODEC_VARINT64_MAX - 1 && group > 1)
+			return 0;
+		result |= group << shift;
+		if ((p[i] & 0x80) == 0) {
+			*v = result;
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+size_t codec_get_varint32(const uint8_t *p, const uint8_t *end, uint32_t *v)
+{
+	uint64_t wide;
+	size_t n = codec_get_varint(p, end, &wide);
+	if (n == 0 || wide > UINT32_MAX)
+		return 0;
+	*v = (uint32_t)wide;
+	return n;
+}
+
+void codec_buf_put_varint(buf_t *b, uint64_t v)
+{
+	uint8_t tmp[CODEC_VARINT64_MAX];
+	buf_append(b, tmp, codec_put_varint(tmp, v));
+}
+
+void codec_buf_put_u32(buf_t *b, uint32_t v)
+{
+	uint8_t tmp[4];
+	codec_put_u32(tmp, v);
+	buf_append(b, tmp, sizeof tmp);
+}
+
+void codec_buf_put_u64(buf_t *b, uint64_t v)
+{
+	uint8_t tmp[8];
+	codec_put_u64(tmp, v);
+	buf_append(b, tmp, sizeof tmp);
+}
+
+static inline uint64_t low_bits(uint64_t v, unsigned nbits)
+{
+	return nbits >= 64 ? v : v & ((UINT64_C(1) << nbits) - 1);
+}
+
+void bitwriter_put(bitwriter_t *w, uint64_t v, unsigned nbits)
+{
+	v = low_bits(v, nbits);
+	while (nbits > 0) {
+		/* Take as many bits as fit in the accumulator's current byte. */
+		unsigned room = 8 - w->nacc;
+		unsigned take = nbits < room ? nbits : room;
+		w->acc |= low_bits(v, take) << w->nacc;
+		w->nacc += take;
+		v = take >= 64 ? 0 : v >> take;
+		nbits -= take;
+		if (w->nacc == 8) {
+			uint8_t byte = (uint8_t)w->acc;
+			buf_append(w->out, &byte, 1);
+			w->acc = 0;
+			w->nacc = 0;
+		}
+	}
+}
+
+void bitwriter_flush(bitwriter_t *w)
+{
+	if (w->nacc > 0) {
+		uint8_t byte = (uint8_t)w->acc;
+		buf_append(w->out, &byte, 1);
+		w->acc = 0;
+		w->nacc = 0;
+	}
+}
+
+bool bitreader_get(bitreader_t *r, unsigned nbits, uint64_t *v)
+{
+	uint64_t result = 0;
+	unsigned have = 0;
+	while (have < nbits) {
+		if (r->nacc == 0) {
+			if (r->p >= r->end)
+				return false;
+			r->acc = *r->p++;
+			r->nacc = 8;
+		}
+		unsigned want = nbits - have;
+		unsigned take = want < r->nacc ? want : r->nacc;
+		result |= low_bits(r->acc, take) << have;
+		r->acc >>= take;
+		r->nacc -= take;
+		have += take;
+	}
+	*v = result;
+	return true;
+}

@@ -1,0 +1,159 @@
+/*
+ * codec.h — the byte-level encodings every on-disk format is built from.
+ *
+ *   fixed   little-endian unsigned integers of 16, 32 and 64 bits, written byte
+ *           by byte so the result does not depend on the CPU (gcc and clang fuse
+ *           the byte stores into one store on little-endian machines);
+ *   varint  LEB128: 7 bits per byte, low group first, high bit set on every byte
+ *           but the last. 300 = 0b1_0010_1100 encodes as AC 02.
+ *           A u32 takes at most 5 bytes, a u64 at most 10.
+ *   zigzag  maps signed to unsigned so small magnitudes stay small:
+ *           0->0, -1->1, 1->2, -2->3, ... (then varint-encode the result);
+ *   bits    a bit writer and reader for packed streams (postings, time-series
+ *           deltas). Bits fill each byte from its least significant bit up, and a
+ *           value's low bit goes first; the last byte is zero-padded.
+ *
+ * Decoders never read past the end they are given: a varint or bit read that
+ * would run off the end fails, and the caller reports SL_CORRUPT.
+ */
+#ifndef SL_CODEC_H
+#define SL_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/buf.h"
+
+#define CODEC_VARINT32_MAX 5  /* bytes */
+#define CODEC_VARINT64_MAX 10 /* bytes */
+
+/* ---- fixed width, little-endian ---- */
+
+static inline void codec_put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void codec_put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static inline void codec_put_u64(uint8_t *p, uint64_t v)
+{
+	codec_put_u32(p, (uint32_t)v);
+	codec_put_u32(p + 4, (uint32_t)(v >> 32));
+}
+
+static inline uint16_t codec_get_u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static inline uint32_t codec_get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+	       ((uint32_t)p[3] << 24);
+}
+
+static inline uint64_t codec_get_u64(const uint8_t *p)
+{
+	return (uint64_t)codec_get_u32(p) | ((uint64_t)codec_get_u32(p + 4) << 32);
+}
+
+/* ---- varints ---- */
+
+/* Writes v as a varint at p (room for CODEC_VARINT64_MAX bytes); returns its length. */
+size_t codec_put_varint(uint8_t *p, uint64_t v);
+
+/* Number of bytes codec_put_varint would write for v. */
+size_t codec_varint_len(uint64_t v);
+
+/*
+ * Reads a varint from [p, end). Returns the number of bytes used, or 0 when the
+ * bytes run out or the varint is longer than 10 bytes / overflows 64 bits.
+ * The one-byte case is inline because most lengths in a block are below 128;
+ * longer ones go to the out-of-line slow path.
+ */
+size_t codec_get_varint_slow(const uint8_t *p, const uint8_t *end, uint64_t *v);
+
+static inline size_t codec_get_varint(const uint8_t *p, const uint8_t *end, uint64_t *v)
+{
+	if (p < end && *p < 0x80) {
+		*v = *p;
+		return 1;
+	}
+	return codec_get_varint_slow(p, end, v);
+}
+
+/* Same, for a value that must fit in 32 bits (0 otherwise). */
+size_t codec_get_varint32(const uint8_t *p, const uint8_t *end, uint32_t *v);
+
+/* Appends to a growable buffer. */
+void codec_buf_put_varint(buf_t *b, uint64_t v);
+void codec_buf_put_u32(buf_t *b, uint32_t v);
+void codec_buf_put_u64(buf_t *b, uint64_t v);
+
+/* ---- zigzag ---- */
+
+static inline uint64_t codec_zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline int64_t codec_unzigzag(uint64_t u)
+{
+	return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+
+/* ---- bit streams ---- */
+
+typedef struct bitwriter {
+	buf_t *out;    /* whole bytes go here */
+	uint64_t acc;  /* pending bits, the oldest in bit 0 */
+	unsigned nacc; /* number of pending bits, < 8 between calls */
+} bitwriter_t;
+
+static inline void bitwriter_init(bitwriter_t *w, buf_t *out)
+{
+	w->out = out;
+	w->acc = 0;
+	w->nacc = 0;
+}
+
+/* Appends the low nbits (0..64) of v. */
+void bitwriter_put(bitwriter_t *w, uint64_t v, unsigned nbits);
+
+/* Pads the last partial byte with zero bits and writes it out. */
+void bitwriter_flush(bitwriter_t *w);
+
+/* Bits written so far, padding excluded. */
+static inline uint64_t bitwriter_bits(const bitwriter_t *w)
+{
+	return (uint64_t)w->out->len * 8 + w->nacc;
+}
+
+typedef struct bitreader {
+	const uint8_t *p;   /* next byte to load */
+	const uint8_t *end; /* one past the last byte */
+	uint64_t acc;       /* loaded bits not yet returned, the next in bit 0 */
+	unsigned nacc;      /* number of valid bits in acc */
+} bitreader_t;
+
+static inline void bitreader_init(bitreader_t *r, const uint8_t *p, size_t n)
+{
+	r->p = p;
+	r->end = p + n;
+	r->acc = 0;
+	r->nacc = 0;
+}
+
+/* Reads nbits (0..64) into *v; false when the stream has fewer bits left. */
+bool bitreader_get(bitreader_t *r, unsigned nbits, uint64_t *v);
+
+#endif

@@ -1,0 +1,488 @@
+/* env.c — POSIX files with counters and fault injection (see env.h). */
+#include "engine/env.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct env_fault_slot {
+	uint64_t calls;    /* calls of this op since the fault was armed */
+	uint64_t nth;      /* the call that fails; 0 = not armed */
+	env_fault_t kind;  /* how it fails */
+	bool sticky;       /* every call after nth fails too */
+} env_fault_slot_t;
+
+struct env {
+	_Atomic uint64_t bytes_read;    /* see env_counters_t */
+	_Atomic uint64_t bytes_written;
+	_Atomic uint64_t reads;
+	_Atomic uint64_t writes;
+	_Atomic uint64_t syncs;
+	_Atomic uint64_t opens;
+	_Atomic bool faults_armed;      /* fast check: any slot armed */
+	env_fault_slot_t faults[ENV_OP_COUNT_];
+};
+
+struct env_file {
+	env_t *env;   /* counters and faults */
+	int fd;       /* the open file */
+	uint64_t size_bytes; /* size as seen through this handle */
+	char *path;   /* for messages */
+};
+
+struct env_lock {
+	int fd;       /* the open LOCK file holding the flock */
+	char *path;   /* its name */
+};
+
+env_t *env_new(void)
+{
+	return calloc(1, sizeof(env_t));
+}
+
+void env_free(env_t *env)
+{
+	free(env);
+}
+
+void env_counters(const env_t *env, env_counters_t *out)
+{
+	out->bytes_read = atomic_load_explicit(&env->bytes_read, memory_order_relaxed);
+	out->bytes_written = atomic_load_explicit(&env->bytes_written, memory_order_relaxed);
+	out->reads = atomic_load_explicit(&env->reads, memory_order_relaxed);
+	out->writes = atomic_load_explicit(&env->writes, memory_order_relaxed);
+	out->syncs = atomic_load_explicit(&env->syncs, memory_order_relaxed);
+	out->opens = atomic_load_explicit(&env->opens, memory_order_relaxed);
+}
+
+void env_counters_reset(env_t *env)
+{
+	atomic_store(&env->bytes_read, 0);
+	atomic_store(&env->bytes_written, 0);
+	atomic_store(&env->reads, 0);
+	atomic_store(&env->writes, 0);
+	atomic_store(&env->syncs, 0);
+	atomic_store(&env->opens, 0);
+}
+
+static inline void env_count(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+/* ---------------------------------------------------------------- faults */
+
+void env_fault_set(env_t *env, env_op_t op, uint64_t nth, env_fault_t kind, bool sticky)
+{
+	env_fault_slot_t *slot = &env->faults[op];
+	slot->calls = 0;
+	slot->nth = nth;
+	slot->kind = kind;
+	slot->sticky = sticky;
+	atomic_store(&env->faults_armed, true);
+}
+
+void env_fault_clear(env_t *env)
+{
+	memset(env->faults, 0, sizeof env->faults);
+	atomic_store(&env->faults_armed, false);
+}
+
+/* Counts a call of op; returns the fault to inject, or -1 for none. */
+static int env_fault_check(env_t *env, env_op_t op)
+{
+	if (!atomic_load_explicit(&env->faults_armed, memory_order_relaxed))
+		return -1;
+	env_fault_slot_t *slot = &env->faults[op];
+	if (slot->nth == 0)
+		return -1;
+	slot->calls++;
+	if (slot->calls == slot->nth || (slot->sticky && slot->calls > slot->nth))
+		return (int)slot->kind;
+	return -1;
+}
+
+static int env_fault_errno(int kind)
+{
+	return kind == ENV_FAULT_EIO ? EIO : ENOSPC;
+}
+
+/* ---------------------------------------------------------------- errors */
+
+/* Turns errno from a failed call into SL_IO (or SL_FULL for a full disk). */
+static int env_errno(sl_err_t *err, int e, const char *what, const char *path)
+{
+	int code = (e == ENOSPC || e == EDQUOT) ? SL_FULL : SL_IO;
+	return sl_errf(err, code, "%s %s: %s", what, path, strerror(e));
+}
+
+/* ---------------------------------------------------------------- files */
+
+static int env_open_flags(int flags)
+{
+	int o = (flags & ENV_WRITE) ? O_RDWR : O_RDONLY;
+	if (flags & ENV_CREATE)
+		o |= O_CREAT;
+	if (flags & ENV_EXCL)
+		o |= O_EXCL;
+	if (flags & ENV_TRUNC)
+		o |= O_TRUNC;
+	return o | O_CLOEXEC;
+}
+
+int env_open(env_t *env, const char *path, int flags, env_file_t **out, sl_err_t *err)
+{
+	*out = NULL;
+	int fault = env_fault_check(env, ENV_OP_OPEN);
+	if (fault >= 0)
+		return env_errno(err, env_fault_errno(fault), "open", path);
+
+	int fd = open(path, env_open_flags(flags), 0644);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return sl_errf(err, SL_NOTFOUND, "open %s: no such file", path);
+		if (errno == EEXIST)
+			return sl_errf(err, SL_INVALID, "create %s: file already exists", path);
+		return env_errno(err, errno, "open", path);
+	}
+	struct stat st;
+	env_file_t *f = calloc(1, sizeof *f);
+	char *name = strdup(path);
+	if (f == NULL || name == NULL) {
+		free(f);
+		free(name);
+		close(fd);
+		return sl_errf(err, SL_NOMEM, "open %s: out of memory", path);
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		int e = errno;
+		free(f);
+		free(name);
+		close(fd);
+		if (e == 0 || S_ISDIR(st.st_mode))
+			return sl_errf(err, SL_INVALID, "open %s: not a regular file", path);
+		return env_errno(err, e, "stat", path);
+	}
+	f->env = env;
+	f->fd = fd;
+	f->size_bytes = (uint64_t)st.st_size;
+	f->path = name;
+	env_count(&env->opens, 1);
+	*out = f;
+	return SL_OK;
+}
+
+int env_close(env_file_t *f, sl_err_t *err)
+{
+	if (f == NULL)
+		return SL_OK;
+	int rc = SL_OK;
+	if (close(f->fd) != 0)
+		rc = env_errno(err, errno, "close", f->path);
+	free(f->path);
+	free(f);
+	return rc;
+}
+
+int env_pread(env_file_t *f, void *buf, size_t n, uint64_t off, size_t *got, sl_err_t *err)
+{
+	int fault = env_fault_check(f->env, ENV_OP_READ);
+	if (fault >= 0)
+		return env_errno(err, env_fault_errno(fault), "read", f->path);
+
+	size_t done = 0;
+	while (done < n) {
+		ssize_t r = pread(f->fd, (uint8_t *)buf + done, n - done, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return env_errno(err, errno, "read", f->path);
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	env_count(&f->env->reads, 1);
+	env_count(&f->env->bytes_read, done);
+	if (got != NULL) {
+		*got = done;
+		return SL_OK;
+	}
+	if (done < n)
+		return sl_errf(err, SL_CORRUPT,
+			       "%s: file ends early: wanted %zu bytes at offset %llu, file has %llu",
+			       f->path, n, (unsigned long long)off,
+			       (unsigned long long)(off + done));
+	return SL_OK;
+}
+
+/* Writes all of buf at off, or injects the armed write fault. */
+static int env_write_at(env_file_t *f, const void *buf, size_t n, uint64_t off, sl_err_t *err)
+{
+	int fault = env_fault_check(f->env, ENV_OP_WRITE);
+	size_t limit = n;
+	if (fault == ENV_FAULT_SHORT)
+		limit = n / 2;
+	else if (fault >= 0)
+		return env_errno(err, env_fault_errno(fault), "write", f->path);
+
+	size_t done = 0;
+	while (done < limit) {
+		ssize_t w = pwrite(f->fd, (const uint8_t *)buf + done, limit - done,
+				   (off_t)(off + done));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			break;
+		done += (size_t)w;
+	}
+	int e = errno;
+	env_count(&f->env->writes, 1);
+	env_count(&f->env->bytes_written, done);
+	if (off + done > f->size_bytes)
+		f->size_bytes = off + done;
+	if (done == n)
+		return SL_OK;
+	if (fault == ENV_FAULT_SHORT)
+		e = ENOSPC;
+	sl_errf(err, (e == ENOSPC || e == EDQUOT) ? SL_FULL : SL_IO,
+		"write %s: only %zu of %zu bytes written at offset %llu: %s", f->path, done, n,
+		(unsigned long long)off, strerror(e));
+	return err ? err->code : SL_IO;
+}
+
+int env_pwrite(env_file_t *f, const void *buf, size_t n, uint64_t off, sl_err_t *err)
+{
+	return env_write_at(f, buf, n, off, err);
+}
+
+int env_append(env_file_t *f, const void *buf, size_t n, sl_err_t *err)
+{
+	return env_write_at(f, buf, n, f->size_bytes, err);
+}
+
+static int env_sync_fd(env_t *env, int fd, bool data_only, const char *path, sl_err_t *err)
+{
+	int fault = env_fault_check(env, ENV_OP_SYNC);
+	if (fault >= 0)
+		return env_errno(err, env_fault_errno(fault), "fsync", path);
+	int r = data_only ? fdatasync(fd) : fsync(fd);
+	env_count(&env->syncs, 1);
+	if (r != 0)
+		return env_errno(err, errno, "fsync", path);
+	return SL_OK;
+}
+
+int env_sync(env_file_t *f, sl_err_t *err)
+{
+	return env_sync_fd(f->env, f->fd, false, f->path, err);
+}
+
+int env_datasync(env_file_t *f, sl_err_t *err)
+{
+	return env_sync_fd(f->env, f->fd, true, f->path, err);
+}
+
+int env_truncate(env_file_t *f, uint64_t size, sl_err_t *err)
+{
+	if (ftruncate(f->fd, (off_t)size) != 0)
+		return env_errno(err, errno, "truncate", f->path);
+	f->size_bytes = size;
+	return SL_OK;
+}
+
+uint64_t env_size(const env_file_t *f)
+{
+	return f->size_bytes;
+}
+
+const char *env_path(const env_file_t *f)
+{
+	return f->path;
+}
+
+/* ---------------------------------------------------------------- names */
+
+bool env_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+int env_mkdir(env_t *env, const char *path, sl_err_t *err)
+{
+	(void)env;
+	if (mkdir(path, 0755) == 0)
+		return SL_OK;
+	struct stat st;
+	if (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return SL_OK;
+	if (errno == EEXIST)
+		return sl_errf(err, SL_INVALID, "mkdir %s: exists and is not a directory", path);
+	return env_errno(err, errno, "mkdir", path);
+}
+
+int env_rename(env_t *env, const char *from, const char *to, sl_err_t *err)
+{
+	int fault = env_fault_check(env, ENV_OP_RENAME);
+	if (fault >= 0)
+		return env_errno(err, env_fault_errno(fault), "rename", from);
+	if (rename(from, to) != 0)
+		return sl_errf(err, SL_IO, "rename %s to %s: %s", from, to, strerror(errno));
+	return SL_OK;
+}
+
+int env_unlink(env_t *env, const char *path, sl_err_t *err)
+{
+	(void)env;
+	if (unlink(path) == 0)
+		return SL_OK;
+	if (errno == ENOENT)
+		return sl_errf(err, SL_NOTFOUND, "unlink %s: no such file", path);
+	return env_errno(err, errno, "unlink", path);
+}
+
+int env_sync_dir(env_t *env, const char *dir, sl_err_t *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return env_errno(err, errno, "open directory", dir);
+	int rc = env_sync_fd(env, fd, false, dir, err);
+	close(fd);
+	return rc;
+}
+
+int env_sync_parent(env_t *env, const char *path, sl_err_t *err)
+{
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL)
+		return env_sync_dir(env, ".", err);
+	if (slash == path)
+		return env_sync_dir(env, "/", err);
+	char *dir = strndup(path, (size_t)(slash - path));
+	if (dir == NULL)
+		return sl_errf(err, SL_NOMEM, "sync directory of %s: out of memory", path);
+	int rc = env_sync_dir(env, dir, err);
+	free(dir);
+	return rc;
+}
+
+static int env_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int env_list_dir(env_t *env, const char *dir, char ***names, size_t *count, sl_err_t *err)
+{
+	(void)env;
+	*names = NULL;
+	*count = 0;
+	DIR *d = opendir(dir);
+	if (d == NULL) {
+		if (errno == ENOENT)
+			return sl_errf(err, SL_NOTFOUND, "list %s: no such directory", dir);
+		return env_errno(err, errno, "list", dir);
+	}
+	char **list = NULL;
+	size_t n = 0, cap = 0;
+	int rc = SL_OK;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			char **grown = realloc(list, cap * sizeof *list);
+			if (grown == NULL) {
+				rc = sl_errf(err, SL_NOMEM, "list %s: out of memory", dir);
+				break;
+			}
+			list = grown;
+		}
+		if ((list[n] = strdup(de->d_name)) == NULL) {
+			rc = sl_errf(err, SL_NOMEM, "list %s: out of memory", dir);
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (rc != SL_OK) {
+		env_list_free(list, n);
+		return rc;
+	}
+	if (n > 1)
+		qsort(list, n, sizeof *list, env_name_cmp);
+	*names = list;
+	*count = n;
+	return SL_OK;
+}
+
+void env_list_free(char **names, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+}
+
+int env_dir_bytes(const char *dir, uint64_t *bytes, sl_err_t *err)
+{
+	*bytes = 0;
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return env_errno(err, errno, "list", dir);
+	int dfd = dirfd(d);
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			*bytes += (uint64_t)st.st_size;
+	}
+	closedir(d);
+	return SL_OK;
+}
+
+int env_lock(env_t *env, const char *path, env_lock_t **out, sl_err_t *err)
+{
+	(void)env;
+	*out = NULL;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return env_errno(err, errno, "open lock file", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return sl_errf(err, SL_BUSY,
+				       "%s is held: the store is open in another handle or process",
+				       path);
+		return env_errno(err, e, "lock", path);
+	}
+	env_lock_t *lock = malloc(sizeof *lock);
+	char *name = strdup(path);
+	if (lock == NULL || name == NULL) {
+		free(lock);
+		free(name);
+		close(fd);
+		return sl_errf(err, SL_NOMEM, "lock %s: out of memory", path);
+	}
+	lock->fd = fd;
+	lock->path = name;
+	*out = lock;
+	return SL_OK;
+}
+
+void env_unlock(env_lock_t *lock)
+{
+	if (lock == NULL)
+		return;
+	flock(lock->fd, LOCK_UN);
+	close(lock->fd);
+	free(lock->path);
+	free(lock);
+}

@@ -1,0 +1,155 @@
+/*
+ * env.h — every file access of storelab goes through here.
+ *
+ * The env is a thin layer over POSIX files with two jobs besides passing calls on:
+ *
+ *   1. It counts. Bytes read and written, reads, writes and syncs, per env, so a
+ *      store's write and read amplification come from what really reached the
+ *      device interface, not from what the store believes it wrote.
+ *   2. It can be told to fail. Tests arm a fault ("the 3rd fsync from now fails
+ *      with EIO", "the next write is short") and check that the store reports a
+ *      clear error and loses nothing it acknowledged. This is LevelDB's Env idea.
+ *
+ * Every function that can fail returns SL_OK or a negative SL_* code and writes a
+ * message naming the file (and offset) into *err. Short reads at end of file are
+ * reported as SL_CORRUPT ("file is shorter than its format says"), failed system
+ * calls as SL_IO with errno's text, ENOSPC as SL_FULL.
+ *
+ * Counters are atomic, so a store's background thread may share the env.
+ * Fault settings are meant to be armed by a single test thread.
+ */
+#ifndef SL_ENV_H
+#define SL_ENV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/status.h"
+
+typedef struct env env_t;
+typedef struct env_file env_file_t;
+typedef struct env_lock env_lock_t;
+
+/* Flags of env_open. */
+enum {
+	ENV_READ = 0,        /* read only */
+	ENV_WRITE = 1 << 0,  /* read and write */
+	ENV_CREATE = 1 << 1, /* create when missing (with ENV_WRITE) */
+	ENV_EXCL = 1 << 2,   /* fail with SL_INVALID when it exists (with ENV_CREATE) */
+	ENV_TRUNC = 1 << 3,  /* empty the file on open (with ENV_WRITE) */
+};
+
+/* What the env has done since env_new (or the last env_counters_reset). */
+typedef struct env_counters {
+	uint64_t bytes_read;    /* bytes returned by pread */
+	uint64_t bytes_written; /* bytes accepted by pwrite/append */
+	uint64_t reads;         /* read calls */
+	uint64_t writes;        /* write calls */
+	uint64_t syncs;         /* fsync + fdatasync calls, files and directories */
+	uint64_t opens;         /* files opened */
+} env_counters_t;
+
+/* The operations a fault can be armed on. */
+typedef enum env_op {
+	ENV_OP_READ,
+	ENV_OP_WRITE,
+	ENV_OP_SYNC,
+	ENV_OP_OPEN,
+	ENV_OP_RENAME,
+	ENV_OP_COUNT_
+} env_op_t;
+
+/* How an armed operation fails. */
+typedef enum env_fault {
+	ENV_FAULT_EIO,    /* the call fails with EIO, nothing done */
+	ENV_FAULT_ENOSPC, /* the call fails with ENOSPC, nothing done */
+	ENV_FAULT_SHORT,  /* writes only: half the bytes reach the file, then ENOSPC */
+} env_fault_t;
+
+/* A new env with zeroed counters and no faults; NULL when out of memory. */
+env_t *env_new(void);
+void env_free(env_t *env);
+
+void env_counters(const env_t *env, env_counters_t *out);
+void env_counters_reset(env_t *env);
+
+/*
+ * Arms a fault: the nth call of op from now (1 = the very next) fails as kind,
+ * and so does every later call of op while `sticky` is true (a disk that has
+ * gone bad stays bad). env_fault_clear disarms all faults.
+ */
+void env_fault_set(env_t *env, env_op_t op, uint64_t nth, env_fault_t kind, bool sticky);
+void env_fault_clear(env_t *env);
+
+/* ---- files ---- */
+
+/* Opens path with ENV_* flags. The handle records the path for messages. */
+int env_open(env_t *env, const char *path, int flags, env_file_t **out, sl_err_t *err);
+
+/* Closes f (NULL is a no-op). A failed close() is reported, f is freed anyway. */
+int env_close(env_file_t *f, sl_err_t *err);
+
+/*
+ * Reads n bytes at off into buf. With got == NULL the file must hold all n bytes
+ * (SL_CORRUPT naming path and offset otherwise); with got != NULL a short read at
+ * end of file is fine and *got says how many bytes came.
+ */
+int env_pread(env_file_t *f, void *buf, size_t n, uint64_t off, size_t *got, sl_err_t *err);
+
+/* Writes all n bytes at off (looping over partial writes). */
+int env_pwrite(env_file_t *f, const void *buf, size_t n, uint64_t off, sl_err_t *err);
+
+/* Writes n bytes at the end of the file as the env knows it (env_size). */
+int env_append(env_file_t *f, const void *buf, size_t n, sl_err_t *err);
+
+/* fsync (data and metadata) or fdatasync (data, plus size when it changed). */
+int env_sync(env_file_t *f, sl_err_t *err);
+int env_datasync(env_file_t *f, sl_err_t *err);
+
+/* Cuts or extends the file to size bytes. */
+int env_truncate(env_file_t *f, uint64_t size, sl_err_t *err);
+
+/* The file's size as the env tracks it (set at open, moved by writes/truncate). */
+uint64_t env_size(const env_file_t *f);
+const char *env_path(const env_file_t *f);
+
+/* ---- names and directories ---- */
+
+/* true when path exists (any kind of file). */
+bool env_exists(const char *path);
+
+/* Creates directory path (its parent must exist); an existing directory is fine. */
+int env_mkdir(env_t *env, const char *path, sl_err_t *err);
+
+/* rename(2), atomic replacement of to. Callers sync the directory afterwards. */
+int env_rename(env_t *env, const char *from, const char *to, sl_err_t *err);
+
+/* unlink(2); a missing file is SL_NOTFOUND. */
+int env_unlink(env_t *env, const char *path, sl_err_t *err);
+
+/* Makes a directory's entries durable (after create, rename or unlink in it). */
+int env_sync_dir(env_t *env, const char *dir, sl_err_t *err);
+
+/* Syncs the directory that holds path ("." when path has no slash). */
+int env_sync_parent(env_t *env, const char *path, sl_err_t *err);
+
+/*
+ * Lists the names in dir (without "." and ".."), sorted bytewise. On success
+ * *names is an array of *count strings to release with env_list_free.
+ */
+int env_list_dir(env_t *env, const char *dir, char ***names, size_t *count, sl_err_t *err);
+void env_list_free(char **names, size_t count);
+
+/* Sum of the sizes of the regular files directly in dir. */
+int env_dir_bytes(const char *dir, uint64_t *bytes, sl_err_t *err);
+
+/*
+ * Takes an exclusive lock on path (created if missing) with flock(2), so that a
+ * second opener — in this process or another — gets SL_BUSY with a clear message
+ * instead of two writers on one store. env_unlock releases and frees it.
+ */
+int env_lock(env_t *env, const char *path, env_lock_t **out, sl_err_t *err);
+void env_unlock(env_lock_t *lock);
+
+#endif

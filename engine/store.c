@@ -1,0 +1,246 @@
+/* store.c — the registry and the counting wrappers of store.h. */
+#include "engine/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define STORE_REGISTRY_MAX 32
+
+static const store_ops_t *registry[STORE_REGISTRY_MAX];
+static size_t registry_count;
+
+int sl_sync_parse(const char *text, sl_sync_t *out)
+{
+	if (strcmp(text, "none") == 0)
+		*out = SL_SYNC_NONE;
+	else if (strcmp(text, "batch") == 0)
+		*out = SL_SYNC_BATCH;
+	else if (strcmp(text, "always") == 0)
+		*out = SL_SYNC_ALWAYS;
+	else
+		return SL_INVALID;
+	return SL_OK;
+}
+
+const char *sl_sync_name(sl_sync_t mode)
+{
+	switch (mode) {
+	case SL_SYNC_NONE: return "none";
+	case SL_SYNC_BATCH: return "batch";
+	case SL_SYNC_ALWAYS: return "always";
+	}
+	return "?";
+}
+
+bool store_opts_param(const store_opts_t *opts, const char *name, char *out, size_t out_size)
+{
+	if (opts == NULL || opts->params == NULL)
+		return false;
+	size_t nlen = strlen(name);
+	for (const char *p = opts->params; *p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+			size_t vlen = len - nlen - 1;
+			if (vlen >= out_size)
+				vlen = out_size - 1;
+			memcpy(out, p + nlen + 1, vlen);
+			out[vlen] = '\0';
+			return true;
+		}
+		p += len + (comma != NULL);
+	}
+	return false;
+}
+
+void store_init_base(store_t *s, const store_ops_t *ops)
+{
+	memset(s, 0, sizeof *s);
+	s->ops = ops;
+}
+
+/* ---------------------------------------------------------------- registry */
+
+int store_register(const store_ops_t *ops)
+{
+	if (store_lookup(ops->name) != NULL || registry_count == STORE_REGISTRY_MAX)
+		return SL_INVALID;
+	registry[registry_count++] = ops;
+	return SL_OK;
+}
+
+const store_ops_t *store_lookup(const char *name)
+{
+	for (size_t i = 0; i < registry_count; i++)
+		if (strcmp(registry[i]->name, name) == 0)
+			return registry[i];
+	return NULL;
+}
+
+size_t store_registered(const store_ops_t *const **list)
+{
+	*list = registry;
+	return registry_count;
+}
+
+/* ---------------------------------------------------------------- wrappers */
+
+int store_open(const char *name, const char *dir, const store_opts_t *opts, store_t **out,
+	       sl_err_t *err)
+{
+	*out = NULL;
+	const store_ops_t *ops = store_lookup(name);
+	if (ops == NULL)
+		return sl_errf(err, SL_INVALID, "no store named '%s'", name);
+	store_opts_t defaults = { 0 };
+	return ops->open(dir, opts ? opts : &defaults, out, err);
+}
+
+int store_close(store_t *s)
+{
+	return s ? s->ops->close(s) : SL_OK;
+}
+
+int store_put(store_t *s, sl_slice_t key, sl_slice_t value)
+{
+	int rc = s->ops->put(s, key, value);
+	if (rc == SL_OK) {
+		stats_count(&s->counters.puts, 1);
+		stats_count(&s->counters.user_bytes_written, key.len + value.len);
+	}
+	return rc;
+}
+
+int store_get(store_t *s, sl_slice_t key, buf_t *value)
+{
+	int rc = s->ops->get(s, key, value);
+	stats_count(&s->counters.gets, 1);
+	if (rc == SL_OK) {
+		stats_count(&s->counters.get_hits, 1);
+		stats_count(&s->counters.user_bytes_read, value->len);
+	}
+	return rc;
+}
+
+int store_del(store_t *s, sl_slice_t key)
+{
+	int rc = s->ops->del(s, key);
+	if (rc == SL_OK) {
+		stats_count(&s->counters.dels, 1);
+		stats_count(&s->counters.user_bytes_written, key.len);
+	}
+	return rc;
+}
+
+/* Adds a batch's operations to the counters (after it was applied). */
+static void store_count_batch(store_t *s, const batch_t *b)
+{
+	batch_reader_t r;
+	if (batch_reader_init(&r, batch_bytes(b), NULL) != SL_OK)
+		return;
+	int op;
+	sl_slice_t k, v;
+	while (batch_reader_next(&r, &op, &k, &v, NULL) == SL_OK) {
+		stats_count(op == BATCH_OP_PUT ? &s->counters.puts : &s->counters.dels, 1);
+		stats_count(&s->counters.user_bytes_written, k.len + v.len);
+	}
+}
+
+int store_write(store_t *s, const batch_t *b)
+{
+	if (batch_status(b) != SL_OK)
+		return sl_errf(&s->err, SL_NOMEM, "batch: ran out of memory while it was built");
+	int rc = s->ops->write(s, b);
+	if (rc == SL_OK)
+		store_count_batch(s, b);
+	return rc;
+}
+
+int store_sync(store_t *s)
+{
+	return s->ops->sync(s);
+}
+
+/* Ends the iteration when the current key reached the end bound. */
+static void store_iter_bound(store_iter_t *it)
+{
+	if (it->valid && it->has_end && sl_slice_cmp(it->key, buf_slice(&it->end)) >= 0)
+		it->valid = false;
+	if (it->valid)
+		stats_count(&it->store->counters.user_bytes_read, it->key.len + it->value.len);
+}
+
+int store_scan(store_t *s, const sl_slice_t *start, const sl_slice_t *end, store_iter_t **out)
+{
+	*out = NULL;
+	if (s->ops->seek == NULL || !(s->ops->caps & STORE_CAN_SCAN))
+		return sl_errf(&s->err, SL_NOTSUP, "%s: ordered scans are not supported",
+			       s->ops->name);
+	store_iter_t *it = NULL;
+	int rc = s->ops->seek(s, start, &it);
+	if (rc != SL_OK)
+		return rc;
+	it->store = s;
+	if (end != NULL) {
+		it->has_end = true;
+		buf_set(&it->end, end->data, end->len);
+		if (!buf_ok(&it->end)) {
+			store_iter_close(it);
+			return sl_errf(&s->err, SL_NOMEM, "scan: out of memory");
+		}
+	}
+	stats_count(&s->counters.scans, 1);
+	store_iter_bound(it);
+	*out = it;
+	return it->status;
+}
+
+int store_iter_next(store_iter_t *it)
+{
+	if (!it->valid)
+		return it->status;
+	int rc = it->ops->next(it);
+	store_iter_bound(it);
+	return rc;
+}
+
+void store_iter_close(store_iter_t *it)
+{
+	if (it == NULL)
+		return;
+	buf_free(&it->end);
+	it->ops->close(it);
+}
+
+int store_stats(store_t *s, stats_list_t *out)
+{
+	stats_add_user(out, &s->counters);
+	int rc = s->ops->stats(s, out);
+	stats_add_derived(out);
+	return rc;
+}
+
+int store_check(store_t *s)
+{
+	return s->ops->check ? s->ops->check(s) : SL_OK;
+}
+
+void store_trace(store_t *s, trace_fn fn, void *ctx)
+{
+	trace_set(&s->trace, fn, ctx);
+}
+
+const char *store_errmsg(const store_t *s)
+{
+	return s->err.code == SL_OK ? "" : s->err.msg;
+}
+
+const char *store_name(const store_t *s)
+{
+	return s->ops->name;
+}
+
+unsigned store_caps(const store_t *s)
+{
+	return s->ops->caps;
+}

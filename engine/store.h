@@ -1,0 +1,177 @@
+/*
+ * store.h — the one interface every key-value store is driven through.
+ *
+ * The benchmark, the shell and the tests never special-case a store: ours (ref,
+ * btree, hash, lsm) and the peers' adapters (leveldb, lmdb, ...) each fill in a
+ * table of function pointers, store_ops_t, and register it under its name. A
+ * caller opens a store by name and uses the store_* functions below, which count
+ * the user-side statistics in one place and then call through the table.
+ *
+ * Keys and values are byte strings of any bytes, with explicit lengths.
+ *
+ * Sync modes (the same for every store; docs/substrate.md has the details):
+ *   none    the OS decides when data reaches the disk;
+ *   batch   an fsync at the end of each write batch or at most every batch_ms;
+ *   always  a write is on disk before its call returns: a crash at any instant
+ *           loses none of the writes that returned, and reopening never yields a
+ *           corrupt store.
+ *
+ * Nothing here knows any particular store: the registry is filled at run time by
+ * whoever links the stores in (bench/stores.c for the storelab command).
+ */
+#ifndef SL_STORE_H
+#define SL_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/batch.h"
+#include "engine/buf.h"
+#include "engine/env.h"
+#include "engine/slice.h"
+#include "engine/stats.h"
+#include "engine/status.h"
+#include "engine/trace.h"
+
+typedef enum sl_sync {
+	SL_SYNC_NONE,   /* the OS decides */
+	SL_SYNC_BATCH,  /* fsync per batch, or every batch_ms */
+	SL_SYNC_ALWAYS, /* fsync before each write returns */
+} sl_sync_t;
+
+/* Parses "none", "batch" or "always"; SL_INVALID for anything else. */
+int sl_sync_parse(const char *text, sl_sync_t *out);
+const char *sl_sync_name(sl_sync_t mode);
+
+typedef struct store_opts {
+	sl_sync_t sync;       /* durability of writes */
+	uint32_t batch_ms;    /* SL_SYNC_BATCH: longest delay before an fsync; 0 = 10 ms */
+	uint64_t cache_bytes; /* cache / buffer pool budget; 0 = the store's default */
+	uint32_t page_size;   /* for stores made of pages, at creation; 0 = default */
+	bool no_create;       /* fail with SL_NOTFOUND instead of creating a new store */
+	env_t *env;           /* file layer to use; NULL = the store makes its own */
+	const char *params;   /* store-specific "name=value,name=value"; NULL = none */
+} store_opts_t;
+
+/* The value of name in opts->params (copied into out); false when absent. */
+bool store_opts_param(const store_opts_t *opts, const char *name, char *out, size_t out_size);
+
+typedef struct store store_t;
+typedef struct store_iter store_iter_t;
+
+/* What a store can do, for callers that must choose (bench, advise, tests). */
+enum {
+	STORE_CAN_SCAN = 1 << 0,    /* ordered scans (a hash index cannot) */
+	STORE_THREAD_SAFE = 1 << 1, /* one handle may be shared between threads */
+	STORE_IS_PEER = 1 << 2,     /* an adapter for another engine */
+};
+
+typedef struct store_ops {
+	const char *name;    /* "ref", "btree", "lsm", "leveldb", ... */
+	const char *summary; /* one line for listings */
+	unsigned caps;       /* STORE_* flags */
+
+	/* Opens or creates the store in directory dir (which it may create). */
+	int (*open)(const char *dir, const store_opts_t *opts, store_t **out, sl_err_t *err);
+	/* Flushes what the sync mode promises and frees the handle. */
+	int (*close)(store_t *s);
+	int (*put)(store_t *s, sl_slice_t key, sl_slice_t value);
+	/* Copies the value into *value (replacing its contents); SL_NOTFOUND if absent. */
+	int (*get)(store_t *s, sl_slice_t key, buf_t *value);
+	/* Deleting an absent key is not an error. */
+	int (*del)(store_t *s, sl_slice_t key);
+	/* Applies every operation of b, or none of them. */
+	int (*write)(store_t *s, const batch_t *b);
+	/* An iterator positioned at the first key >= start (start NULL = the first key). */
+	int (*seek)(store_t *s, const sl_slice_t *start, store_iter_t **out);
+	/* Makes every write so far durable. */
+	int (*sync)(store_t *s);
+	/* Appends the store's own figures and its disk/live bytes (see stats.h). */
+	int (*stats)(store_t *s, stats_list_t *out);
+	/* Walks the whole structure checking its invariants; NULL when it has none. */
+	int (*check)(store_t *s);
+} store_ops_t;
+
+/*
+ * The part of every store handle the interface owns. A store embeds it as its
+ * first member (struct ref_store { store_t base; ... }).
+ */
+struct store {
+	const store_ops_t *ops;    /* the implementation */
+	sl_err_t err;              /* last error message */
+	trace_t trace;             /* narration hook, off by default */
+	stats_counters_t counters; /* user-side statistics */
+};
+
+/* Called by an implementation's open on its freshly allocated handle. */
+void store_init_base(store_t *s, const store_ops_t *ops);
+
+/*
+ * An iterator over a key range. Implementations fill `valid`, `key`, `value` and
+ * `status` and provide next and close; the end bound is applied by store_iter_next
+ * and store_scan, so implementations only seek and step.
+ */
+typedef struct store_iter_ops {
+	int (*next)(store_iter_t *it);  /* step to the next key; sets valid/key/value */
+	void (*close)(store_iter_t *it);
+} store_iter_ops_t;
+
+struct store_iter {
+	const store_iter_ops_t *ops; /* the implementation */
+	store_t *store;              /* the store scanned */
+	bool valid;                  /* positioned on an entry */
+	sl_slice_t key;              /* current key, valid until the next step */
+	sl_slice_t value;            /* current value, same */
+	int status;                  /* SL_OK, or why iteration stopped early */
+	buf_t end;                   /* exclusive end bound (when has_end) */
+	bool has_end;                /* false = to the last key */
+};
+
+/* ---- the registry ---- */
+
+/* Adds ops to the registry; SL_INVALID if the name is taken or the table is full. */
+int store_register(const store_ops_t *ops);
+/* The implementation registered as name, or NULL. */
+const store_ops_t *store_lookup(const char *name);
+/* The registered implementations, in registration order. */
+size_t store_registered(const store_ops_t *const **list);
+
+/* ---- using a store ---- */
+
+/* Opens store `name` in dir. *err gets the message when it fails. */
+int store_open(const char *name, const char *dir, const store_opts_t *opts, store_t **out,
+	       sl_err_t *err);
+int store_close(store_t *s);
+
+int store_put(store_t *s, sl_slice_t key, sl_slice_t value);
+int store_get(store_t *s, sl_slice_t key, buf_t *value);
+int store_del(store_t *s, sl_slice_t key);
+int store_write(store_t *s, const batch_t *b);
+int store_sync(store_t *s);
+
+/*
+ * Iterates keys in [start, end) in order; start NULL = from the first key, end
+ * NULL = to the last. SL_NOTSUP for stores without ordered scans.
+ * The iterator is valid until the next write to the store; close it before.
+ */
+int store_scan(store_t *s, const sl_slice_t *start, const sl_slice_t *end, store_iter_t **out);
+int store_iter_next(store_iter_t *it);
+void store_iter_close(store_iter_t *it);
+
+static inline bool store_iter_valid(const store_iter_t *it) { return it->valid; }
+static inline sl_slice_t store_iter_key(const store_iter_t *it) { return it->key; }
+static inline sl_slice_t store_iter_value(const store_iter_t *it) { return it->value; }
+
+/* The user.* figures, the store's own, and the derived amplifications. */
+int store_stats(store_t *s, stats_list_t *out);
+int store_check(store_t *s);
+
+/* Switches narration on (fn != NULL) or off. */
+void store_trace(store_t *s, trace_fn fn, void *ctx);
+
+/* The message of the last failed call on s. */
+const char *store_errmsg(const store_t *s);
+const char *store_name(const store_t *s);
+unsigned store_caps(const store_t *s);
+
+#endif

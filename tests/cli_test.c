@@ -1,0 +1,173 @@
+/*
+ * cli_test.c — the storelab command as a script sees it (bench/main, shell,
+ * trace, inspect). Runs the built binary ($SL_BIN, set by tests/run.sh).
+ */
+#include "tests/testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static const char *bin(void)
+{
+	const char *b = getenv("SL_BIN");
+	return b ? b : "build/storelab";
+}
+
+/* Runs a shell command line, captures stdout into out; returns the exit status. */
+static int run(const char *cmd, char *out, size_t size)
+{
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	size_t n = fread(out, 1, size - 1, p);
+	out[n] = '\0';
+	int status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_shell_put_get_survives_restart(void **state)
+{
+	tu_fixture_t *f = *state;
+	char cmd[8192], out[8192];
+	snprintf(cmd, sizeof cmd, "printf 'put a 1\\nget a\\nquit\\n' | %s shell ref %s/db", bin(),
+		 f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_string_equal(out, "OK\n1\nOK\n");
+	snprintf(cmd, sizeof cmd, "printf 'get a\\n' | %s shell ref %s/db --sync always", bin(),
+		 f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_string_equal(out, "1\n");
+}
+
+static void test_shell_one_reply_per_command(void **state)
+{
+	tu_fixture_t *f = *state;
+	char cmd[8192], out[8192];
+	snprintf(cmd, sizeof cmd,
+		 "printf '%s' | %s shell ref %s/db",
+		 "# a comment\\n\\n"
+		 "put \"k 1\" \"v 1\"\\nput k\\\\x002 OK\\nget k\\\\x002\\nget nope\\n"
+		 "scan\\nscan k k\\\\xff 1\\nbogus\\nput\\nput \"x\\ndel \"k 1\"\\n"
+		 "scan \"\" \"\"\\nsync\\ncheck\\ntrace on\\ntrace maybe\\nhelp\\n",
+		 bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	const char *want =
+		"OK\n"
+		"OK\n"
+		"\\x4fK\n"
+		"NOTFOUND\n"
+		"2 k\\x002=OK k\\x201=v\\x201\n"
+		"1 k\\x002=OK\n"
+		"ERR unknown command 'bogus' (try help)\n"
+		"ERR usage: put KEY VALUE\n"
+		"ERR unterminated quote at column 5\n"
+		"OK\n"
+		"1 k\\x002=OK\n"
+		"OK\n"
+		"OK\n"
+		"OK\n"
+		"ERR usage: trace on|off\n";
+	assert_int_equal(strncmp(out, want, strlen(want)), 0);
+	assert_non_null(strstr(out + strlen(want), "commands:"));
+}
+
+static void test_shell_stats_line(void **state)
+{
+	tu_fixture_t *f = *state;
+	char cmd[8192], out[8192];
+	snprintf(cmd, sizeof cmd, "printf 'put a 1\\nstats\\n' | %s shell ref %s/db", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "user.puts=1"));
+	assert_non_null(strstr(out, "write_amp="));
+	assert_non_null(strstr(out, "ref.entries=1"));
+}
+
+static void test_bad_invocations(void **state)
+{
+	tu_fixture_t *f = *state;
+	char cmd[8192], out[8192];
+	snprintf(cmd, sizeof cmd, "%s shell nosuchstore %s/db </dev/null 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 1);
+	assert_non_null(strstr(out, "known stores: ref"));
+	snprintf(cmd, sizeof cmd, "%s shell leveldb %s/db </dev/null 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 1);
+	assert_non_null(strstr(out, "libleveldb-dev"));
+	snprintf(cmd, sizeof cmd, "%s shell ref %s/db --sync often </dev/null 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 2);
+	assert_non_null(strstr(out, "--sync"));
+	snprintf(cmd, sizeof cmd, "%s shell ref %s/db --cache lots </dev/null 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s shell ref /proc/nope/db </dev/null 2>&1", bin());
+	assert_int_equal(run(cmd, out, sizeof out), 1);
+	assert_non_null(strstr(out, "cannot open"));
+	snprintf(cmd, sizeof cmd, "%s frobnicate 2>&1", bin());
+	assert_int_equal(run(cmd, out, sizeof out), 2);
+	assert_non_null(strstr(out, "unknown command"));
+	snprintf(cmd, sizeof cmd, "%s --help", bin());
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "inspect"));
+	const char *subs[] = { "shell", "trace", "inspect" };
+	for (int i = 0; i < 3; i++) {
+		snprintf(cmd, sizeof cmd, "%s %s --help", bin(), subs[i]);
+		assert_int_equal(run(cmd, out, sizeof out), 0);
+		assert_non_null(strstr(out, "usage: storelab"));
+	}
+}
+
+static void test_trace_narrates(void **state)
+{
+	tu_fixture_t *f = *state;
+	char cmd[8192], out[8192];
+	snprintf(cmd, sizeof cmd, "printf 'put k v\\n' | %s shell ref %s/db >/dev/null", bin(),
+		 f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s trace ref %s/db get k", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "trace: ref: treap search"));
+	assert_non_null(strstr(out, "\nv\n"));
+	snprintf(cmd, sizeof cmd, "%s trace ref %s/db stats 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 1);
+}
+
+static void test_inspect_log_and_damage(void **state)
+{
+	tu_fixture_t *f = *state;
+	char cmd[8192], out[8192];
+	snprintf(cmd, sizeof cmd, "printf 'put a 1\\nput b 2\\ndel a\\n' | %s shell ref %s/db >/dev/null",
+		 bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s inspect %s/db", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "3 records"));
+	assert_non_null(strstr(out, "del a"));
+	char log[4096];
+	snprintf(log, sizeof log, "%s/db/ref.log", f->dir);
+	tu_flip_byte(log, 20, 1);
+	assert_int_equal(run(cmd, out, sizeof out), 1);
+	assert_non_null(strstr(out, "DAMAGED"));
+	snprintf(cmd, sizeof cmd, "%s inspect %s", bin(), bin());
+	assert_int_equal(run(cmd, out, sizeof out), 1);
+	assert_non_null(strstr(out, "not a file storelab wrote"));
+	/* The damaged store refuses to open, naming the file; nothing is overwritten. */
+	uint64_t before = tu_file_size(log);
+	snprintf(cmd, sizeof cmd, "printf 'get b\\n' | %s shell ref %s/db 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 1);
+	assert_non_null(strstr(out, "ref.log"));
+	assert_int_equal(tu_file_size(log), before);
+}
+
+int main(void)
+{
+	tu_seed();
+#define T(fn) cmocka_unit_test_setup_teardown(fn, tu_setup, tu_teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_shell_put_get_survives_restart),
+		T(test_shell_one_reply_per_command),
+		T(test_shell_stats_line),
+		T(test_bad_invocations),
+		T(test_trace_narrates),
+		T(test_inspect_log_and_damage),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,199 @@
+/* env_test.c — files, counters, locks and fault injection (engine/env). */
+#include "tests/testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/env.h"
+
+static void test_write_read_counts(void **state)
+{
+	tu_fixture_t *f = *state;
+	sl_err_t err = { 0 };
+	env_file_t *file;
+	const char *path = tu_path(f->dir, "a");
+	assert_int_equal(env_open(f->env, path, ENV_WRITE | ENV_CREATE, &file, &err), SL_OK);
+	assert_int_equal(env_append(file, "hello", 5, &err), SL_OK);
+	assert_int_equal(env_pwrite(file, "J", 1, 0, &err), SL_OK);
+	assert_int_equal(env_append(file, " world", 6, &err), SL_OK);
+	assert_int_equal(env_size(file), 11);
+	char buf[16];
+	assert_int_equal(env_pread(file, buf, 11, 0, NULL, &err), SL_OK);
+	assert_memory_equal(buf, "Jello world", 11);
+	assert_int_equal(env_sync(file, &err), SL_OK);
+	assert_int_equal(env_datasync(file, &err), SL_OK);
+
+	env_counters_t c;
+	env_counters(f->env, &c);
+	assert_int_equal(c.bytes_written, 12);
+	assert_int_equal(c.writes, 3);
+	assert_int_equal(c.bytes_read, 11);
+	assert_int_equal(c.reads, 1);
+	assert_int_equal(c.syncs, 2);
+	assert_int_equal(c.opens, 1);
+	env_counters_reset(f->env);
+	env_counters(f->env, &c);
+	assert_int_equal(c.bytes_written, 0);
+	assert_int_equal(env_close(file, &err), SL_OK);
+}
+
+static void test_short_read_is_corrupt(void **state)
+{
+	tu_fixture_t *f = *state;
+	sl_err_t err = { 0 };
+	env_file_t *file;
+	const char *path = tu_path(f->dir, "short");
+	assert_int_equal(env_open(f->env, path, ENV_WRITE | ENV_CREATE, &file, &err), SL_OK);
+	assert_int_equal(env_append(file, "12345", 5, &err), SL_OK);
+	char buf[16];
+	assert_int_equal(env_pread(file, buf, 10, 0, NULL, &err), SL_CORRUPT);
+	assert_non_null(strstr(err.msg, "ends early"));
+	assert_non_null(strstr(err.msg, "offset 0"));
+	size_t got = 99;
+	assert_int_equal(env_pread(file, buf, 10, 3, &got, &err), SL_OK);
+	assert_int_equal(got, 2);
+	assert_int_equal(env_pread(file, buf, 4, 100, &got, &err), SL_OK);
+	assert_int_equal(got, 0);
+	assert_int_equal(env_truncate(file, 2, &err), SL_OK);
+	assert_int_equal(env_size(file), 2);
+	env_close(file, NULL);
+}
+
+static void test_open_errors(void **state)
+{
+	tu_fixture_t *f = *state;
+	sl_err_t err = { 0 };
+	env_file_t *file;
+	assert_int_equal(env_open(f->env, tu_path(f->dir, "missing"), ENV_READ, &file, &err),
+			 SL_NOTFOUND);
+	assert_non_null(strstr(err.msg, "missing"));
+	assert_null(file);
+	assert_int_equal(env_open(f->env, f->dir, ENV_READ, &file, &err), SL_INVALID);
+	const char *path = tu_path(f->dir, "x");
+	assert_int_equal(env_open(f->env, path, ENV_WRITE | ENV_CREATE, &file, &err), SL_OK);
+	env_close(file, NULL);
+	assert_int_equal(env_open(f->env, path, ENV_WRITE | ENV_CREATE | ENV_EXCL, &file, &err),
+			 SL_INVALID);
+	assert_int_equal(env_unlink(f->env, path, &err), SL_OK);
+	assert_int_equal(env_unlink(f->env, path, &err), SL_NOTFOUND);
+	assert_int_equal(env_mkdir(f->env, f->dir, &err), SL_OK); /* existing is fine */
+}
+
+static void test_fault_write_eio_then_recovers(void **state)
+{
+	tu_fixture_t *f = *state;
+	sl_err_t err = { 0 };
+	env_file_t *file;
+	assert_int_equal(env_open(f->env, tu_path(f->dir, "f"), ENV_WRITE | ENV_CREATE, &file, &err),
+			 SL_OK);
+	env_fault_set(f->env, ENV_OP_WRITE, 2, ENV_FAULT_EIO, false);
+	assert_int_equal(env_append(file, "a", 1, &err), SL_OK);
+	assert_int_equal(env_append(file, "b", 1, &err), SL_IO);
+	assert_non_null(strstr(err.msg, "Input/output error"));
+	assert_int_equal(env_append(file, "c", 1, &err), SL_OK); /* not sticky */
+	env_fault_clear(f->env);
+	char buf[2];
+	assert_int_equal(env_pread(file, buf, 2, 0, NULL, &err), SL_OK);
+	assert_memory_equal(buf, "ac", 2);
+	env_close(file, NULL);
+}
+
+static void test_fault_short_write(void **state)
+{
+	tu_fixture_t *f = *state;
+	sl_err_t err = { 0 };
+	env_file_t *file;
+	const char *path = tu_path(f->dir, "short-write");
+	assert_int_equal(env_open(f->env, path, ENV_WRITE | ENV_CREATE, &file, &err), SL_OK);
+	env_fault_set(f->env, ENV_OP_WRITE, 1, ENV_FAULT_SHORT, false);
+	assert_int_equal(env_append(file, "0123456789", 10, &err), SL_FULL);
+	assert_non_null(strstr(err.msg, "only 5 of 10"));
+	assert_int_equal(env_size(file), 5);
+	env_close(file, NULL);
+	assert_int_equal(tu_file_size(path), 5);
+}
+
+static void test_fault_sticky_sync_read_open_rename(void **state)
+{
+	tu_fixture_t *f = *state;
+	sl_err_t err = { 0 };
+	env_file_t *file;
+	const char *path = strdup(tu_path(f->dir, "s"));
+	assert_int_equal(env_open(f->env, path, ENV_WRITE | ENV_CREATE, &file, &err), SL_OK);
+	env_fault_set(f->env, ENV_OP_SYNC, 1, ENV_FAULT_EIO, true);
+	assert_int_equal(env_sync(file, &err), SL_IO);
+	assert_int_equal(env_datasync(file, &err), SL_IO);
+	assert_int_equal(env_sync_dir(f->env, f->dir, &err), SL_IO);
+	env_fault_set(f->env, ENV_OP_READ, 1, ENV_FAULT_EIO, false);
+	char b;
+	size_t got;
+	assert_int_equal(env_pread(file, &b, 1, 0, &got, &err), SL_IO);
+	env_fault_set(f->env, ENV_OP_OPEN, 1, ENV_FAULT_ENOSPC, false);
+	env_file_t *other;
+	assert_int_equal(env_open(f->env, path, ENV_READ, &other, &err), SL_FULL);
+	env_fault_set(f->env, ENV_OP_RENAME, 1, ENV_FAULT_EIO, false);
+	assert_int_equal(env_rename(f->env, path, tu_path(f->dir, "t"), &err), SL_IO);
+	env_fault_clear(f->env);
+	assert_int_equal(env_sync(file, &err), SL_OK);
+	env_close(file, NULL);
+	free((void *)path);
+}
+
+static void test_list_dir_and_bytes(void **state)
+{
+	tu_fixture_t *f = *state;
+	sl_err_t err = { 0 };
+	const char *names[] = { "b", "a", "c" };
+	for (int i = 0; i < 3; i++) {
+		env_file_t *file;
+		assert_int_equal(env_open(f->env, tu_path(f->dir, names[i]), ENV_WRITE | ENV_CREATE,
+					  &file, &err), SL_OK);
+		assert_int_equal(env_append(file, "xyz", (size_t)i + 1, &err), SL_OK);
+		env_close(file, NULL);
+	}
+	char **list;
+	size_t n;
+	assert_int_equal(env_list_dir(f->env, f->dir, &list, &n, &err), SL_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(list[0], "a");
+	assert_string_equal(list[1], "b");
+	assert_string_equal(list[2], "c");
+	env_list_free(list, n);
+	uint64_t bytes;
+	assert_int_equal(env_dir_bytes(f->dir, &bytes, &err), SL_OK);
+	assert_int_equal(bytes, 6);
+	assert_int_equal(env_list_dir(f->env, tu_path(f->dir, "nope"), &list, &n, &err),
+			 SL_NOTFOUND);
+}
+
+static void test_lock_is_exclusive(void **state)
+{
+	tu_fixture_t *f = *state;
+	sl_err_t err = { 0 };
+	env_lock_t *a, *b;
+	const char *path = strdup(tu_path(f->dir, "LOCK"));
+	assert_int_equal(env_lock(f->env, path, &a, &err), SL_OK);
+	assert_int_equal(env_lock(f->env, path, &b, &err), SL_BUSY);
+	assert_non_null(strstr(err.msg, "another"));
+	env_unlock(a);
+	assert_int_equal(env_lock(f->env, path, &b, &err), SL_OK);
+	env_unlock(b);
+	free((void *)path);
+}
+
+int main(void)
+{
+	tu_seed();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_write_read_counts, tu_setup, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_short_read_is_corrupt, tu_setup, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_open_errors, tu_setup, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_fault_write_eio_then_recovers, tu_setup, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_fault_short_write, tu_setup, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_fault_sticky_sync_read_open_rename, tu_setup,
+						tu_teardown),
+		cmocka_unit_test_setup_teardown(test_list_dir_and_bytes, tu_setup, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_lock_is_exclusive, tu_setup, tu_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,329 @@
+/* pager_test.c — paged file, buffer pool, free list, checksums (engine/pager). */
+#include "tests/testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/codec.h"
+#include "engine/pager.h"
+
+static pager_t *open_pager(tu_fixture_t *f, uint32_t page_size, uint64_t cache)
+{
+	pager_opts_t o = { .page_size = page_size, .cache_bytes = cache, .create = true };
+	pager_t *p;
+	sl_err_t err = { 0 };
+	int rc = pager_open(f->env, f->path, &o, &p, &err);
+	if (rc != SL_OK)
+		fail_msg("pager_open: %s", err.msg);
+	return p;
+}
+
+/* Page contents are a function of (pgno, version), so any page can be checked. */
+static void stamp(uint8_t *data, uint32_t usable, uint32_t pgno, uint32_t version)
+{
+	tu_rng_t r;
+	tu_rng_init(&r, ((uint64_t)pgno << 32) | version);
+	tu_fill(&r, data, usable);
+	codec_put_u32(data, pgno);
+	codec_put_u32(data + 4, version);
+}
+
+static void expect_stamp(pager_t *p, uint32_t pgno, uint32_t version)
+{
+	static uint8_t want[PAGER_MAX_PAGE_SIZE];
+	page_t *pg;
+	sl_err_t err = { 0 };
+	int rc = pager_get(p, pgno, &pg, &err);
+	if (rc != SL_OK)
+		fail_msg("pager_get %u: %s", pgno, err.msg);
+	stamp(want, pager_usable_size(p), pgno, version);
+	assert_memory_equal(page_data(pg), want, pager_usable_size(p));
+	pager_unpin(p, pg);
+}
+
+static void test_create_and_reopen(void **state)
+{
+	tu_fixture_t *f = *state;
+	pager_t *p = open_pager(f, 0, 0);
+	assert_int_equal(pager_page_size(p), PAGER_DEFAULT_PAGE_SIZE);
+	assert_int_equal(pager_page_count(p), 1);
+	sl_err_t err = { 0 };
+	for (uint32_t i = 1; i <= 10; i++) {
+		page_t *pg;
+		assert_int_equal(pager_alloc(p, &pg, &err), SL_OK);
+		assert_int_equal(page_pgno(pg), i);
+		stamp(page_data(pg), pager_usable_size(p), i, 1);
+		pager_unpin(p, pg);
+	}
+	memcpy(pager_meta(p), "root=7", 6);
+	pager_meta_dirty(p);
+	assert_int_equal(pager_close(p, &err), SL_OK);
+	assert_int_equal(tu_file_size(f->path), 11 * 4096);
+
+	p = open_pager(f, 512, 0); /* the stored page size wins over the option */
+	assert_int_equal(pager_page_size(p), 4096);
+	assert_int_equal(pager_page_count(p), 11);
+	assert_memory_equal(pager_meta(p), "root=7", 6);
+	for (uint32_t i = 1; i <= 10; i++)
+		expect_stamp(p, i, 1);
+	assert_int_equal(pager_check(p, NULL, &err), SL_OK);
+	pager_close(p, NULL);
+}
+
+/* A pool far smaller than the file: evictions must write back and reread correctly. */
+static void test_small_pool_differential(void **state)
+{
+	tu_fixture_t *f = *state;
+	tu_rng_t r;
+	tu_rng_init(&r, tu_seed());
+	pager_t *p = open_pager(f, 512, 8 * 512);
+	assert_int_equal(pager_frames(p), PAGER_MIN_FRAMES);
+	enum { PAGES = 300 };
+	uint32_t version[PAGES + 1] = { 0 };
+	sl_err_t err = { 0 };
+	for (uint32_t i = 1; i <= PAGES; i++) {
+		page_t *pg;
+		assert_int_equal(pager_alloc(p, &pg, &err), SL_OK);
+		stamp(page_data(pg), pager_usable_size(p), i, version[i] = 1);
+		pager_unpin(p, pg);
+	}
+	uint64_t ops = tu_ops(5000);
+	for (uint64_t op = 0; op < ops; op++) {
+		uint32_t pgno = 1 + (uint32_t)tu_below(&r, PAGES);
+		if (tu_below(&r, 3) == 0) {
+			page_t *pg;
+			assert_int_equal(pager_get(p, pgno, &pg, &err), SL_OK);
+			stamp(page_data(pg), pager_usable_size(p), pgno, ++version[pgno]);
+			pager_mark_dirty(p, pg);
+			pager_unpin(p, pg);
+		} else {
+			expect_stamp(p, pgno, version[pgno]);
+		}
+		if (op % 1000 == 999)
+			assert_int_equal(pager_flush(p, op % 2000 == 1999, &err), SL_OK);
+	}
+	pager_stats_t st;
+	pager_get_stats(p, &st);
+	assert_true(st.evictions > 0);
+	assert_true(st.misses > 0 && st.hits > 0);
+	assert_int_equal(pager_close(p, &err), SL_OK);
+	p = open_pager(f, 0, 1 << 20);
+	for (uint32_t i = 1; i <= PAGES; i++)
+		expect_stamp(p, i, version[i]);
+	assert_int_equal(pager_check(p, NULL, &err), SL_OK);
+	pager_close(p, NULL);
+}
+
+static void test_all_pinned_is_full(void **state)
+{
+	tu_fixture_t *f = *state;
+	pager_t *p = open_pager(f, 512, 16 * 512);
+	sl_err_t err = { 0 };
+	page_t *pinned[16];
+	uint32_t n = pager_frames(p);
+	assert_int_equal(n, 16);
+	for (uint32_t i = 0; i < n; i++)
+		assert_int_equal(pager_alloc(p, &pinned[i], &err), SL_OK);
+	page_t *extra;
+	assert_int_equal(pager_alloc(p, &extra, &err), SL_FULL);
+	assert_non_null(strstr(err.msg, "pinned"));
+	for (uint32_t i = 0; i < n; i++)
+		pager_unpin(p, pinned[i]);
+	assert_int_equal(pager_alloc(p, &extra, &err), SL_OK);
+	pager_unpin(p, extra);
+	pager_close(p, NULL);
+}
+
+static void test_free_list_reuse_and_check(void **state)
+{
+	tu_fixture_t *f = *state;
+	pager_t *p = open_pager(f, 1024, 0);
+	sl_err_t err = { 0 };
+	for (int i = 0; i < 20; i++) {
+		page_t *pg;
+		assert_int_equal(pager_alloc(p, &pg, &err), SL_OK);
+		pager_unpin(p, pg);
+	}
+	const uint32_t freed[] = { 3, 17, 9, 20 };
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pager_free(p, freed[i], &err), SL_OK);
+	assert_int_equal(pager_free_count(p), 4);
+	uint8_t is_free[21];
+	assert_int_equal(pager_check(p, is_free, &err), SL_OK);
+	int nfree = 0;
+	for (int i = 0; i < 21; i++)
+		nfree += is_free[i];
+	assert_int_equal(nfree, 4);
+	assert_true(is_free[3] && is_free[17] && is_free[9] && is_free[20]);
+	pager_close(p, NULL);
+
+	p = open_pager(f, 0, 0);
+	assert_int_equal(pager_free_count(p), 4);
+	/* Last freed, first reused; the file does not grow while the list has pages. */
+	const uint32_t expect[] = { 20, 9, 17, 3, 21 };
+	for (int i = 0; i < 5; i++) {
+		page_t *pg;
+		assert_int_equal(pager_alloc(p, &pg, &err), SL_OK);
+		assert_int_equal(page_pgno(pg), expect[i]);
+		for (uint32_t b = 0; b < pager_usable_size(p); b++)
+			assert_int_equal(page_data(pg)[b], 0);
+		pager_unpin(p, pg);
+	}
+	assert_int_equal(pager_free_count(p), 0);
+	assert_int_equal(pager_check(p, NULL, &err), SL_OK);
+	pager_close(p, NULL);
+}
+
+static void make_pages(tu_fixture_t *f, uint32_t n)
+{
+	pager_t *p = open_pager(f, 512, 0);
+	sl_err_t err = { 0 };
+	for (uint32_t i = 1; i <= n; i++) {
+		page_t *pg;
+		assert_int_equal(pager_alloc(p, &pg, &err), SL_OK);
+		stamp(page_data(pg), pager_usable_size(p), i, 1);
+		pager_unpin(p, pg);
+	}
+	pager_close(p, NULL);
+}
+
+/* A flipped bit anywhere in a data page is caught when that page is read. */
+static void test_corrupt_page_detected(void **state)
+{
+	tu_fixture_t *f = *state;
+	make_pages(f, 4);
+	sl_err_t err = { 0 };
+	for (uint64_t off = 2 * 512; off < 3 * 512; off += 37) {
+		tu_flip_byte(f->path, off, 0x04);
+		pager_t *p = open_pager(f, 0, 0);
+		page_t *pg;
+		assert_int_equal(pager_get(p, 2, &pg, &err), SL_CORRUPT);
+		assert_non_null(strstr(err.msg, "page 2"));
+		assert_non_null(strstr(err.msg, "under-test"));
+		/* A failed read leaves no frame behind: other pages still work. */
+		expect_stamp(p, 1, 1);
+		expect_stamp(p, 3, 1);
+		assert_int_equal(pager_check(p, NULL, &err), SL_CORRUPT);
+		pager_close(p, NULL);
+		tu_flip_byte(f->path, off, 0x04);
+	}
+}
+
+/* A page written to the wrong place has a good-looking checksum for its old home. */
+static void test_misplaced_page_detected(void **state)
+{
+	tu_fixture_t *f = *state;
+	make_pages(f, 3);
+	FILE *fp = fopen(f->path, "r+b");
+	uint8_t page[512];
+	fseek(fp, 1 * 512, SEEK_SET);
+	assert_int_equal(fread(page, 1, 512, fp), 512);
+	fseek(fp, 2 * 512, SEEK_SET);
+	assert_int_equal(fwrite(page, 1, 512, fp), 512);
+	fclose(fp);
+	pager_t *p = open_pager(f, 0, 0);
+	sl_err_t err = { 0 };
+	page_t *pg;
+	assert_int_equal(pager_get(p, 2, &pg, &err), SL_CORRUPT);
+	pager_close(p, NULL);
+}
+
+static void test_bad_header_and_truncation(void **state)
+{
+	tu_fixture_t *f = *state;
+	make_pages(f, 3);
+	sl_err_t err = { 0 };
+	pager_opts_t o = { 0 };
+	pager_t *p;
+	tu_flip_byte(f->path, 100, 0x01);
+	assert_int_equal(pager_open(f->env, f->path, &o, &p, &err), SL_CORRUPT);
+	assert_non_null(strstr(err.msg, "header"));
+	tu_flip_byte(f->path, 100, 0x01);
+	tu_flip_byte(f->path, 1, 0x01);
+	assert_int_equal(pager_open(f->env, f->path, &o, &p, &err), SL_CORRUPT);
+	assert_non_null(strstr(err.msg, "magic"));
+	tu_flip_byte(f->path, 1, 0x01);
+	tu_truncate(f->path, 3 * 512 + 100);
+	assert_int_equal(pager_open(f->env, f->path, &o, &p, &err), SL_CORRUPT);
+	assert_non_null(strstr(err.msg, "header says 4 pages"));
+	assert_int_equal(pager_open(f->env, tu_path(f->dir, "none"), &o, &p, &err), SL_NOTFOUND);
+}
+
+static void test_page_number_out_of_range(void **state)
+{
+	tu_fixture_t *f = *state;
+	pager_t *p = open_pager(f, 0, 0);
+	sl_err_t err = { 0 };
+	page_t *pg;
+	assert_int_equal(pager_get(p, 0, &pg, &err), SL_CORRUPT);
+	assert_int_equal(pager_get(p, 1, &pg, &err), SL_CORRUPT);
+	assert_int_equal(pager_free(p, 5, &err), SL_CORRUPT);
+	pager_close(p, NULL);
+}
+
+static void test_invalid_page_size(void **state)
+{
+	tu_fixture_t *f = *state;
+	const uint32_t bad[] = { 100, 256, 3000, 131072 };
+	for (int i = 0; i < 4; i++) {
+		pager_opts_t o = { .page_size = bad[i], .create = true };
+		pager_t *p;
+		sl_err_t err = { 0 };
+		assert_int_equal(pager_open(f->env, f->path, &o, &p, &err), SL_INVALID);
+		assert_false(env_exists(f->path));
+	}
+	pager_t *p = open_pager(f, PAGER_MAX_PAGE_SIZE, 0);
+	page_t *pg;
+	sl_err_t err = { 0 };
+	assert_int_equal(pager_alloc(p, &pg, &err), SL_OK);
+	stamp(page_data(pg), pager_usable_size(p), 1, 1);
+	pager_unpin(p, pg);
+	pager_close(p, NULL);
+	p = open_pager(f, 0, 0);
+	expect_stamp(p, 1, 1);
+	pager_close(p, NULL);
+}
+
+static void test_io_faults(void **state)
+{
+	tu_fixture_t *f = *state;
+	make_pages(f, 4);
+	pager_t *p = open_pager(f, 0, 0);
+	sl_err_t err = { 0 };
+	page_t *pg;
+	env_fault_set(f->env, ENV_OP_READ, 1, ENV_FAULT_EIO, false);
+	assert_int_equal(pager_get(p, 2, &pg, &err), SL_IO);
+	expect_stamp(p, 2, 1); /* the fault was one-shot; the frame was released */
+	assert_int_equal(pager_get(p, 3, &pg, &err), SL_OK);
+	stamp(page_data(pg), pager_usable_size(p), 3, 2);
+	pager_mark_dirty(p, pg);
+	pager_unpin(p, pg);
+	env_fault_set(f->env, ENV_OP_WRITE, 1, ENV_FAULT_ENOSPC, false);
+	assert_int_equal(pager_flush(p, false, &err), SL_FULL);
+	env_fault_clear(f->env);
+	assert_int_equal(pager_flush(p, true, &err), SL_OK); /* still dirty: written now */
+	pager_close(p, NULL);
+	p = open_pager(f, 0, 0);
+	expect_stamp(p, 3, 2);
+	pager_close(p, NULL);
+}
+
+int main(void)
+{
+	tu_seed();
+#define T(fn) cmocka_unit_test_setup_teardown(fn, tu_setup, tu_teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_create_and_reopen),
+		T(test_small_pool_differential),
+		T(test_all_pinned_is_full),
+		T(test_free_list_reuse_and_check),
+		T(test_corrupt_page_detected),
+		T(test_misplaced_page_detected),
+		T(test_bad_header_and_truncation),
+		T(test_page_number_out_of_range),
+		T(test_invalid_page_size),
+		T(test_io_faults),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
