@@ -18,13 +18,41 @@ WARN    := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
 ifeq ($(WERROR),1)
 WARN    += -Werror
 endif
-CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE -I. $(CPPFLAGS)
-CFLAGS_ALL   := $(CFLAGS) $(WARN) $(CPPFLAGS_ALL)
+CPPFLAGS_ALL = -std=c11 -D_GNU_SOURCE -I. $(CPPFLAGS)
+CFLAGS_ALL   = $(CFLAGS) $(WARN) $(CPPFLAGS_ALL)
 LDLIBS_CORE  := -llz4 -lxxhash -lpthread -lm
 
 BUILD   ?= build
 SRC_LIB := $(wildcard engine/*.c index/*.c kv/*.c)
-SRC_BENCH := $(filter-out bench/main.c bench/peer_%.c,$(wildcard bench/*.c))
+
+# ---------------------------------------------------------------- peers
+# Each peer adapter is built when its library's header is found (PEERS=none
+# builds none). The list of those found is kept in $(BUILD)/peers.list so that a
+# change (a package installed or removed) rebuilds bench/stores.c.
+PEERS ?= auto
+have_header = $(shell echo '\#include <$(1)>' | $(CC) -E -x c - >/dev/null 2>&1 && echo yes)
+PEER_SRCS :=
+PEER_LIBS :=
+PEER_DEFS :=
+# $(call add_peer,HEADER,SOURCE,LIBS,DEFINE): build SOURCE when HEADER is found.
+define add_peer
+ifeq ($$(call have_header,$(1)),yes)
+PEER_SRCS += $(2)
+PEER_LIBS += $(3)
+PEER_DEFS += $(4)
+endif
+endef
+ifneq ($(PEERS),none)
+$(eval $(call add_peer,leveldb/c.h,bench/peer_leveldb.c,-lleveldb,-DSL_PEER_LEVELDB))
+$(eval $(call add_peer,rocksdb/c.h,bench/peer_rocksdb.c,-lrocksdb,-DSL_PEER_ROCKSDB))
+$(eval $(call add_peer,lmdb.h,bench/peer_lmdb.c,-llmdb,-DSL_PEER_LMDB))
+$(eval $(call add_peer,sqlite3.h,bench/peer_sqlite.c,-lsqlite3,-DSL_PEER_SQLITE))
+$(eval $(call add_peer,kclangc.h,bench/peer_kyoto.c,-lkyotocabinet,-DSL_PEER_KYOTO))
+endif
+$(shell mkdir -p $(BUILD)/bench; echo '$(PEER_DEFS)' | cmp -s - $(BUILD)/peers.list || \
+	echo '$(PEER_DEFS)' > $(BUILD)/peers.list)
+
+SRC_BENCH := $(filter-out bench/main.c bench/peer_%.c,$(wildcard bench/*.c)) $(PEER_SRCS)
 TESTS   := $(patsubst tests/%.c,%,$(wildcard tests/*_test.c))
 
 OBJ_LIB := $(SRC_LIB:%.c=$(BUILD)/%.o)
@@ -38,6 +66,7 @@ TEST_BINS := $(TESTS:%=$(BUILD)/tests/%)
 # The Debian packages the kit needs. `make deps` installs the missing ones when it
 # can (root, or passwordless sudo) and otherwise prints the exact command to run.
 DEPS_CORE := liblz4-dev libxxhash-dev libcmocka-dev
+DEPS_PEERS := libleveldb-dev librocksdb-dev liblmdb-dev libsqlite3-dev libkyotocabinet-dev
 
 define install_missing
 missing=""; \
@@ -56,12 +85,16 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-.PHONY: all deps test check soak debug clean
+.PHONY: all deps peers demo demo-run bench test check soak debug clean
 .SECONDARY:
 all: $(BIN)
 
 deps:
 	@$(call install_missing,$(DEPS_CORE))
+
+# The peers' libraries, for the benchmark comparison (.ci/run installs them too).
+peers:
+	@$(call install_missing,$(DEPS_CORE) $(DEPS_PEERS))
 
 # Every object waits for the headers of the dependencies; the order-only
 # prerequisite runs the check once per make invocation, not once per file.
@@ -84,11 +117,36 @@ $(LIB_BENCH): $(OBJ_BENCH)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(BUILD)/bench/stores.o: CPPFLAGS_ALL += $(PEER_DEFS)
+$(BUILD)/bench/stores.o: $(BUILD)/peers.list
+
 $(BIN): $(BUILD)/bench/main.o $(LIB_BENCH) $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_CORE)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PEER_LIBS) $(LDLIBS_CORE)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/testutil.o $(LIB_BENCH) $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_CORE) -lcmocka
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PEER_LIBS) $(LDLIBS_CORE) -lcmocka
+
+# ---------------------------------------------------------------- the demo
+# `make demo` installs what is missing (peers included unless PEERS=none), then
+# runs the default comparison in a second make, so that the peers it just
+# installed are detected, and writes docs/results/.
+DEMO_N ?= 200000
+DEMO_WORKLOADS ?= fillseq,fillrandom,readrandom,readmissing,scan,overwrite,ycsb-a,ycsb-b
+DEMO_OUT := docs/results
+demo:
+	@$(call install_missing,$(DEPS_CORE) $(if $(filter none,$(PEERS)),,$(DEPS_PEERS)))
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run: $(BIN)
+	@mkdir -p $(DEMO_OUT)
+	$(BIN) bench --n $(DEMO_N) --repeat 3 --workloads $(DEMO_WORKLOADS) --format json \
+	  --out $(DEMO_OUT)/results.json --markdown $(DEMO_OUT)/results.md \
+	  --chart $(DEMO_OUT)/results.svg --summary
+	@echo "wrote $(DEMO_OUT)/results.json, results.md and results.svg"
+
+# `make bench ARGS="..."`: storelab bench with your own options.
+bench: $(BIN)
+	$(BIN) bench $(ARGS)
 
 # ---------------------------------------------------------------- test targets
 # tests/run.sh runs each suite, adds up cmocka's counts and ends with the line

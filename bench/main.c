@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench/bench_cmd.h"
 #include "bench/inspect.h"
 #include "bench/shell.h"
 
@@ -20,13 +21,13 @@ typedef struct subcommand {
 } subcommand_t;
 
 static const subcommand_t commands[] = {
-	{ "bench", NULL, "run workloads on stores and report throughput, latency, amplification",
-	  "the benchmark-harness issue" },
+	{ "bench", bench_main, "run workloads on stores and report throughput, latency, amplification",
+	  NULL },
 	{ "shell", shell_main, "read put/get/del/scan commands from stdin, one reply line each", NULL },
 	{ "trace", trace_main, "run one command with the store narrating each step", NULL },
 	{ "inspect", inspect_main, "decode and verify any file or directory storelab wrote", NULL },
-	{ "advise", NULL, "measure a read/update/insert/scan mix on every store, ranked",
-	  "the benchmark-harness issue" },
+	{ "advise", advise_main, "measure a read/update/insert/scan mix on every store, ranked",
+	  NULL },
 	{ "index", NULL, "build an inverted index from id<TAB>text lines",
 	  "the inverted-index issue" },
 	{ "search", NULL, "BM25 top-k search over an inverted index", "the inverted-index issue" },

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "bench/peer.h"
 #include "engine/store.h"
 #include "kv/ref.h"
 
@@ -14,6 +15,22 @@ void stores_register_all(void)
 		return;
 	done = true;
 	store_register(&ref_store_ops);
+#ifdef SL_PEER_LEVELDB
+	store_register(&peer_leveldb_ops);
+#endif
+#ifdef SL_PEER_ROCKSDB
+	store_register(&peer_rocksdb_ops);
+#endif
+#ifdef SL_PEER_LMDB
+	store_register(&peer_lmdb_ops);
+#endif
+#ifdef SL_PEER_SQLITE
+	store_register(&peer_sqlite_ops);
+#endif
+#ifdef SL_PEER_KYOTO
+	store_register(&peer_kyoto_hash_ops);
+	store_register(&peer_kyoto_tree_ops);
+#endif
 }
 
 const char *stores_peer_package(const char *name)

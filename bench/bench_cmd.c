@@ -1,0 +1,308 @@
+/* bench_cmd.c — `storelab bench` (see bench_cmd.h). */
+#include "bench/bench_cmd.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/report.h"
+#include "bench/stores.h"
+
+static const char bench_usage[] =
+	"usage: storelab bench [--suite kv] [--stores LIST] [--workloads LIST] [--n N]\n"
+	"                      [--key-size B] [--value-size B] [--dist uniform|zipfian|latest]\n"
+	"                      [--sync none|batch|always] [--seed S] [--dir DIR] [--repeat R]\n"
+	"                      [--threads T] [--scan-length L] [--cache BYTES]\n"
+	"                      [--compress-ratio F] [--params NAME=VALUE,...]\n"
+	"                      [--format table|json|csv] [--out FILE]\n"
+	"                      [--chart FILE.svg] [--markdown FILE.md] [--summary]\n"
+	"Runs each workload on each store and reports throughput, latency percentiles,\n"
+	"amplification, disk use and memory, as medians of --repeat runs (default 3).\n"
+	"Workloads named together run in order on the same store (fills start empty).\n"
+	"Defaults: every built store; fillseq,fillrandom,readrandom,readmissing,scan,overwrite;\n"
+	"n 100000, 16-byte keys, 100-byte values, sync none.\n";
+
+static const char default_workloads[] =
+	"fillseq,fillrandom,readrandom,readmissing,scan,overwrite";
+
+/* ---------------------------------------------------------------- options */
+
+static int bench_parse_u64(const char *flag, const char *v, uint64_t max, uint64_t *out,
+			   char *err, size_t err_size)
+{
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(v, &end, 10);
+	uint64_t mult = 1;
+	if (*end == 'k' || *end == 'K')
+		mult = 1000, end++;
+	else if (*end == 'm' || *end == 'M')
+		mult = 1000000, end++;
+	if (errno || end == v || *end != '\0' || v[0] == '-' || x > max / mult) {
+		snprintf(err, err_size, "%s takes a whole number up to %llu, not '%s'", flag,
+			 (unsigned long long)max, v);
+		return -1;
+	}
+	*out = x * mult;
+	return 1;
+}
+
+int bench_parse_common(const char *flag, const char *v, bench_cfg_t *cfg, char *err,
+		       size_t err_size)
+{
+	uint64_t x;
+	int rc = 1;
+	if (strcmp(flag, "--n") == 0)
+		rc = bench_parse_u64(flag, v, UINT32_MAX, &cfg->n, err, err_size);
+	else if (strcmp(flag, "--key-size") == 0 &&
+		 (rc = bench_parse_u64(flag, v, WL_MAX_KEY_SIZE, &x, err, err_size)) == 1)
+		cfg->key_size = (unsigned)x;
+	else if (strcmp(flag, "--value-size") == 0 &&
+		 (rc = bench_parse_u64(flag, v, 64u << 20, &x, err, err_size)) == 1)
+		cfg->value_size = (size_t)x;
+	else if (strcmp(flag, "--seed") == 0)
+		rc = bench_parse_u64(flag, v, UINT64_MAX, &cfg->seed, err, err_size);
+	else if (strcmp(flag, "--repeat") == 0 &&
+		 (rc = bench_parse_u64(flag, v, 100, &x, err, err_size)) == 1)
+		cfg->repeat = (unsigned)x;
+	else if (strcmp(flag, "--threads") == 0 &&
+		 (rc = bench_parse_u64(flag, v, 256, &x, err, err_size)) == 1)
+		cfg->threads = (unsigned)x;
+	else if (strcmp(flag, "--scan-length") == 0 &&
+		 (rc = bench_parse_u64(flag, v, 1000000, &x, err, err_size)) == 1)
+		cfg->scan_length = (unsigned)x;
+	else if (strcmp(flag, "--cache") == 0)
+		rc = bench_parse_u64(flag, v, UINT64_MAX, &cfg->cache_bytes, err, err_size);
+	else if (strcmp(flag, "--dir") == 0)
+		cfg->dir = v;
+	else if (strcmp(flag, "--params") == 0)
+		cfg->params = v;
+	else if (strcmp(flag, "--compress-ratio") == 0) {
+		char *end;
+		cfg->compress_ratio = strtod(v, &end);
+		if (*end != '\0' || !(cfg->compress_ratio > 0 && cfg->compress_ratio <= 1)) {
+			snprintf(err, err_size, "--compress-ratio takes a fraction in (0, 1], not '%s'", v);
+			rc = -1;
+		}
+	} else if (strcmp(flag, "--dist") == 0) {
+		if (dist_parse(v, &cfg->dist) != 0) {
+			snprintf(err, err_size, "--dist takes uniform, zipfian or latest, not '%s'", v);
+			rc = -1;
+		}
+	} else if (strcmp(flag, "--sync") == 0) {
+		if (sl_sync_parse(v, &cfg->sync) != SL_OK) {
+			snprintf(err, err_size, "--sync takes none, batch or always, not '%s'", v);
+			rc = -1;
+		}
+	} else {
+		rc = 0;
+	}
+	return rc;
+}
+
+size_t bench_split_list(char *list, const char **out, size_t max)
+{
+	size_t n = 0;
+	for (char *tok = strtok(list, ","); tok != NULL && n < max; tok = strtok(NULL, ","))
+		out[n++] = tok;
+	return n;
+}
+
+typedef struct bench_args {
+	bench_cfg_t cfg;
+	char *stores;         /* comma list, NULL = all */
+	char *workloads;      /* comma list */
+	const char *format;   /* table, json or csv */
+	const char *out;      /* output file, NULL = stdout */
+	const char *chart;    /* SVG file */
+	const char *markdown; /* markdown file */
+	bool summary;         /* print the which-store-when lines */
+} bench_args_t;
+
+static int bench_parse_args(int argc, char **argv, bench_args_t *a, char *err, size_t size)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *flag = argv[i];
+		if (strcmp(flag, "--summary") == 0) {
+			a->summary = true;
+			continue;
+		}
+		if (strncmp(flag, "--", 2) != 0 || i + 1 >= argc) {
+			snprintf(err, size, "%s: expected --option VALUE", flag);
+			return -1;
+		}
+		const char *v = argv[++i];
+		int rc = bench_parse_common(flag, v, &a->cfg, err, size);
+		if (rc < 0)
+			return -1;
+		if (rc == 1)
+			continue;
+		if (strcmp(flag, "--stores") == 0)
+			a->stores = strdup(v);
+		else if (strcmp(flag, "--workloads") == 0)
+			a->workloads = strdup(v);
+		else if (strcmp(flag, "--format") == 0)
+			a->format = v;
+		else if (strcmp(flag, "--out") == 0)
+			a->out = v;
+		else if (strcmp(flag, "--chart") == 0)
+			a->chart = v;
+		else if (strcmp(flag, "--markdown") == 0)
+			a->markdown = v;
+		else if (strcmp(flag, "--suite") == 0) {
+			if (strcmp(v, "kv") != 0) {
+				snprintf(err, size, "--suite %s: only the kv suite is built so far (fts and "
+					 "ts come with the inverted-index and time-series stores)", v);
+				return -1;
+			}
+		} else {
+			snprintf(err, size, "unknown option %s", flag);
+			return -1;
+		}
+	}
+	if (strcmp(a->format, "table") != 0 && strcmp(a->format, "json") != 0 &&
+	    strcmp(a->format, "csv") != 0) {
+		snprintf(err, size, "--format takes table, json or csv, not '%s'", a->format);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- names */
+
+/* The store names to run: the list given, or every registered store. */
+static int bench_stores(char *list, const char **out, size_t max, size_t *n, char *err,
+			size_t size)
+{
+	const store_ops_t *const *all;
+	size_t nall = store_registered(&all);
+	if (list == NULL) {
+		*n = 0;
+		for (size_t i = 0; i < nall && *n < max; i++)
+			out[(*n)++] = all[i]->name;
+		return 0;
+	}
+	*n = bench_split_list(list, out, max);
+	for (size_t i = 0; i < *n; i++) {
+		if (store_lookup(out[i]) != NULL)
+			continue;
+		const char *pkg = stores_peer_package(out[i]);
+		if (pkg != NULL) {
+			snprintf(err, size, "store '%s' was not built: install %s, then rebuild", out[i],
+				 pkg);
+			return -1;
+		}
+		int len = snprintf(err, size, "no store named '%s'; known:", out[i]);
+		for (size_t j = 0; j < nall && len > 0 && (size_t)len < size; j++)
+			len += snprintf(err + len, size - (size_t)len, " %s", all[j]->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int bench_workloads(char *list, const workload_def_t **out, size_t max, size_t *n,
+			   char *err, size_t size)
+{
+	const char *names[HARNESS_MAX_WORKLOADS];
+	*n = bench_split_list(list, names, max);
+	for (size_t i = 0; i < *n; i++) {
+		out[i] = workload_find(names[i]);
+		if (out[i] != NULL && strcmp(names[i], "mix") != 0)
+			continue;
+		const workload_def_t *defs;
+		size_t nd = workload_defs(&defs);
+		int len = snprintf(err, size, "no workload named '%s'; known:", names[i]);
+		for (size_t j = 0; j < nd && len > 0 && (size_t)len < size; j++)
+			len += snprintf(err + len, size - (size_t)len, " %s", defs[j].name);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- output */
+
+static int bench_write_file(const char *path, void (*fn)(FILE *, const bench_cfg_t *,
+							   const bench_result_t *, size_t),
+			    const bench_cfg_t *cfg, const bench_result_t *r, size_t n)
+{
+	FILE *f = fopen(path, "w");
+	if (f == NULL) {
+		fprintf(stderr, "storelab bench: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	fn(f, cfg, r, n);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "storelab bench: writing %s failed: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int bench_output(const bench_args_t *a, const bench_result_t *r, size_t n)
+{
+	void (*fn)(FILE *, const bench_cfg_t *, const bench_result_t *, size_t) = report_table;
+	if (strcmp(a->format, "json") == 0)
+		fn = report_json;
+	else if (strcmp(a->format, "csv") == 0)
+		fn = report_csv;
+	int rc = 0;
+	if (a->out != NULL)
+		rc |= bench_write_file(a->out, fn, &a->cfg, r, n);
+	/* The terminal always gets a table, unless the chosen format went there. */
+	if (a->out == NULL)
+		fn(stdout, &a->cfg, r, n);
+	else if (fn != report_table)
+		report_table(stdout, &a->cfg, r, n);
+	if (a->chart != NULL)
+		rc |= bench_write_file(a->chart, report_svg, &a->cfg, r, n);
+	if (a->markdown != NULL)
+		rc |= bench_write_file(a->markdown, report_markdown, &a->cfg, r, n);
+	if (a->summary) {
+		fputc('\n', stdout);
+		report_summary(stdout, r, n);
+	}
+	return rc;
+}
+
+int bench_main(int argc, char **argv)
+{
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(bench_usage, stdout);
+		const workload_def_t *defs;
+		size_t nd = workload_defs(&defs);
+		fputs("\nworkloads:\n", stdout);
+		for (size_t i = 0; i < nd; i++)
+			printf("  %-13s %s\n", defs[i].name, defs[i].summary);
+		return 0;
+	}
+	stores_register_all();
+	bench_args_t a = { .format = "table" };
+	bench_cfg_defaults(&a.cfg);
+	a.cfg.progress = true;
+	char err[512];
+	const char *stores[32];
+	const workload_def_t *workloads[HARNESS_MAX_WORKLOADS];
+	size_t ns = 0, nw = 0;
+	bench_result_t *results = NULL;
+	int status = 2;
+	int parsed = bench_parse_args(argc, argv, &a, err, sizeof err);
+	if (a.workloads == NULL)
+		a.workloads = strdup(default_workloads);
+	if (parsed != 0 || bench_stores(a.stores, stores, 32, &ns, err, sizeof err) != 0 ||
+	    bench_workloads(a.workloads, workloads, HARNESS_MAX_WORKLOADS, &nw, err,
+			    sizeof err) != 0 ||
+	    bench_run(&a.cfg, stores, ns, workloads, nw, &results, err, sizeof err) != 0) {
+		fprintf(stderr, "storelab bench: %s\n", err);
+		goto out;
+	}
+	status = bench_output(&a, results, ns * nw) == 0 ? 0 : 1;
+	for (size_t i = 0; i < ns * nw; i++)
+		if (results[i].status != SL_OK && results[i].status != SL_NOTSUP)
+			status = 1;
+out:
+	free(results);
+	free(a.stores);
+	free(a.workloads);
+	return status;
+}

@@ -1,0 +1,315 @@
+/*
+ * peer_sqlite.c — SQLite as the store "sqlite": a B-tree in one file.
+ *
+ * Configuration (shared/PEERS.md): CREATE TABLE kv(k BLOB PRIMARY KEY, v BLOB)
+ * WITHOUT ROWID (the table is then one B-tree keyed by k), prepared statements
+ * reused. Sync none -> journal_mode=WAL, synchronous=OFF, up to 1,000 writes per
+ * transaction; always -> synchronous=FULL and one write per transaction; batch ->
+ * WAL, synchronous=FULL, one transaction per write batch and up to 1,000 single
+ * writes per transaction. Reads run inside a transaction reused for up to 1,000
+ * operations, as LMDB's reads reuse theirs (PEERS.md): outside one, every SELECT
+ * would take and drop the WAL read lock. The page cache stays at SQLite's
+ * default unless --cache is given (then PRAGMA cache_size is set to it).
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/peer.h"
+
+#define SQLITE_OPS_PER_TXN 1000
+
+typedef struct sq {
+	store_t base;         /* must be first */
+	char *dir;
+	sqlite3 *db;
+	sqlite3_stmt *put, *get, *del, *scan_from, *scan_all;
+	bool in_txn;          /* a BEGIN is open */
+	unsigned txn_ops;     /* operations in it */
+	sl_sync_t sync;
+} sq_t;
+
+static sq_t *sq_of(store_t *s) { return (sq_t *)s; }
+
+static int sq_fail(store_t *s, const char *what)
+{
+	sq_t *q = sq_of(s);
+	int e = sqlite3_errcode(q->db);
+	int code = e == SQLITE_CORRUPT || e == SQLITE_NOTADB ? SL_CORRUPT
+		 : e == SQLITE_FULL ? SL_FULL : e == SQLITE_TOOBIG ? SL_INVALID : SL_IO;
+	return sl_errf(&s->err, code, "sqlite %s: %s", what, sqlite3_errmsg(q->db));
+}
+
+static int sq_exec(sq_t *q, const char *sql)
+{
+	return sqlite3_exec(q->db, sql, NULL, NULL, NULL) == SQLITE_OK ? SL_OK
+								       : sq_fail(&q->base, sql);
+}
+
+static int sq_commit(sq_t *q)
+{
+	if (!q->in_txn)
+		return SL_OK;
+	q->in_txn = false;
+	q->txn_ops = 0;
+	return sq_exec(q, "COMMIT");
+}
+
+/* Opens a transaction for the next operation unless one is open. */
+static int sq_begin(sq_t *q)
+{
+	if (q->in_txn)
+		return SL_OK;
+	int rc = sq_exec(q, "BEGIN");
+	q->in_txn = rc == SL_OK;
+	return rc;
+}
+
+/* Commits after 1,000 operations, or after every write with sync always. */
+static int sq_after(sq_t *q, bool write)
+{
+	if (++q->txn_ops >= SQLITE_OPS_PER_TXN || (write && q->sync == SL_SYNC_ALWAYS))
+		return sq_commit(q);
+	return SL_OK;
+}
+
+static int sq_close(store_t *s)
+{
+	sq_t *q = sq_of(s);
+	int rc = q->db ? sq_commit(q) : SL_OK;
+	sqlite3_stmt *stmts[] = { q->put, q->get, q->del, q->scan_from, q->scan_all };
+	for (size_t i = 0; i < 5; i++)
+		sqlite3_finalize(stmts[i]);
+	sqlite3_close(q->db);
+	free(q->dir);
+	free(q);
+	return rc;
+}
+
+static int sq_prepare(sq_t *q, const char *sql, sqlite3_stmt **st)
+{
+	if (sqlite3_prepare_v2(q->db, sql, -1, st, NULL) != SQLITE_OK)
+		return sq_fail(&q->base, "prepare");
+	return SL_OK;
+}
+
+static int sq_setup(sq_t *q, const store_opts_t *opts)
+{
+	int rc = sq_exec(q, opts->sync == SL_SYNC_ALWAYS ? "PRAGMA synchronous=FULL"
+			 : opts->sync == SL_SYNC_BATCH ? "PRAGMA synchronous=FULL"
+						       : "PRAGMA synchronous=OFF");
+	if (rc == SL_OK)
+		rc = sq_exec(q, "PRAGMA journal_mode=WAL");
+	if (rc == SL_OK && opts->cache_bytes) {
+		char sql[64];
+		snprintf(sql, sizeof sql, "PRAGMA cache_size=-%llu",
+			 (unsigned long long)(opts->cache_bytes / 1024));
+		rc = sq_exec(q, sql);
+	}
+	if (rc == SL_OK)
+		rc = sq_exec(q, "CREATE TABLE IF NOT EXISTS kv(k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID");
+	if (rc == SL_OK)
+		rc = sq_prepare(q, "INSERT OR REPLACE INTO kv(k, v) VALUES (?, ?)", &q->put);
+	if (rc == SL_OK)
+		rc = sq_prepare(q, "SELECT v FROM kv WHERE k = ?", &q->get);
+	if (rc == SL_OK)
+		rc = sq_prepare(q, "DELETE FROM kv WHERE k = ?", &q->del);
+	if (rc == SL_OK)
+		rc = sq_prepare(q, "SELECT k, v FROM kv WHERE k >= ? ORDER BY k", &q->scan_from);
+	if (rc == SL_OK)
+		rc = sq_prepare(q, "SELECT k, v FROM kv ORDER BY k", &q->scan_all);
+	return rc;
+}
+
+static int sq_open(const char *dir, const store_opts_t *opts, store_t **out, sl_err_t *err)
+{
+	*out = NULL;
+	int rc = peer_prepare_dir(dir, opts, err);
+	if (rc != SL_OK)
+		return rc;
+	sq_t *q = calloc(1, sizeof *q);
+	if (q == NULL)
+		return sl_errf(err, SL_NOMEM, "sqlite: out of memory");
+	store_init_base(&q->base, &peer_sqlite_ops);
+	q->dir = strdup(dir);
+	q->sync = opts->sync;
+	char path[4096];
+	snprintf(path, sizeof path, "%s/kv.sqlite", dir);
+	int flags = SQLITE_OPEN_READWRITE | (opts->no_create ? 0 : SQLITE_OPEN_CREATE);
+	if (sqlite3_open_v2(path, &q->db, flags, NULL) != SQLITE_OK)
+		rc = sl_errf(err, SL_IO, "sqlite open %s: %s", path, sqlite3_errmsg(q->db));
+	else if (sq_setup(q, opts) != SL_OK)
+		rc = sl_errf(err, q->base.err.code, "%s", q->base.err.msg);
+	if (rc != SL_OK) {
+		sq_close(&q->base);
+		return rc;
+	}
+	*out = &q->base;
+	return SL_OK;
+}
+
+/* Binds the slices (NULL data becomes a zero-length blob, not SQL NULL). */
+static void sq_bind(sqlite3_stmt *st, int i, sl_slice_t s)
+{
+	sqlite3_bind_blob(st, i, s.len ? (const void *)s.data : "", (int)s.len, SQLITE_STATIC);
+}
+
+/* Runs a one-shot write statement. */
+static int sq_step_write(sq_t *q, sqlite3_stmt *st, const char *what)
+{
+	int e = sqlite3_step(st);
+	sqlite3_reset(st);
+	return e == SQLITE_DONE ? SL_OK : sq_fail(&q->base, what);
+}
+
+static int sq_put(store_t *s, sl_slice_t k, sl_slice_t v)
+{
+	sq_t *q = sq_of(s);
+	int rc = sq_begin(q);
+	if (rc != SL_OK)
+		return rc;
+	sq_bind(q->put, 1, k);
+	sq_bind(q->put, 2, v);
+	rc = sq_step_write(q, q->put, "put");
+	return rc == SL_OK ? sq_after(q, true) : rc;
+}
+
+static int sq_del(store_t *s, sl_slice_t k)
+{
+	sq_t *q = sq_of(s);
+	int rc = sq_begin(q);
+	if (rc != SL_OK)
+		return rc;
+	sq_bind(q->del, 1, k);
+	rc = sq_step_write(q, q->del, "del");
+	return rc == SL_OK ? sq_after(q, true) : rc;
+}
+
+static int sq_write(store_t *s, const batch_t *b)
+{
+	sq_t *q = sq_of(s);
+	batch_reader_t r;
+	int rc = batch_reader_init(&r, batch_bytes(b), &s->err);
+	if (rc == SL_OK)
+		rc = sq_commit(q);
+	if (rc == SL_OK)
+		rc = sq_exec(q, "BEGIN");
+	int op;
+	sl_slice_t k, v;
+	while (rc == SL_OK && (rc = batch_reader_next(&r, &op, &k, &v, &s->err)) == SL_OK) {
+		sqlite3_stmt *st = op == BATCH_OP_PUT ? q->put : q->del;
+		sq_bind(st, 1, k);
+		if (op == BATCH_OP_PUT)
+			sq_bind(st, 2, v);
+		rc = sq_step_write(q, st, "write");
+	}
+	if (rc != SL_NOTFOUND) {
+		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	return sq_exec(q, "COMMIT");
+}
+
+static int sq_get(store_t *s, sl_slice_t k, buf_t *value)
+{
+	sq_t *q = sq_of(s);
+	int rc = sq_begin(q);
+	if (rc != SL_OK)
+		return rc;
+	sq_bind(q->get, 1, k);
+	int e = sqlite3_step(q->get);
+	rc = SL_NOTFOUND;
+	if (e == SQLITE_ROW) {
+		buf_set(value, sqlite3_column_blob(q->get, 0), (size_t)sqlite3_column_bytes(q->get, 0));
+		rc = buf_ok(value) ? SL_OK : SL_NOMEM;
+	} else if (e != SQLITE_DONE) {
+		rc = sq_fail(s, "get");
+	}
+	sqlite3_reset(q->get);
+	int after = sq_after(q, false);
+	return rc == SL_OK || rc == SL_NOTFOUND ? (after == SL_OK ? rc : after) : rc;
+}
+
+typedef struct sq_iter {
+	store_iter_t base;  /* must be first */
+	sqlite3_stmt *st;   /* the store's scan statement, stepping */
+} sq_iter_t;
+
+static int sq_iter_next(store_iter_t *base)
+{
+	sq_iter_t *it = (sq_iter_t *)base;
+	int e = sqlite3_step(it->st);
+	it->base.valid = e == SQLITE_ROW;
+	if (e == SQLITE_ROW) {
+		it->base.key = sl_slice(sqlite3_column_blob(it->st, 0),
+					(size_t)sqlite3_column_bytes(it->st, 0));
+		it->base.value = sl_slice(sqlite3_column_blob(it->st, 1),
+					  (size_t)sqlite3_column_bytes(it->st, 1));
+	} else if (e != SQLITE_DONE) {
+		it->base.status = sq_fail(it->base.store, "scan");
+	}
+	return it->base.status;
+}
+
+static void sq_iter_close(store_iter_t *base)
+{
+	sq_iter_t *it = (sq_iter_t *)base;
+	sqlite3_reset(it->st);
+	free(it);
+}
+
+static const store_iter_ops_t sq_iter_ops = { sq_iter_next, sq_iter_close };
+
+static int sq_seek(store_t *s, const sl_slice_t *start, store_iter_t **out)
+{
+	sq_t *q = sq_of(s);
+	int rc = sq_begin(q);
+	if (rc != SL_OK)
+		return rc;
+	q->txn_ops++; /* committed, if due, by the next operation: the scan is open now */
+	sq_iter_t *it = calloc(1, sizeof *it);
+	if (it == NULL)
+		return sl_errf(&s->err, SL_NOMEM, "sqlite: out of memory");
+	it->base.ops = &sq_iter_ops;
+	it->base.store = s;
+	it->st = start ? q->scan_from : q->scan_all;
+	if (start)
+		sq_bind(it->st, 1, *start);
+	sq_iter_next(&it->base);
+	*out = &it->base;
+	return SL_OK;
+}
+
+static int sq_sync(store_t *s)
+{
+	sq_t *q = sq_of(s);
+	int rc = sq_commit(q);
+	/* With synchronous=OFF nothing is ever fsynced: a checkpoint under FULL is. */
+	if (rc == SL_OK && q->sync == SL_SYNC_NONE)
+		rc = sq_exec(q, "PRAGMA synchronous=FULL; PRAGMA wal_checkpoint(FULL); "
+				"PRAGMA synchronous=OFF");
+	return rc;
+}
+
+static int sq_stats(store_t *s, stats_list_t *out)
+{
+	peer_stats_disk(sq_of(s)->dir, out);
+	return SL_OK;
+}
+
+const store_ops_t peer_sqlite_ops = {
+	.name = "sqlite",
+	.summary = "SQLite (peer): WITHOUT ROWID table, one B-tree, WAL mode",
+	.caps = STORE_CAN_SCAN | STORE_IS_PEER,
+	.open = sq_open,
+	.close = sq_close,
+	.put = sq_put,
+	.get = sq_get,
+	.del = sq_del,
+	.write = sq_write,
+	.seek = sq_seek,
+	.sync = sq_sync,
+	.stats = sq_stats,
+	.check = NULL,
+};

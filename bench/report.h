@@ -1,0 +1,33 @@
+/*
+ * report.h — the results of a benchmark as a table, JSON, CSV, markdown, SVG
+ * charts, and a "which store when" summary.
+ *
+ * The JSON and CSV field names are a contract (shared/DESIGN.md): other tools
+ * read them. Every result object carries at least store, workload, ops, seconds,
+ * ops_per_sec, lat_us {p50, p90, p99, p999, max}, write_amp, read_amp,
+ * space_amp, disk_bytes and peak_rss_bytes.
+ */
+#ifndef SL_REPORT_H
+#define SL_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "bench/harness.h"
+
+void report_table(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size_t n);
+void report_json(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size_t n);
+void report_csv(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size_t n);
+void report_markdown(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size_t n);
+
+/* One SVG document with a panel per figure: throughput, p50 and p99 latency,
+ * write and space amplification, grouped by workload with a bar per store. */
+void report_svg(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size_t n);
+
+/* A few lines naming the best store for each kind of work, from the figures. */
+void report_summary(FILE *out, const bench_result_t *r, size_t n);
+
+/* 1234567 -> "1.23M", 4321 -> "4.32k" (into buf). */
+const char *report_si(char *buf, size_t size, double v);
+
+#endif
