@@ -42,6 +42,14 @@ static int harness_check_store(const bench_cfg_t *cfg, const char *name, char *e
 		snprintf(err, err_size, "no store named '%s'", name);
 		return -1;
 	}
+	if ((ops->max_key_bytes && cfg->key_size > ops->max_key_bytes) ||
+	    (ops->max_value_bytes && cfg->value_size > ops->max_value_bytes)) {
+		snprintf(err, err_size, "store '%s' takes keys up to %llu bytes and values up to %llu "
+			 "(0 = no limit); --key-size %u / --value-size %zu are over", name,
+			 (unsigned long long)ops->max_key_bytes,
+			 (unsigned long long)ops->max_value_bytes, cfg->key_size, cfg->value_size);
+		return -1;
+	}
 	if (cfg->threads > 1 && !(ops->caps & STORE_THREAD_SAFE)) {
 		snprintf(err, err_size, "--threads: store '%s' may not be shared between threads "
 			 "(run it with --threads 1)", name);

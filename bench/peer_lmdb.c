@@ -312,6 +312,7 @@ const store_ops_t peer_lmdb_ops = {
 	.name = "lmdb",
 	.summary = "LMDB (peer): copy-on-write B+tree in a memory map",
 	.caps = STORE_CAN_SCAN | STORE_IS_PEER,
+	.max_key_bytes = 511, /* mdb_env_get_maxkeysize() of Debian's build */
 	.open = lmdb_open,
 	.close = lmdb_close,
 	.put = lmdb_put,

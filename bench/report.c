@@ -205,7 +205,8 @@ void report_markdown(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r,
 #define SVG_W 980        /* document width, px */
 #define SVG_PANEL_H 280  /* one chart */
 #define SVG_LEFT 70      /* room for the y axis labels */
-#define SVG_TOP 50       /* room for the title and legend */
+#define SVG_TOP 50       /* room for a panel's title */
+#define SVG_LEGEND_H 30  /* the legend row above the first panel */
 #define SVG_BOTTOM 40    /* room for the group labels */
 
 static const char *const svg_colors[] = { "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
@@ -286,8 +287,14 @@ static bool svg_range(const svg_chart_t *c, const bench_result_t *r, size_t n, d
 		if (*hi <= *lo)
 			*hi = *lo * 10;
 	} else {
+		/* Four ticks of a round step (1, 2, 2.5 or 5 times a power of ten). */
+		double raw = mx * 1.1 / 4, mag = pow(10, floor(log10(raw))), step = 10 * mag;
+		const double nice[] = { 1, 2, 2.5, 5 };
+		for (int i = 3; i >= 0; i--)
+			if (nice[i] * mag >= raw)
+				step = nice[i] * mag;
 		*lo = 0;
-		*hi = mx * 1.15;
+		*hi = 4 * step;
 	}
 	return true;
 }
@@ -295,7 +302,7 @@ static bool svg_range(const svg_chart_t *c, const bench_result_t *r, size_t n, d
 static void svg_panel(FILE *out, int index, const svg_chart_t *c, const bench_result_t *r,
 		      size_t n, const char **stores, size_t ns, const char **groups, size_t ng)
 {
-	double y0 = index * SVG_PANEL_H + SVG_TOP;
+	double y0 = SVG_LEGEND_H + index * SVG_PANEL_H + SVG_TOP;
 	double plot_h = SVG_PANEL_H - SVG_TOP - SVG_BOTTOM;
 	fprintf(out, "<text x='%d' y='%.0f' font-size='15' font-weight='bold'>%s</text>\n", SVG_LEFT,
 		y0 - 28, c->title);
@@ -350,14 +357,14 @@ void report_svg(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size
 	size_t ns = report_distinct(r, n, true, stores, 16);
 	size_t ng = report_distinct(r, n, false, groups, HARNESS_MAX_WORKLOADS);
 	size_t npanels = sizeof charts / sizeof charts[0];
-	int h = (int)npanels * SVG_PANEL_H + 40;
+	int h = SVG_LEGEND_H + (int)npanels * SVG_PANEL_H + 40;
 	fprintf(out, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
 		"font-family='sans-serif'>\n<rect width='100%%' height='100%%' fill='white'/>\n",
 		SVG_W, h);
 	/* Legend, then one panel per chart. */
 	for (size_t s = 0; s < ns; s++) {
-		int x = SVG_LEFT + 330 + (int)s * 80;
-		fprintf(out, "<rect x='%d' y='8' width='12' height='12' fill='%s'/><text x='%d' y='19' "
+		int x = SVG_LEFT + (int)s * 100;
+		fprintf(out, "<rect x='%d' y='10' width='12' height='12' fill='%s'/><text x='%d' y='21' "
 			"font-size='12'>%s</text>\n", x, svg_colors[s % 10], x + 16, stores[s]);
 	}
 	fprintf(out, "<text x='10' y='%d' font-size='11' fill='#555'>storelab bench: n=%llu, "

@@ -70,6 +70,8 @@ typedef struct store_ops {
 	const char *name;    /* "ref", "btree", "lsm", "leveldb", ... */
 	const char *summary; /* one line for listings */
 	unsigned caps;       /* STORE_* flags */
+	uint64_t max_key_bytes;   /* largest key accepted; 0 = no limit of its own */
+	uint64_t max_value_bytes; /* largest value accepted; 0 = no limit of its own */
 
 	/* Opens or creates the store in directory dir (which it may create). */
 	int (*open)(const char *dir, const store_opts_t *opts, store_t **out, sl_err_t *err);

@@ -204,6 +204,21 @@ static void test_bench_outputs_and_errors(void **state)
 	assert_string_equal(out, "0\n");
 }
 
+/* Ctrl-C in the middle of a run removes its temporary directories. */
+static void test_bench_interrupted_cleans_up(void **state)
+{
+	tu_fixture_t *f = *state;
+	char cmd[8192], out[4096];
+	snprintf(cmd, sizeof cmd, "%s bench --stores ref --n 2000000 --repeat 1 --workloads "
+		 "fillrandom --dir %s >/dev/null 2>&1 & pid=$!; "
+		 "for i in $(seq 1 100); do ls %s | grep -q storelab-bench && break; sleep 0.05; done; "
+		 "sleep 0.3; kill -INT $pid; wait $pid; echo status=$?; ls %s | grep -c storelab-bench",
+		 bin(), f->dir, f->dir, f->dir);
+	run(cmd, out, sizeof out);
+	assert_non_null(strstr(out, "status=130"));
+	assert_non_null(strstr(out, "\n0\n"));
+}
+
 static void test_advise_ranks_from_measurements(void **state)
 {
 	tu_fixture_t *f = *state;
@@ -231,6 +246,7 @@ int main(void)
 		T(test_trace_narrates),
 		T(test_inspect_log_and_damage),
 		T(test_bench_outputs_and_errors),
+		T(test_bench_interrupted_cleans_up),
 		T(test_advise_ranks_from_measurements),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -124,6 +124,15 @@ static void test_bad_options_refused_before_running(void **state)
 	assert_non_null(strstr(err, "nonesuch"));
 	cfg.value_size = 100u << 20;
 	assert_int_equal(bench_validate(&cfg, stores, 1, 1, err, sizeof err), -1);
+	/* A value over the store's own limit is refused before anything runs. */
+	store_ops_t small = ref_store_ops;
+	small.name = "small-values";
+	small.max_value_bytes = 50;
+	store_register(&small);
+	small_cfg(&cfg);
+	const char *limited[] = { "small-values" };
+	assert_int_equal(bench_validate(&cfg, limited, 1, 1, err, sizeof err), -1);
+	assert_non_null(strstr(err, "values up to 50"));
 }
 
 /* ---- a store that dies in its first get ---- */
