@@ -6,6 +6,7 @@
 
 #include "bench/peer.h"
 #include "engine/store.h"
+#include "index/btree_store.h"
 #include "kv/ref.h"
 
 void stores_register_all(void)
@@ -15,6 +16,7 @@ void stores_register_all(void)
 		return;
 	done = true;
 	store_register(&ref_store_ops);
+	store_register(&btree_store_ops);
 #ifdef SL_PEER_LEVELDB
 	store_register(&peer_leveldb_ops);
 #endif

@@ -42,6 +42,29 @@ struct env_lock {
 	char *path;   /* its name */
 };
 
+int sl_sync_parse(const char *text, sl_sync_t *out)
+{
+	if (strcmp(text, "none") == 0)
+		*out = SL_SYNC_NONE;
+	else if (strcmp(text, "batch") == 0)
+		*out = SL_SYNC_BATCH;
+	else if (strcmp(text, "always") == 0)
+		*out = SL_SYNC_ALWAYS;
+	else
+		return SL_INVALID;
+	return SL_OK;
+}
+
+const char *sl_sync_name(sl_sync_t mode)
+{
+	switch (mode) {
+	case SL_SYNC_NONE: return "none";
+	case SL_SYNC_BATCH: return "batch";
+	case SL_SYNC_ALWAYS: return "always";
+	}
+	return "?";
+}
+
 env_t *env_new(void)
 {
 	return calloc(1, sizeof(env_t));

@@ -27,6 +27,22 @@
 
 #include "engine/status.h"
 
+/*
+ * The durability modes every store takes (docs/substrate.md):
+ *   none    the OS decides when written data reaches the disk;
+ *   batch   an fsync at the end of each write batch, or at most every batch_ms;
+ *   always  a write is on disk before its call returns.
+ */
+typedef enum sl_sync {
+	SL_SYNC_NONE,   /* the OS decides */
+	SL_SYNC_BATCH,  /* fsync per batch, or every batch_ms */
+	SL_SYNC_ALWAYS, /* fsync before each write returns */
+} sl_sync_t;
+
+/* Parses "none", "batch" or "always"; SL_INVALID for anything else. */
+int sl_sync_parse(const char *text, sl_sync_t *out);
+const char *sl_sync_name(sl_sync_t mode);
+
 typedef struct env env_t;
 typedef struct env_file env_file_t;
 typedef struct env_lock env_lock_t;

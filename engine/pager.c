@@ -1,5 +1,6 @@
 /* pager.c — paged file and clock buffer pool (format and rules in pager.h). */
 #include "engine/pager.h"
+#include "engine/pager_int.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -8,46 +9,6 @@
 #include "engine/checksum.h"
 #include "engine/codec.h"
 
-/* Header page field offsets (see the table in pager.h). */
-enum {
-	HDR_MAGIC = 0,
-	HDR_VERSION = 8,
-	HDR_PAGE_SIZE = 12,
-	HDR_PAGE_COUNT = 16,
-	HDR_FREE_HEAD = 20,
-	HDR_FREE_COUNT = 24,
-};
-
-#define FREE_TAG "FREE"
-#define FREE_NEXT_OFF 4
-
-struct pager_frame {
-	uint32_t pgno;  /* page held, 0 when the frame is empty */
-	uint32_t pins;  /* callers using the bytes now */
-	bool dirty;     /* bytes differ from the file */
-	bool ref;       /* clock reference bit: used since the hand last passed */
-	uint8_t *data;  /* page_size bytes */
-};
-
-struct pager {
-	env_t *env;
-	env_file_t *file;
-	uint32_t page_size;   /* bytes per page */
-	uint32_t page_count;  /* pages in the file, header included */
-	uint32_t free_head;   /* first free page, 0 = none */
-	uint32_t free_count;  /* pages on the free list */
-	uint8_t meta[PAGER_META_BYTES]; /* owner's metadata */
-	bool header_dirty;    /* header fields changed since the last flush */
-
-	page_t *frames;       /* the buffer pool */
-	uint32_t nframes;     /* number of frames */
-	uint32_t hand;        /* clock hand: next frame to consider */
-	uint32_t *slots;      /* hash table pgno -> frame index + 1 (0 = empty) */
-	uint32_t nslots;      /* power of two, >= 2 * nframes */
-	uint8_t *scratch;     /* one page, for the header and for pager_check */
-	pager_stats_t stats;
-};
-
 /* ---------------------------------------------------------------- checksums */
 
 static uint64_t pager_page_sum(const pager_t *p, const uint8_t *data, uint32_t pgno)
@@ -55,7 +16,7 @@ static uint64_t pager_page_sum(const pager_t *p, const uint8_t *data, uint32_t p
 	return checksum_xxh3(data, p->page_size - PAGER_TRAILER_BYTES, pgno);
 }
 
-static void pager_seal(const pager_t *p, uint8_t *data, uint32_t pgno)
+void pager_seal(const pager_t *p, uint8_t *data, uint32_t pgno)
 {
 	codec_put_u64(data + p->page_size - PAGER_TRAILER_BYTES, pager_page_sum(p, data, pgno));
 }
@@ -66,7 +27,7 @@ static bool pager_sealed_ok(const pager_t *p, const uint8_t *data, uint32_t pgno
 	return stored == pager_page_sum(p, data, pgno);
 }
 
-static uint64_t pager_offset(const pager_t *p, uint32_t pgno)
+uint64_t pager_offset(const pager_t *p, uint32_t pgno)
 {
 	return (uint64_t)pgno * p->page_size;
 }
@@ -125,7 +86,7 @@ static void pager_map_remove(pager_t *p, uint32_t pgno)
 
 /* ---------------------------------------------------------------- header */
 
-static void pager_encode_header(pager_t *p, uint8_t *h)
+void pager_encode_header(pager_t *p, uint8_t *h)
 {
 	memset(h, 0, p->page_size);
 	memcpy(h + HDR_MAGIC, PAGER_MAGIC, 8);
@@ -135,6 +96,7 @@ static void pager_encode_header(pager_t *p, uint8_t *h)
 	codec_put_u32(h + HDR_FREE_HEAD, p->free_head);
 	codec_put_u32(h + HDR_FREE_COUNT, p->free_count);
 	memcpy(h + PAGER_META_OFF, p->meta, PAGER_META_BYTES);
+	codec_put_u64(h + HDR_CKPT_SEQ, p->seq);
 	pager_seal(p, h, 0);
 }
 
@@ -144,7 +106,7 @@ static bool pager_valid_page_size(uint32_t ps)
 }
 
 /* Reads and checks page 0, filling the header fields of p. */
-static int pager_read_header(pager_t *p, sl_err_t *err)
+int pager_read_header(pager_t *p, sl_err_t *err)
 {
 	const char *path = env_path(p->file);
 	uint8_t first[32];
@@ -163,8 +125,12 @@ static int pager_read_header(pager_t *p, sl_err_t *err)
 	if (!pager_valid_page_size(ps))
 		return sl_errf(err, SL_CORRUPT, "%s: page size %u at offset 12 is not a power of two "
 			       "in [%d, %d]", path, ps, PAGER_MIN_PAGE_SIZE, PAGER_MAX_PAGE_SIZE);
+	if (p->scratch != NULL && p->page_size != ps)
+		return sl_errf(err, SL_CORRUPT, "%s: page size changed from %u to %u", path,
+			       p->page_size, ps);
 	p->page_size = ps;
-	p->scratch = malloc(ps);
+	if (p->scratch == NULL)
+		p->scratch = malloc(ps);
 	if (p->scratch == NULL)
 		return sl_errf(err, SL_NOMEM, "%s: out of memory", path);
 	rc = env_pread(p->file, p->scratch, ps, 0, NULL, err);
@@ -177,6 +143,7 @@ static int pager_read_header(pager_t *p, sl_err_t *err)
 	p->free_head = codec_get_u32(p->scratch + HDR_FREE_HEAD);
 	p->free_count = codec_get_u32(p->scratch + HDR_FREE_COUNT);
 	memcpy(p->meta, p->scratch + PAGER_META_OFF, PAGER_META_BYTES);
+	p->ckpt_seq = p->seq = codec_get_u64(p->scratch + HDR_CKPT_SEQ);
 	if (p->page_count == 0 || p->free_count >= p->page_count || p->free_head >= p->page_count)
 		return sl_errf(err, SL_CORRUPT, "%s: header says %u pages, free list head %u, %u free",
 			       path, p->page_count, p->free_head, p->free_count);
@@ -259,6 +226,7 @@ static void pager_free_all(pager_t *p)
 	free(p->frames);
 	free(p->slots);
 	free(p->scratch);
+	pager_log_close(p);
 	env_close(p->file, NULL);
 	free(p);
 }
@@ -280,9 +248,15 @@ int pager_open(env_t *env, const char *path, const pager_opts_t *opts, pager_t *
 	if (p == NULL)
 		return sl_errf(err, SL_NOMEM, "%s: out of memory", path);
 	p->env = env;
+	p->logged = o.logged;
+	p->sync = o.sync;
+	p->batch_ms = o.batch_ms ? o.batch_ms : 10;
+	p->log_limit = o.log_limit_bytes ? o.log_limit_bytes : PAGER_DEFAULT_LOG_LIMIT;
 	int rc = env_open(env, path, ENV_WRITE, &p->file, err);
 	if (rc == SL_OK)
 		rc = pager_read_header(p, err);
+	if (rc == SL_OK && p->logged)
+		rc = pager_log_open(p, path, err);
 	if (rc == SL_OK)
 		rc = pager_alloc_pool(p, o.cache_bytes ? o.cache_bytes : 8u << 20, err);
 	if (rc != SL_OK) {
@@ -297,19 +271,21 @@ int pager_close(pager_t *p, sl_err_t *err)
 {
 	if (p == NULL)
 		return SL_OK;
-	int rc = pager_flush(p, false, err);
+	int rc = p->broken ? SL_OK : pager_flush(p, false, err);
 	pager_free_all(p);
 	return rc;
 }
 
 /* ---------------------------------------------------------------- frames */
 
-static int pager_write_frame(pager_t *p, page_t *f, sl_err_t *err)
+int pager_write_frame(pager_t *p, page_t *f, sl_err_t *err)
 {
 	pager_seal(p, f->data, f->pgno);
 	int rc = env_pwrite(p->file, f->data, p->page_size, pager_offset(p, f->pgno), err);
 	if (rc != SL_OK)
 		return rc;
+	if (f->dirty)
+		p->dirty_count--;
 	f->dirty = false;
 	p->stats.page_writes++;
 	return SL_OK;
@@ -329,6 +305,9 @@ static int pager_victim(pager_t *p, uint32_t *out, sl_err_t *err)
 			f->ref = false;
 			continue;
 		}
+		/* With a log, a dirty page stays until the checkpoint takes it home. */
+		if (f->dirty && p->logged)
+			continue;
 		if (f->pgno != 0) {
 			if (f->dirty) {
 				int rc = pager_write_frame(p, f, err);
@@ -342,8 +321,8 @@ static int pager_victim(pager_t *p, uint32_t *out, sl_err_t *err)
 		*out = i;
 		return SL_OK;
 	}
-	return sl_errf(err, SL_FULL, "%s: all %u buffer-pool frames are pinned", env_path(p->file),
-		       p->nframes);
+	return sl_errf(err, SL_FULL, "%s: all %u buffer-pool frames are pinned%s",
+		       env_path(p->file), p->nframes, p->logged ? " or dirty" : "");
 }
 
 /* Claims a frame for pgno, pinned, mapped, contents undefined. */
@@ -422,8 +401,9 @@ void pager_unpin(pager_t *p, page_t *page)
 
 void pager_mark_dirty(pager_t *p, page_t *page)
 {
-	(void)p;
 	assert(page->pins > 0);
+	if (!page->dirty)
+		p->dirty_count++;
 	page->dirty = true;
 }
 
@@ -462,7 +442,7 @@ static int pager_alloc_free(pager_t *p, page_t **out, sl_err_t *err)
 	p->free_count--;
 	p->header_dirty = true;
 	memset(f->data, 0, p->page_size);
-	f->dirty = true;
+	pager_mark_dirty(p, f);
 	*out = f;
 	return SL_OK;
 }
@@ -481,7 +461,7 @@ int pager_alloc(pager_t *p, page_t **out, sl_err_t *err)
 	p->page_count++;
 	p->header_dirty = true;
 	memset(f->data, 0, p->page_size);
-	f->dirty = true;
+	pager_mark_dirty(p, f);
 	*out = f;
 	return SL_OK;
 }
@@ -507,7 +487,7 @@ int pager_free(pager_t *p, uint32_t pgno, sl_err_t *err)
 	memset(f->data, 0, p->page_size);
 	memcpy(f->data, FREE_TAG, 4);
 	codec_put_u32(f->data + FREE_NEXT_OFF, p->free_head);
-	f->dirty = true;
+	pager_mark_dirty(p, f);
 	f->pins = 0;
 	p->free_head = pgno;
 	p->free_count++;
@@ -523,17 +503,28 @@ static int pager_cmp_frames(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int pager_flush(pager_t *p, bool sync, sl_err_t *err)
+page_t **pager_dirty_frames(pager_t *p, uint32_t *n)
 {
-	/* Write dirty pages in page order so the device sees runs of sequential writes. */
-	page_t **dirty = malloc(p->nframes * sizeof *dirty);
+	page_t **dirty = malloc((p->nframes ? p->nframes : 1) * sizeof *dirty);
+	*n = 0;
 	if (dirty == NULL)
-		return sl_errf(err, SL_NOMEM, "%s: out of memory", env_path(p->file));
-	uint32_t n = 0;
+		return NULL;
 	for (uint32_t i = 0; i < p->nframes; i++)
 		if (p->frames[i].pgno != 0 && p->frames[i].dirty)
-			dirty[n++] = &p->frames[i];
-	qsort(dirty, n, sizeof *dirty, pager_cmp_frames);
+			dirty[(*n)++] = &p->frames[i];
+	/* Page order, so the device sees runs of sequential writes. */
+	qsort(dirty, *n, sizeof *dirty, pager_cmp_frames);
+	return dirty;
+}
+
+int pager_flush(pager_t *p, bool sync, sl_err_t *err)
+{
+	if (p->logged)
+		return pager_checkpoint(p, err);
+	uint32_t n = 0;
+	page_t **dirty = pager_dirty_frames(p, &n);
+	if (dirty == NULL)
+		return sl_errf(err, SL_NOMEM, "%s: out of memory", env_path(p->file));
 	int rc = SL_OK;
 	for (uint32_t i = 0; i < n && rc == SL_OK; i++)
 		rc = pager_write_frame(p, dirty[i], err);
@@ -624,6 +615,8 @@ int pager_check(pager_t *p, uint8_t *is_free, sl_err_t *err)
 	free(seen);
 	return rc;
 }
+
+uint32_t pager_dirty_count(const pager_t *p) { return p->dirty_count; }
 
 void pager_dump(const pager_t *p, FILE *out)
 {

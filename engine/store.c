@@ -9,29 +9,6 @@
 static const store_ops_t *registry[STORE_REGISTRY_MAX];
 static size_t registry_count;
 
-int sl_sync_parse(const char *text, sl_sync_t *out)
-{
-	if (strcmp(text, "none") == 0)
-		*out = SL_SYNC_NONE;
-	else if (strcmp(text, "batch") == 0)
-		*out = SL_SYNC_BATCH;
-	else if (strcmp(text, "always") == 0)
-		*out = SL_SYNC_ALWAYS;
-	else
-		return SL_INVALID;
-	return SL_OK;
-}
-
-const char *sl_sync_name(sl_sync_t mode)
-{
-	switch (mode) {
-	case SL_SYNC_NONE: return "none";
-	case SL_SYNC_BATCH: return "batch";
-	case SL_SYNC_ALWAYS: return "always";
-	}
-	return "?";
-}
-
 bool store_opts_param(const store_opts_t *opts, const char *name, char *out, size_t out_size)
 {
 	if (opts == NULL || opts->params == NULL)

@@ -33,16 +33,6 @@
 #include "engine/status.h"
 #include "engine/trace.h"
 
-typedef enum sl_sync {
-	SL_SYNC_NONE,   /* the OS decides */
-	SL_SYNC_BATCH,  /* fsync per batch, or every batch_ms */
-	SL_SYNC_ALWAYS, /* fsync before each write returns */
-} sl_sync_t;
-
-/* Parses "none", "batch" or "always"; SL_INVALID for anything else. */
-int sl_sync_parse(const char *text, sl_sync_t *out);
-const char *sl_sync_name(sl_sync_t mode);
-
 typedef struct store_opts {
 	sl_sync_t sync;       /* durability of writes */
 	uint32_t batch_ms;    /* SL_SYNC_BATCH: longest delay before an fsync; 0 = 10 ms */

@@ -169,6 +169,19 @@ int wal_sync(wal_t *w, sl_err_t *err)
 	return rc;
 }
 
+int wal_reset(wal_t *w, sl_err_t *err)
+{
+	if (w->broken)
+		return sl_errf(err, SL_READONLY, "%s: an earlier write or fsync failed",
+			       env_path(w->file));
+	int rc = env_truncate(w->file, WAL_HEADER_BYTES, err);
+	if (rc == SL_OK)
+		rc = env_datasync(w->file, err);
+	if (rc != SL_OK)
+		w->broken = true;
+	return rc;
+}
+
 uint64_t wal_size(const wal_t *w)
 {
 	return env_size(w->file);

@@ -85,6 +85,9 @@ int wal_append(wal_t *w, const void *payload, size_t len, bool sync, sl_err_t *e
 /* fdatasync of everything appended so far. */
 int wal_sync(wal_t *w, sl_err_t *err);
 
+/* Empties the log (keeps the file header) and makes that durable. */
+int wal_reset(wal_t *w, sl_err_t *err);
+
 /* Bytes in the log file (header included). */
 uint64_t wal_size(const wal_t *w);
 

@@ -1,0 +1,295 @@
+/* pager_log.c — the operation log, checkpoints and recovery (see pager.h). */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/codec.h"
+#include "engine/pager_int.h"
+
+static uint64_t pager_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int pager_refuse(pager_t *p, sl_err_t *err)
+{
+	return sl_errf(err, SL_READONLY, "%s: an earlier log or checkpoint write failed; reopen "
+		       "to recover", env_path(p->file));
+}
+
+/* Opens <path>-<suffix> as a log, creating it empty when missing. */
+static int pager_open_wal(pager_t *p, const char *path, const char *suffix, wal_t **out,
+			  uint64_t end, sl_err_t *err)
+{
+	char name[4200];
+	snprintf(name, sizeof name, "%s-%s", path, suffix);
+	if (!env_exists(name))
+		return wal_create(p->env, name, out, err);
+	return wal_open(p->env, name, end, out, err);
+}
+
+/* ---------------------------------------------------------------- double-write */
+
+/*
+ * Reads the double-write buffer. Its pages are copied home only when the end
+ * record is there (the buffer was complete before any page went home); copying
+ * a complete buffer twice is harmless, so a crash during repair is too.
+ */
+static int pager_dwb_scan(pager_t *p, const char *name, bool apply, bool *complete,
+			  uint64_t *valid_end, sl_err_t *err)
+{
+	wal_reader_t *r;
+	int rc = wal_reader_open(p->env, name, &r, err);
+	if (rc != SL_OK)
+		return rc;
+	sl_slice_t rec;
+	*complete = false;
+	while ((rc = wal_reader_next(r, &rec, NULL, err)) == SL_OK) {
+		if (rec.len == 9 && rec.data[0] == PAGER_DWB_END) {
+			*complete = true;
+			continue;
+		}
+		if (rec.len != 5 + (size_t)p->page_size || rec.data[0] != PAGER_DWB_PAGE) {
+			rc = sl_errf(err, SL_CORRUPT, "%s: record of %zu bytes is not a page image",
+				     name, rec.len);
+			break;
+		}
+		uint32_t pgno = codec_get_u32(rec.data + 1);
+		if (apply)
+			rc = env_pwrite(p->file, rec.data + 5, p->page_size, pager_offset(p, pgno), err);
+		if (rc != SL_OK)
+			break;
+	}
+	*valid_end = wal_reader_tail(r)->valid_end;
+	wal_reader_close(r);
+	return rc == SL_NOTFOUND ? SL_OK : rc;
+}
+
+/* Repairs home from a complete double-write buffer, then empties the buffer. */
+static int pager_dwb_recover(pager_t *p, const char *path, sl_err_t *err)
+{
+	char name[4200];
+	snprintf(name, sizeof name, "%s-dwb", path);
+	if (!env_exists(name))
+		return wal_create(p->env, name, &p->dwb, err);
+	bool complete = false;
+	uint64_t end = 0;
+	int rc = pager_dwb_scan(p, name, false, &complete, &end, err);
+	if (rc == SL_OK && complete) {
+		rc = pager_dwb_scan(p, name, true, &complete, &end, err);
+		if (rc == SL_OK)
+			rc = env_sync(p->file, err);
+		if (rc == SL_OK)
+			rc = pager_read_header(p, err); /* the header came from the buffer too */
+	}
+	if (rc == SL_OK)
+		rc = wal_open(p->env, name, end, &p->dwb, err);
+	if (rc == SL_OK)
+		rc = wal_reset(p->dwb, err);
+	return rc;
+}
+
+int pager_log_open(pager_t *p, const char *path, sl_err_t *err)
+{
+	int rc = pager_dwb_recover(p, path, err);
+	if (rc != SL_OK)
+		return rc;
+	/* The log is opened for appending by pager_replay, after reading it. */
+	char name[4200];
+	snprintf(name, sizeof name, "%s-log", path);
+	if (!env_exists(name))
+		return pager_open_wal(p, path, "log", &p->log, 0, err);
+	return SL_OK;
+}
+
+void pager_log_close(pager_t *p)
+{
+	wal_close(p->log, NULL);
+	wal_close(p->dwb, NULL);
+	p->log = p->dwb = NULL;
+	buf_free(&p->record);
+}
+
+/* ---------------------------------------------------------------- appending */
+
+int pager_log_append(pager_t *p, const void *op, size_t len, sl_err_t *err)
+{
+	assert(p->logged && p->log != NULL);
+	if (p->broken)
+		return pager_refuse(p, err);
+	uint8_t head[9];
+	head[0] = PAGER_LOG_OP;
+	codec_put_u64(head + 1, p->seq + 1);
+	buf_set(&p->record, head, sizeof head);
+	buf_append(&p->record, op, len);
+	if (!buf_ok(&p->record))
+		return sl_errf(err, SL_NOMEM, "%s: out of memory logging an operation",
+			       env_path(p->file));
+	bool sync = p->sync == SL_SYNC_ALWAYS;
+	if (p->sync == SL_SYNC_BATCH) {
+		uint64_t now = pager_now_ns();
+		sync = now - p->last_sync_ns >= (uint64_t)p->batch_ms * 1000000u;
+		if (sync)
+			p->last_sync_ns = now;
+	}
+	int rc = wal_append(p->log, p->record.data, p->record.len, sync, err);
+	if (rc != SL_OK) {
+		p->broken = true;
+		return rc;
+	}
+	p->seq++;
+	p->stats.log_records++;
+	return SL_OK;
+}
+
+int pager_log_sync(pager_t *p, sl_err_t *err)
+{
+	if (!p->logged)
+		return pager_flush(p, true, err);
+	if (p->broken)
+		return pager_refuse(p, err);
+	p->last_sync_ns = pager_now_ns();
+	int rc = wal_sync(p->log, err);
+	if (rc != SL_OK)
+		p->broken = true;
+	return rc;
+}
+
+/* ---------------------------------------------------------------- replay */
+
+int pager_replay(pager_t *p, pager_apply_fn apply, void *ctx, sl_err_t *err)
+{
+	if (!p->logged || p->log != NULL) /* a fresh log has nothing to replay */
+		return SL_OK;
+	char name[4200];
+	snprintf(name, sizeof name, "%s-log", env_path(p->file));
+	wal_reader_t *r;
+	int rc = wal_reader_open(p->env, name, &r, err);
+	if (rc != SL_OK)
+		return rc;
+	sl_slice_t rec;
+	uint64_t off;
+	while ((rc = wal_reader_next(r, &rec, &off, err)) == SL_OK) {
+		if (rec.len < 9 || rec.data[0] != PAGER_LOG_OP) {
+			rc = sl_errf(err, SL_CORRUPT, "%s: record at offset %llu is not an operation",
+				     name, (unsigned long long)off);
+			break;
+		}
+		uint64_t seq = codec_get_u64(rec.data + 1);
+		if (seq <= p->ckpt_seq)
+			continue; /* already in the file: logged before the last checkpoint */
+		rc = apply(ctx, sl_slice(rec.data + 9, rec.len - 9), err);
+		if (rc != SL_OK) {
+			sl_err_prefix(err, "%s: replaying the operation at offset %llu", name,
+				      (unsigned long long)off);
+			break;
+		}
+		p->seq = seq;
+		rc = pager_maybe_checkpoint(p, err);
+		if (rc != SL_OK)
+			break;
+	}
+	uint64_t end = wal_reader_tail(r)->valid_end;
+	wal_reader_close(r);
+	if (rc != SL_NOTFOUND)
+		return rc;
+	rc = wal_open(p->env, name, end, &p->log, err);
+	return rc == SL_OK ? pager_checkpoint(p, err) : rc;
+}
+
+/* ---------------------------------------------------------------- checkpoints */
+
+/* Step 1: every dirty page and the header into the double-write buffer, synced. */
+static int pager_checkpoint_dwb(pager_t *p, page_t **dirty, uint32_t n, sl_err_t *err)
+{
+	int rc = wal_reset(p->dwb, err);
+	for (uint32_t i = 0; i <= n && rc == SL_OK; i++) {
+		uint8_t head[5] = { PAGER_DWB_PAGE };
+		uint32_t pgno = i < n ? dirty[i]->pgno : 0;
+		uint8_t *image = p->scratch;
+		if (i < n) {
+			image = dirty[i]->data;
+			pager_seal(p, image, pgno);
+		} else {
+			pager_encode_header(p, image); /* the header last */
+		}
+		codec_put_u32(head + 1, pgno);
+		buf_set(&p->record, head, sizeof head);
+		buf_append(&p->record, image, p->page_size);
+		rc = buf_ok(&p->record) ? wal_append(p->dwb, p->record.data, p->record.len, false, err)
+					: sl_errf(err, SL_NOMEM, "checkpoint: out of memory");
+	}
+	if (rc == SL_OK) {
+		uint8_t end[9] = { PAGER_DWB_END };
+		codec_put_u64(end + 1, p->seq);
+		rc = wal_append(p->dwb, end, sizeof end, true, err);
+	}
+	return rc;
+}
+
+/* Step 2: the same pages home, header last, synced. */
+static int pager_checkpoint_home(pager_t *p, page_t **dirty, uint32_t n, sl_err_t *err)
+{
+	int rc = SL_OK;
+	for (uint32_t i = 0; i < n && rc == SL_OK; i++)
+		rc = pager_write_frame(p, dirty[i], err);
+	if (rc == SL_OK)
+		rc = env_pwrite(p->file, p->scratch, p->page_size, 0, err); /* encoded in step 1 */
+	if (rc == SL_OK)
+		rc = env_datasync(p->file, err);
+	if (rc == SL_OK) {
+		p->header_dirty = false;
+		p->stats.page_writes++;
+	}
+	return rc;
+}
+
+int pager_checkpoint(pager_t *p, sl_err_t *err)
+{
+	if (!p->logged)
+		return pager_flush(p, false, err);
+	if (p->broken)
+		return pager_refuse(p, err);
+	if (p->dirty_count == 0 && !p->header_dirty && p->seq == p->ckpt_seq)
+		return SL_OK;
+	uint32_t n = 0;
+	page_t **dirty = pager_dirty_frames(p, &n);
+	if (dirty == NULL)
+		return sl_errf(err, SL_NOMEM, "%s: out of memory", env_path(p->file));
+	int rc = pager_checkpoint_dwb(p, dirty, n, err);
+	if (rc == SL_OK)
+		rc = pager_checkpoint_home(p, dirty, n, err);
+	/* Step 3: the buffer first — a stale complete buffer must never meet a newer home. */
+	if (rc == SL_OK)
+		rc = wal_reset(p->dwb, err);
+	/* During replay the log is being read, not yet open: its records up to the
+	 * new checkpoint sequence are skipped next time, so it can stay as it is. */
+	if (rc == SL_OK && p->log != NULL)
+		rc = wal_reset(p->log, err);
+	free(dirty);
+	if (rc != SL_OK) {
+		p->broken = true;
+		return rc;
+	}
+	p->ckpt_seq = p->seq;
+	p->stats.checkpoints++;
+	return SL_OK;
+}
+
+int pager_maybe_checkpoint(pager_t *p, sl_err_t *err)
+{
+	if (!p->logged)
+		return SL_OK;
+	bool log_full = p->log != NULL && wal_size(p->log) >= p->log_limit;
+	bool pool_dirty = p->dirty_count >= p->nframes / 2;
+	return log_full || pool_dirty ? pager_checkpoint(p, err) : SL_OK;
+}
+
+void pager_set_broken(pager_t *p)
+{
+	p->broken = true;
+}

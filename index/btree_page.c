@@ -1,0 +1,204 @@
+/*
+ * btree_page.c — one slotted page: decoding cells, binary search, inserting and
+ * removing cells, compaction. Nothing here reads another page.
+ */
+#include <string.h>
+
+#include "index/btree_int.h"
+
+bool bt_page_sane(const btree_t *t, const uint8_t *d)
+{
+	uint8_t kind = pg_kind(d);
+	uint32_t n = pg_n(d), cs = pg_cell_start(d);
+	return (kind == BTREE_KIND_LEAF || kind == BTREE_KIND_INTERNAL) &&
+	       PG_SLOTS + 2 * n <= cs && cs <= t->usable && pg_frag(d) <= t->usable - cs;
+}
+
+/* Decodes cell i; false when its bytes run outside the cell area. */
+bool bt_cell_decode(const btree_t *t, const uint8_t *d, uint32_t i, bt_cell_t *c)
+{
+	uint32_t off = pg_slot(d, i);
+	if (off < pg_cell_start(d) || off >= t->usable)
+		return false;
+	const uint8_t *p = d + off, *end = d + t->usable;
+	uint64_t klen;
+	size_t n = codec_get_varint(p, end, &klen);
+	if (n == 0)
+		return false;
+	p += n;
+	if (pg_kind(d) == BTREE_KIND_INTERNAL) {
+		if (end - p < 4 || klen > (uint64_t)(end - p - 4))
+			return false;
+		c->child = codec_get_u32(p);
+		c->key = sl_slice(p + 4, (size_t)klen);
+		c->size = (uint32_t)(p + 4 + klen - (d + off));
+		return true;
+	}
+	uint64_t vword;
+	n = codec_get_varint(p, end, &vword);
+	if (n == 0)
+		return false;
+	p += n;
+	c->overflow = vword & 1;
+	c->vlen = vword >> 1;
+	uint64_t body = c->overflow ? 4 : c->vlen;
+	if (klen > (uint64_t)(end - p) || body > (uint64_t)(end - p) - klen)
+		return false;
+	c->key = sl_slice(p, (size_t)klen);
+	c->value = p + klen;
+	c->ov_pgno = c->overflow ? codec_get_u32(p + klen) : 0;
+	c->size = (uint32_t)(p + klen + body - (d + off));
+	return true;
+}
+
+/*
+ * Binary search: the first cell whose key is >= key (n if none); *found when it
+ * is equal. *bad when a cell does not decode (the caller reports SL_CORRUPT).
+ */
+uint32_t bt_search(const btree_t *t, const uint8_t *d, sl_slice_t key, bool *found, bool *bad)
+{
+	uint32_t lo = 0, hi = pg_n(d);
+	*found = *bad = false;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		bt_cell_t c;
+		if (!bt_cell_decode(t, d, mid, &c)) {
+			*bad = true;
+			return 0;
+		}
+		int cmp = sl_slice_cmp(c.key, key);
+		if (cmp == 0) {
+			*found = true;
+			return mid;
+		}
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Child idx of an internal page: 0 = the leftmost, i > 0 = cell i-1's. */
+uint32_t bt_child_at(const btree_t *t, const uint8_t *d, uint32_t idx, bool *bad)
+{
+	*bad = false;
+	if (idx == 0)
+		return pg_link(d);
+	bt_cell_t c;
+	if (!bt_cell_decode(t, d, idx - 1, &c)) {
+		*bad = true;
+		return 0;
+	}
+	return c.child;
+}
+
+/* Bytes free for a new cell and its slot, counting what compaction would recover. */
+uint32_t bt_page_free(const btree_t *t, const uint8_t *d)
+{
+	(void)t;
+	return pg_cell_start(d) - (PG_SLOTS + 2 * pg_n(d)) + pg_frag(d);
+}
+
+/* Bytes of live cells and slots (the header excluded). */
+uint32_t bt_page_used(const btree_t *t, const uint8_t *d)
+{
+	return t->usable - PG_SLOTS - bt_page_free(t, d);
+}
+
+void bt_page_init(const btree_t *t, uint8_t *d, uint8_t kind)
+{
+	memset(d, 0, PG_SLOTS);
+	d[PG_KIND] = kind;
+	codec_put_u16(d + PG_CELL_START, (uint16_t)t->usable);
+}
+
+/* Rewrites the cells packed against U, in slot order, so frag becomes 0. */
+void bt_page_compact(btree_t *t, uint8_t *d)
+{
+	uint8_t *img = t->scratch.data;
+	memcpy(img, d, t->usable);
+	uint32_t n = pg_n(d), top = t->usable;
+	for (uint32_t i = 0; i < n; i++) {
+		bt_cell_t c;
+		bool ok = bt_cell_decode(t, img, i, &c);
+		(void)ok; /* the caller checked the page */
+		uint32_t off = pg_slot(img, i);
+		top -= c.size;
+		memcpy(d + top, img + off, c.size);
+		codec_put_u16(d + PG_SLOTS + 2 * i, (uint16_t)top);
+	}
+	codec_put_u16(d + PG_CELL_START, (uint16_t)top);
+	codec_put_u16(d + PG_FRAG, 0);
+}
+
+/* Puts a cell at slot i; false when it does not fit even after compaction. */
+bool bt_page_insert(btree_t *t, uint8_t *d, uint32_t i, const uint8_t *cell, uint32_t size)
+{
+	if (bt_page_free(t, d) < size + 2)
+		return false;
+	uint32_t n = pg_n(d);
+	if (pg_cell_start(d) - (PG_SLOTS + 2 * n) < size + 2)
+		bt_page_compact(t, d);
+	uint32_t off = pg_cell_start(d) - size;
+	memcpy(d + off, cell, size);
+	uint8_t *slots = d + PG_SLOTS;
+	memmove(slots + 2 * (i + 1), slots + 2 * i, 2 * (n - i));
+	codec_put_u16(slots + 2 * i, (uint16_t)off);
+	codec_put_u16(d + PG_N, (uint16_t)(n + 1));
+	codec_put_u16(d + PG_CELL_START, (uint16_t)off);
+	return true;
+}
+
+/* Drops cell i; its bytes become fragmentation (or free space if lowest). */
+void bt_page_remove(btree_t *t, uint8_t *d, uint32_t i)
+{
+	bt_cell_t c;
+	bool ok = bt_cell_decode(t, d, i, &c);
+	(void)ok;
+	uint32_t n = pg_n(d), off = pg_slot(d, i);
+	if (off == pg_cell_start(d))
+		codec_put_u16(d + PG_CELL_START, (uint16_t)(off + c.size));
+	else
+		codec_put_u16(d + PG_FRAG, (uint16_t)(pg_frag(d) + c.size));
+	uint8_t *slots = d + PG_SLOTS;
+	memmove(slots + 2 * i, slots + 2 * (i + 1), 2 * (n - i - 1));
+	codec_put_u16(d + PG_N, (uint16_t)(n - 1));
+}
+
+bool bt_value_inline(const btree_t *t, size_t klen, size_t vlen)
+{
+	uint64_t inline_size = codec_varint_len(klen) + codec_varint_len((uint64_t)vlen << 1) +
+			       klen + (uint64_t)vlen;
+	return inline_size <= t->max_cell;
+}
+
+/* Encodes a leaf cell: the value inline, or (overflow) the chain's first page. */
+uint32_t bt_leaf_cell_encode(uint8_t *out, sl_slice_t key, sl_slice_t value, bool overflow,
+			     uint32_t ov_pgno)
+{
+	size_t n = codec_put_varint(out, key.len);
+	n += codec_put_varint(out + n, ((uint64_t)value.len << 1) | overflow);
+	if (key.len)
+		memcpy(out + n, key.data, key.len);
+	n += key.len;
+	if (!overflow) {
+		if (value.len)
+			memcpy(out + n, value.data, value.len);
+		n += value.len;
+	} else {
+		codec_put_u32(out + n, ov_pgno);
+		n += 4;
+	}
+	return (uint32_t)n;
+}
+
+uint32_t bt_internal_cell_encode(uint8_t *out, sl_slice_t key, uint32_t child)
+{
+	size_t n = codec_put_varint(out, key.len);
+	codec_put_u32(out + n, child);
+	n += 4;
+	if (key.len)
+		memcpy(out + n, key.data, key.len);
+	return (uint32_t)(n + key.len);
+}

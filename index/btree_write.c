@@ -1,0 +1,800 @@
+/*
+ * btree_write.c — changing the B+tree: insert with splits, delete with merges
+ * and redistribution, overflow chains, the logged public writes, bulk load.
+ *
+ * Breakpoints worth setting: bt_insert, bt_split_leaf, bt_insert_parent,
+ * bt_split_internal, bt_delete, bt_rebalance.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index/btree_write.h"
+
+/* ---------------------------------------------------------------- overflow */
+
+/* Writes value into a new chain of overflow pages; *first gets its head. */
+static int bt_overflow_write(btree_t *t, sl_slice_t value, uint32_t *first, sl_err_t *err)
+{
+	uint32_t room = t->usable - OV_DATA;
+	page_t *prev = NULL;
+	int rc = SL_OK;
+	*first = 0;
+	for (size_t off = 0; off < value.len && rc == SL_OK; off += room) {
+		page_t *pg;
+		rc = pager_alloc(t->pager, &pg, err);
+		if (rc != SL_OK)
+			break;
+		uint8_t *d = page_data(pg);
+		size_t n = value.len - off < room ? value.len - off : room;
+		d[0] = BTREE_KIND_OVERFLOW;
+		codec_put_u32(d + OV_LEN, (uint32_t)n);
+		memcpy(d + OV_DATA, value.data + off, n);
+		if (prev != NULL) {
+			codec_put_u32(page_data(prev) + OV_NEXT, page_pgno(pg));
+			pager_unpin(t->pager, prev);
+		} else {
+			*first = page_pgno(pg);
+		}
+		prev = pg;
+	}
+	if (prev != NULL)
+		pager_unpin(t->pager, prev);
+	return rc;
+}
+
+/* Frees a chain starting at pgno. */
+static int bt_overflow_free(btree_t *t, uint32_t pgno, sl_err_t *err)
+{
+	for (uint32_t hops = 0; pgno != 0; hops++) {
+		page_t *pg;
+		int rc = pager_get(t->pager, pgno, &pg, err);
+		if (rc != SL_OK)
+			return rc;
+		const uint8_t *d = page_data(pg);
+		uint32_t next = codec_get_u32(d + OV_NEXT);
+		bool ok = d[0] == BTREE_KIND_OVERFLOW && hops <= pager_page_count(t->pager);
+		pager_unpin(t->pager, pg);
+		if (!ok)
+			return bt_corrupt(t, pgno, "not an overflow page", err);
+		rc = pager_free(t->pager, pgno, err);
+		if (rc != SL_OK)
+			return rc;
+		pgno = next;
+	}
+	return SL_OK;
+}
+
+/* ---------------------------------------------------------------- gathering cells */
+
+/* Cells of a page (plus one new cell at index at) copied out for rebuilding. */
+typedef struct bt_cells {
+	uint32_t n;           /* cells */
+	uint32_t *off;        /* offset of cell i in t->cells */
+	uint32_t *len;        /* its size */
+	uint32_t total;       /* sum of sizes plus a 2-byte slot each */
+} bt_cells_t;
+
+static int bt_gather(btree_t *t, const uint8_t *d, uint32_t at, const uint8_t *cell,
+		     uint32_t size, bt_cells_t *g, sl_err_t *err)
+{
+	uint32_t n = pg_n(d) + (cell != NULL);
+	g->n = 0;
+	g->total = 0;
+	g->off = malloc((n + 1) * sizeof *g->off);
+	g->len = malloc((n + 1) * sizeof *g->len);
+	if (g->off == NULL || g->len == NULL)
+		return sl_errf(err, SL_NOMEM, "btree: out of memory");
+	buf_clear(&t->cells);
+	for (uint32_t i = 0, src = 0; i < n; i++) {
+		const uint8_t *p = cell;
+		uint32_t len = size;
+		if (cell == NULL || i != at) {
+			bt_cell_t c;
+			if (!bt_cell_decode(t, d, src, &c))
+				return bt_corrupt(t, 0, "a cell does not decode during a split", err);
+			p = d + pg_slot(d, src++);
+			len = c.size;
+		}
+		g->off[g->n] = (uint32_t)t->cells.len;
+		g->len[g->n++] = len;
+		g->total += len + 2;
+		buf_append(&t->cells, p, len);
+	}
+	return buf_ok(&t->cells) ? SL_OK : sl_errf(err, SL_NOMEM, "btree: out of memory");
+}
+
+static void bt_cells_free(bt_cells_t *g)
+{
+	free(g->off);
+	free(g->len);
+}
+
+/* Rewrites page d with cells [from, to) of g (kind and links kept by the caller). */
+static void bt_fill(btree_t *t, uint8_t *d, uint8_t kind, const bt_cells_t *g, uint32_t from,
+		    uint32_t to)
+{
+	uint32_t link = pg_link(d), link2 = pg_link2(d);
+	bt_page_init(t, d, kind);
+	pg_set_link(d, link);
+	pg_set_link2(d, link2);
+	for (uint32_t i = from; i < to; i++) {
+		bool ok = bt_page_insert(t, d, i - from, t->cells.data + g->off[i], g->len[i]);
+		assert(ok);
+		(void)ok;
+	}
+}
+
+/* The key of gathered cell i. */
+static sl_slice_t bt_gathered_key(btree_t *t, const bt_cells_t *g, uint32_t i, uint8_t kind,
+				  uint32_t *child)
+{
+	const uint8_t *p = t->cells.data + g->off[i], *end = p + g->len[i];
+	uint64_t klen, vword;
+	p += codec_get_varint(p, end, &klen);
+	if (kind == BTREE_KIND_INTERNAL) {
+		if (child)
+			*child = codec_get_u32(p);
+		return sl_slice(p + 4, (size_t)klen);
+	}
+	p += codec_get_varint(p, end, &vword);
+	return sl_slice(p, (size_t)klen);
+}
+
+/* The shortest key s with left < s <= right (suffix truncation of separators). */
+static sl_slice_t bt_shortest_separator(sl_slice_t left, sl_slice_t right)
+{
+	size_t n = 0;
+	while (n < left.len && n < right.len && left.data[n] == right.data[n])
+		n++;
+	return sl_slice(right.data, n < right.len ? n + 1 : right.len);
+}
+
+/* ---------------------------------------------------------------- insert */
+
+static int bt_insert_parent(btree_t *t, bt_path_t *path, int level, sl_slice_t sep,
+			    uint32_t right, sl_err_t *err);
+
+/* Links new right sibling r after leaf l (and before l's old right sibling). */
+static int bt_link_leaves(btree_t *t, uint8_t *l, uint32_t lpgno, uint8_t *r, uint32_t rpgno,
+			  sl_err_t *err)
+{
+	uint32_t next = pg_link(l);
+	pg_set_link(r, next);
+	pg_set_link2(r, lpgno);
+	pg_set_link(l, rpgno);
+	if (next == 0)
+		return SL_OK;
+	page_t *np;
+	int rc = bt_fetch(t, next, &np, err);
+	if (rc != SL_OK)
+		return rc;
+	pg_set_link2(page_data(np), rpgno);
+	pager_mark_dirty(t->pager, np);
+	pager_unpin(t->pager, np);
+	return SL_OK;
+}
+
+/* Index where to cut gathered cells: the first k whose prefix holds half the bytes. */
+static uint32_t bt_split_point(const bt_cells_t *g)
+{
+	uint32_t acc = 0, k = 0;
+	while (k + 1 < g->n && acc + g->len[k] + 2 <= g->total / 2)
+		acc += g->len[k++] + 2;
+	return k == 0 ? 1 : k;
+}
+
+/*
+ * The leaf (pinned, path level `level`) has no room for cell at slot at: move
+ * half its bytes to a new right sibling — or, appending at the end of the
+ * rightmost leaf, start the new page with the new cell alone.
+ */
+static int bt_split_leaf(btree_t *t, bt_path_t *path, int level, page_t *lp, uint32_t at,
+			 const uint8_t *cell, uint32_t size, sl_err_t *err)
+{
+	uint8_t *l = page_data(lp);
+	bool append = at == pg_n(l) && pg_link(l) == 0;
+	bt_cells_t g;
+	page_t *rp = NULL;
+	int rc = bt_gather(t, l, at, cell, size, &g, err);
+	if (rc == SL_OK)
+		rc = pager_alloc(t->pager, &rp, err);
+	if (rc != SL_OK)
+		goto out;
+	uint8_t *r = page_data(rp);
+	uint32_t k = append ? g.n - 1 : bt_split_point(&g);
+	bt_page_init(t, r, BTREE_KIND_LEAF);
+	rc = bt_link_leaves(t, l, page_pgno(lp), r, page_pgno(rp), err);
+	if (rc != SL_OK)
+		goto out;
+	bt_fill(t, l, BTREE_KIND_LEAF, &g, 0, k);
+	bt_fill(t, r, BTREE_KIND_LEAF, &g, k, g.n);
+	pager_mark_dirty(t->pager, lp);
+	t->st.splits++;
+	sl_slice_t sep = bt_shortest_separator(bt_gathered_key(t, &g, k - 1, BTREE_KIND_LEAF, NULL),
+					       bt_gathered_key(t, &g, k, BTREE_KIND_LEAF, NULL));
+	if (trace_on(t->trace))
+		trace_emit(t->trace, "split leaf %u%s: %u keys stay, %u move to new page %u; "
+			   "separator of %zu bytes goes up", page_pgno(lp), append ? " (append)" : "",
+			   k, g.n - k, page_pgno(rp), sep.len);
+	uint8_t *copy = malloc(sep.len + 1);
+	if (copy == NULL) {
+		rc = sl_errf(err, SL_NOMEM, "btree: out of memory");
+		goto out;
+	}
+	memcpy(copy, sep.data, sep.len);
+	uint32_t rpgno = page_pgno(rp);
+	pager_unpin(t->pager, rp);
+	rp = NULL;
+	rc = bt_insert_parent(t, path, level - 1, sl_slice(copy, sep.len), rpgno, err);
+	free(copy);
+out:
+	if (rp != NULL)
+		pager_unpin(t->pager, rp);
+	bt_cells_free(&g);
+	return rc;
+}
+
+/* The root split: a new root above the old one and its new sibling. */
+static int bt_grow_root(btree_t *t, sl_slice_t sep, uint32_t right, sl_err_t *err)
+{
+	page_t *np;
+	int rc = pager_alloc(t->pager, &np, err);
+	if (rc != SL_OK)
+		return rc;
+	uint8_t *d = page_data(np);
+	bt_page_init(t, d, BTREE_KIND_INTERNAL);
+	pg_set_link(d, t->root);
+	uint8_t *cell = malloc(sep.len + 16);
+	uint32_t size = bt_internal_cell_encode(cell, sep, right);
+	bool ok = bt_page_insert(t, d, 0, cell, size);
+	assert(ok);
+	(void)ok;
+	free(cell);
+	if (trace_on(t->trace))
+		trace_emit(t->trace, "root split: new root %u above %u and %u; height %u", page_pgno(np),
+			   t->root, right, t->height + 1);
+	t->root = page_pgno(np);
+	t->height++;
+	pager_unpin(t->pager, np);
+	bt_meta_changed(t);
+	return SL_OK;
+}
+
+/*
+ * Splits a full internal page: the cell at the byte midpoint moves up, its child
+ * becomes the new right page's leftmost child.
+ */
+static int bt_split_internal(btree_t *t, bt_path_t *path, int level, page_t *pp, uint32_t at,
+			     const uint8_t *cell, uint32_t size, sl_err_t *err)
+{
+	uint8_t *l = page_data(pp);
+	bt_cells_t g;
+	page_t *rp = NULL;
+	int rc = bt_gather(t, l, at, cell, size, &g, err);
+	if (rc == SL_OK)
+		rc = pager_alloc(t->pager, &rp, err);
+	if (rc != SL_OK)
+		goto out;
+	/* Cut by bytes, not count: keys vary in length. Both halves keep a key. */
+	uint32_t m = bt_split_point(&g), mid_child;
+	if (m + 2 > g.n)
+		m = g.n - 2;
+	sl_slice_t up = bt_gathered_key(t, &g, m, BTREE_KIND_INTERNAL, &mid_child);
+	uint8_t *copy = malloc(up.len + 1);
+	if (copy == NULL) {
+		rc = sl_errf(err, SL_NOMEM, "btree: out of memory");
+		goto out;
+	}
+	memcpy(copy, up.data, up.len);
+	uint8_t *r = page_data(rp);
+	bt_page_init(t, r, BTREE_KIND_INTERNAL);
+	pg_set_link(r, mid_child);
+	bt_fill(t, l, BTREE_KIND_INTERNAL, &g, 0, m);
+	bt_fill(t, r, BTREE_KIND_INTERNAL, &g, m + 1, g.n);
+	pager_mark_dirty(t->pager, pp);
+	t->st.splits++;
+	if (trace_on(t->trace))
+		trace_emit(t->trace, "split internal %u: %u keys stay, %u move to new page %u",
+			   page_pgno(pp), m, g.n - m - 1, page_pgno(rp));
+	uint32_t rpgno = page_pgno(rp);
+	pager_unpin(t->pager, rp);
+	rp = NULL;
+	bt_cells_free(&g);
+	rc = bt_insert_parent(t, path, level - 1, sl_slice(copy, up.len), rpgno, err);
+	free(copy);
+	return rc;
+out:
+	if (rp != NULL)
+		pager_unpin(t->pager, rp);
+	bt_cells_free(&g);
+	return rc;
+}
+
+/* Inserts separator sep -> right into the internal page at path level `level`. */
+static int bt_insert_parent(btree_t *t, bt_path_t *path, int level, sl_slice_t sep,
+			    uint32_t right, sl_err_t *err)
+{
+	if (level < 0)
+		return bt_grow_root(t, sep, right, err);
+	page_t *pp;
+	int rc = bt_fetch(t, path->pgno[level], &pp, err);
+	if (rc != SL_OK)
+		return rc;
+	uint8_t *cell = malloc(sep.len + 16);
+	if (cell == NULL) {
+		pager_unpin(t->pager, pp);
+		return sl_errf(err, SL_NOMEM, "btree: out of memory");
+	}
+	uint32_t size = bt_internal_cell_encode(cell, sep, right);
+	uint32_t at = path->idx[level]; /* the new child goes right after the one we came from */
+	if (bt_page_insert(t, page_data(pp), at, cell, size)) {
+		pager_mark_dirty(t->pager, pp);
+		rc = SL_OK;
+	} else {
+		rc = bt_split_internal(t, path, level, pp, at, cell, size, err);
+	}
+	free(cell);
+	pager_unpin(t->pager, pp);
+	return rc;
+}
+
+/* Builds the leaf cell for key/value, writing an overflow chain when needed. */
+static int bt_make_leaf_cell(btree_t *t, sl_slice_t key, sl_slice_t value, uint8_t *out,
+			     uint32_t *size, sl_err_t *err)
+{
+	bool overflow = !bt_value_inline(t, key.len, value.len);
+	uint32_t first = 0;
+	if (overflow) {
+		int rc = bt_overflow_write(t, value, &first, err);
+		if (rc != SL_OK)
+			return rc;
+	}
+	*size = bt_leaf_cell_encode(out, key, value, overflow, first);
+	return SL_OK;
+}
+
+static int bt_insert(btree_t *t, sl_slice_t key, sl_slice_t value, sl_err_t *err)
+{
+	bt_path_t path;
+	page_t *lp;
+	int rc = bt_descend(t, &key, &path, &lp, err);
+	if (rc != SL_OK)
+		return rc;
+	uint8_t *d = page_data(lp);
+	bool found, bad;
+	uint32_t at = bt_search(t, d, key, &found, &bad);
+	uint8_t *cell = malloc(t->max_cell + 32);
+	uint32_t size = 0;
+	bt_cell_t old;
+	if (cell == NULL || bad || (found && !bt_cell_decode(t, d, at, &old))) {
+		rc = cell ? bt_corrupt(t, page_pgno(lp), "a leaf cell does not decode", err)
+			  : sl_errf(err, SL_NOMEM, "btree: out of memory");
+		goto out;
+	}
+	if (found && old.overflow && (rc = bt_overflow_free(t, old.ov_pgno, err)) != SL_OK)
+		goto out;
+	if ((rc = bt_make_leaf_cell(t, key, value, cell, &size, err)) != SL_OK)
+		goto out;
+	if (found && size <= old.size) {
+		/* Update in place: the new cell overwrites the old one's first bytes. */
+		uint32_t off = pg_slot(d, at);
+		memcpy(d + off, cell, size);
+		codec_put_u16(d + PG_FRAG, (uint16_t)(pg_frag(d) + old.size - size));
+		pager_mark_dirty(t->pager, lp);
+		goto out;
+	}
+	if (found)
+		bt_page_remove(t, d, at);
+	else
+		t->keys++;
+	if (trace_on(t->trace))
+		trace_emit(t->trace, "page %u: leaf, %u keys; %s at slot %u", page_pgno(lp), pg_n(d),
+			   found ? "replace (grown value)" : "insert", at);
+	pager_mark_dirty(t->pager, lp);
+	if (!bt_page_insert(t, d, at, cell, size))
+		rc = bt_split_leaf(t, &path, path.depth - 1, lp, at, cell, size, err);
+out:
+	free(cell);
+	pager_unpin(t->pager, lp);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- delete */
+
+static bool bt_underfull(const btree_t *t, const uint8_t *d)
+{
+	return bt_page_used(t, d) < (t->usable - PG_SLOTS) / 4;
+}
+
+/* Merges leaf r into leaf l (both pinned): l takes r's cells and its right link. */
+static int bt_merge_leaves(btree_t *t, page_t *lp, page_t *rp, sl_err_t *err)
+{
+	uint8_t *l = page_data(lp), *r = page_data(rp);
+	bt_cells_t g;
+	int rc = bt_gather(t, r, 0, NULL, 0, &g, err);
+	for (uint32_t i = 0; rc == SL_OK && i < g.n; i++) {
+		bool ok = bt_page_insert(t, l, pg_n(l), t->cells.data + g.off[i], g.len[i]);
+		assert(ok);
+		(void)ok;
+	}
+	bt_cells_free(&g);
+	if (rc != SL_OK)
+		return rc;
+	uint32_t next = pg_link(r);
+	pg_set_link(l, next);
+	pager_mark_dirty(t->pager, lp);
+	if (next != 0) {
+		page_t *np;
+		rc = bt_fetch(t, next, &np, err);
+		if (rc != SL_OK)
+			return rc;
+		pg_set_link2(page_data(np), page_pgno(lp));
+		pager_mark_dirty(t->pager, np);
+		pager_unpin(t->pager, np);
+	}
+	return SL_OK;
+}
+
+/* Merges internal r into l with the separator between them pulled down. */
+static void bt_merge_internal(btree_t *t, page_t *lp, page_t *rp, sl_slice_t sep)
+{
+	uint8_t *l = page_data(lp), *r = page_data(rp);
+	uint8_t *cell = malloc(sep.len + 16);
+	uint32_t size = bt_internal_cell_encode(cell, sep, pg_link(r));
+	bool ok = bt_page_insert(t, l, pg_n(l), cell, size);
+	for (uint32_t i = 0; ok && i < pg_n(r); i++) {
+		bt_cell_t c;
+		ok = bt_cell_decode(t, r, i, &c) &&
+		     bt_page_insert(t, l, pg_n(l), r + pg_slot(r, i), c.size);
+	}
+	assert(ok);
+	free(cell);
+	pager_mark_dirty(t->pager, lp);
+}
+
+/*
+ * Evens out two leaves under one parent by moving cells from the fuller, then
+ * replaces their separator. Skipped (returns false) when the new separator
+ * would not fit in the parent: a leaf left under a quarter full is legal.
+ */
+static bool bt_redistribute(btree_t *t, page_t *lp, page_t *rp, page_t *pp, uint32_t sep_i,
+			    sl_err_t *err, int *rc)
+{
+	uint8_t *l = page_data(lp), *r = page_data(rp), *p = page_data(pp);
+	bt_cells_t g = { 0 };
+	bt_cell_t old;
+	*rc = bt_gather(t, l, 0, NULL, 0, &g, err);
+	bt_cells_t gr = { 0 };
+	uint32_t nl = g.n;
+	if (*rc == SL_OK) {
+		/* Gather r's cells after l's in the same buffer. */
+		free(gr.off);
+		for (uint32_t i = 0; i < pg_n(r); i++) {
+			bt_cell_t c;
+			if (!bt_cell_decode(t, r, i, &c)) {
+				*rc = bt_corrupt(t, page_pgno(rp), "a leaf cell does not decode", err);
+				break;
+			}
+			uint32_t *off = realloc(g.off, (g.n + 1) * sizeof *off);
+			uint32_t *len = realloc(g.len, (g.n + 1) * sizeof *len);
+			if (off == NULL || len == NULL) {
+				g.off = off ? off : g.off;
+				g.len = len ? len : g.len;
+				*rc = sl_errf(err, SL_NOMEM, "btree: out of memory");
+				break;
+			}
+			g.off = off;
+			g.len = len;
+			g.off[g.n] = (uint32_t)t->cells.len;
+			g.len[g.n++] = c.size;
+			g.total += c.size + 2;
+			buf_append(&t->cells, r + pg_slot(r, i), c.size);
+		}
+	}
+	bool done = false;
+	if (*rc == SL_OK && bt_cell_decode(t, p, sep_i, &old)) {
+		uint32_t k = bt_split_point(&g);
+		sl_slice_t sep = bt_shortest_separator(bt_gathered_key(t, &g, k - 1, BTREE_KIND_LEAF, NULL),
+						       bt_gathered_key(t, &g, k, BTREE_KIND_LEAF, NULL));
+		uint32_t new_size = (uint32_t)(codec_varint_len(sep.len) + 4 + sep.len);
+		if (k != nl && new_size <= old.size + bt_page_free(t, p)) {
+			uint8_t *cell = malloc(new_size + 16);
+			uint32_t size = bt_internal_cell_encode(cell, sep, page_pgno(rp));
+			bt_page_remove(t, p, sep_i);
+			bool ok = bt_page_insert(t, p, sep_i, cell, size);
+			assert(ok);
+			(void)ok;
+			free(cell);
+			bt_fill(t, l, BTREE_KIND_LEAF, &g, 0, k);
+			bt_fill(t, r, BTREE_KIND_LEAF, &g, k, g.n);
+			pager_mark_dirty(t->pager, lp);
+			pager_mark_dirty(t->pager, rp);
+			pager_mark_dirty(t->pager, pp);
+			t->st.redistributions++;
+			done = true;
+		}
+	}
+	bt_cells_free(&g);
+	return done;
+}
+
+/*
+ * The parent (pinned, at path level `level`) lost the child right of cell_i:
+ * drop that cell. An emptied root hands the tree to its one child (*free_root
+ * gets the old root, freed by the caller once unpinned); any other parent left
+ * under a quarter full reports it in *underfull.
+ */
+static void bt_parent_lost_child(btree_t *t, int level, page_t *pp, uint32_t cell_i,
+				 uint32_t *free_root, bool *underfull)
+{
+	uint8_t *p = page_data(pp);
+	bt_page_remove(t, p, cell_i);
+	pager_mark_dirty(t->pager, pp);
+	if (level > 0) {
+		*underfull = bt_underfull(t, p);
+		return;
+	}
+	if (pg_n(p) > 0)
+		return;
+	*free_root = t->root;
+	t->root = pg_link(p);
+	t->height--;
+	bt_meta_changed(t);
+	if (trace_on(t->trace))
+		trace_emit(t->trace, "root %u emptied: page %u is the root; height %u", *free_root,
+			   t->root, t->height);
+}
+
+/* Replaces parent cell sep_i with (key -> child); false when it does not fit. */
+static bool bt_replace_separator(btree_t *t, uint8_t *p, uint32_t sep_i, sl_slice_t key,
+				 uint32_t child)
+{
+	bt_cell_t old;
+	uint32_t size = (uint32_t)(codec_varint_len(key.len) + 4 + key.len);
+	if (!bt_cell_decode(t, p, sep_i, &old) || size > old.size + bt_page_free(t, p))
+		return false;
+	uint8_t *cell = malloc(size + 16);
+	if (cell == NULL)
+		return false;
+	bt_internal_cell_encode(cell, key, child);
+	bt_page_remove(t, p, sep_i);
+	bool ok = bt_page_insert(t, p, sep_i, cell, size);
+	assert(ok);
+	free(cell);
+	return ok;
+}
+
+/*
+ * An internal page left without separators (only its leftmost child) that
+ * cannot merge borrows one child from its neighbour through the parent: the
+ * parent's separator comes down, the neighbour's nearest key goes up.
+ */
+static void bt_rotate_internal(btree_t *t, page_t *lp, page_t *rp, page_t *pp, uint32_t sep_i)
+{
+	uint8_t *l = page_data(lp), *r = page_data(rp), *p = page_data(pp);
+	bt_cell_t sep, c;
+	if (!bt_cell_decode(t, p, sep_i, &sep))
+		return;
+	uint8_t *down = malloc(sep.key.len + 16), *up = malloc(t->max_cell + 16);
+	sl_slice_t sk = sep.key;
+	bool ok = down != NULL && up != NULL;
+	if (ok && pg_n(l) == 0 && pg_n(r) > 1 && bt_cell_decode(t, r, 0, &c)) {
+		/* Left is empty: take right's first child. */
+		memcpy(up, c.key.data, c.key.len);
+		uint32_t size = bt_internal_cell_encode(down, sk, pg_link(r));
+		uint32_t first_child = c.child;
+		size_t ulen = c.key.len;
+		if (bt_replace_separator(t, p, sep_i, sl_slice(up, ulen), page_pgno(rp))) {
+			bt_page_insert(t, l, 0, down, size);
+			pg_set_link(r, first_child);
+			bt_page_remove(t, r, 0);
+		}
+	} else if (ok && pg_n(r) == 0 && pg_n(l) > 1 && bt_cell_decode(t, l, pg_n(l) - 1, &c)) {
+		/* Right is empty: take left's last child. */
+		memcpy(up, c.key.data, c.key.len);
+		uint32_t size = bt_internal_cell_encode(down, sk, pg_link(r));
+		uint32_t last_child = c.child;
+		size_t ulen = c.key.len;
+		if (bt_replace_separator(t, p, sep_i, sl_slice(up, ulen), page_pgno(rp))) {
+			bt_page_insert(t, r, 0, down, size);
+			pg_set_link(r, last_child);
+			bt_page_remove(t, l, pg_n(l) - 1);
+		}
+	}
+	pager_mark_dirty(t->pager, lp);
+	pager_mark_dirty(t->pager, rp);
+	pager_mark_dirty(t->pager, pp);
+	t->st.redistributions++;
+	free(down);
+	free(up);
+}
+
+/* Can l and r (and, for internal pages, the separator) share one page? */
+static bool bt_fits_one(const btree_t *t, const uint8_t *l, const uint8_t *r, uint32_t extra)
+{
+	return bt_page_used(t, l) + bt_page_used(t, r) + extra <= t->usable - PG_SLOTS;
+}
+
+/*
+ * The page at path level `level` fell under a quarter full: merge it with a
+ * neighbour under the same parent, or borrow from it (leaves), then fix the
+ * parent, which may in turn fall under and rebalance further up.
+ */
+static int bt_rebalance(btree_t *t, bt_path_t *path, int level, sl_err_t *err)
+{
+	page_t *pp, *lp = NULL, *rp = NULL;
+	uint32_t free_root = 0;
+	bool parent_under = false;
+	int rc = bt_fetch(t, path->pgno[level - 1], &pp, err);
+	if (rc != SL_OK)
+		return rc;
+	uint8_t *p = page_data(pp);
+	uint32_t idx = path->idx[level - 1];
+	/* The pair: this page and its right neighbour, or its left one at the end. */
+	uint32_t li = idx < pg_n(p) ? idx : idx - 1;
+	bool bad1, bad2;
+	uint32_t lpg = bt_child_at(t, p, li, &bad1), rpg = bt_child_at(t, p, li + 1, &bad2);
+	if (bad1 || bad2 || pg_n(p) == 0) {
+		pager_unpin(t->pager, pp);
+		return bt_corrupt(t, page_pgno(pp), "a parent cell does not decode", err);
+	}
+	if ((rc = bt_fetch(t, lpg, &lp, err)) != SL_OK || (rc = bt_fetch(t, rpg, &rp, err)) != SL_OK)
+		goto out;
+	uint8_t *l = page_data(lp), *r = page_data(rp);
+	bool leaf = pg_kind(l) == BTREE_KIND_LEAF;
+	bt_cell_t sep;
+	if (!bt_cell_decode(t, p, li, &sep)) {
+		rc = bt_corrupt(t, page_pgno(pp), "a parent cell does not decode", err);
+		goto out;
+	}
+	uint32_t sep_extra = leaf ? 0 : (uint32_t)(codec_varint_len(sep.key.len) + 4 + sep.key.len + 2);
+	if (bt_fits_one(t, l, r, sep_extra)) {
+		if (leaf) {
+			rc = bt_merge_leaves(t, lp, rp, err);
+		} else {
+			uint8_t *key = malloc(sep.key.len + 1);
+			memcpy(key, sep.key.data, sep.key.len);
+			bt_merge_internal(t, lp, rp, sl_slice(key, sep.key.len));
+			free(key);
+		}
+		if (trace_on(t->trace))
+			trace_emit(t->trace, "merge page %u into page %u", rpg, lpg);
+		t->st.merges++;
+		pager_unpin(t->pager, rp);
+		rp = NULL;
+		if (rc == SL_OK)
+			rc = pager_free(t->pager, rpg, err);
+		if (rc == SL_OK)
+			bt_parent_lost_child(t, level - 1, pp, li, &free_root, &parent_under);
+	} else if (leaf) {
+		if (bt_redistribute(t, lp, rp, pp, li, err, &rc) && trace_on(t->trace))
+			trace_emit(t->trace, "redistribute between leaves %u and %u", lpg, rpg);
+	} else if (pg_n(l) == 0 || pg_n(r) == 0) {
+		bt_rotate_internal(t, lp, rp, pp, li);
+	}
+out:
+	if (lp)
+		pager_unpin(t->pager, lp);
+	if (rp)
+		pager_unpin(t->pager, rp);
+	pager_unpin(t->pager, pp);
+	/* Freeing and climbing wait until nothing here is pinned. */
+	if (rc == SL_OK && free_root != 0)
+		rc = pager_free(t->pager, free_root, err);
+	if (rc == SL_OK && parent_under)
+		rc = bt_rebalance(t, path, level - 1, err);
+	return rc;
+}
+
+static int bt_delete(btree_t *t, sl_slice_t key, sl_err_t *err)
+{
+	bt_path_t path;
+	page_t *lp;
+	int rc = bt_descend(t, &key, &path, &lp, err);
+	if (rc != SL_OK)
+		return rc;
+	uint8_t *d = page_data(lp);
+	bool found, bad;
+	uint32_t at = bt_search(t, d, key, &found, &bad);
+	bt_cell_t c;
+	if (bad || (found && !bt_cell_decode(t, d, at, &c)))
+		rc = bt_corrupt(t, page_pgno(lp), "a leaf cell does not decode", err);
+	if (rc != SL_OK || !found) {
+		pager_unpin(t->pager, lp);
+		return rc;
+	}
+	if (c.overflow)
+		rc = bt_overflow_free(t, c.ov_pgno, err);
+	bt_page_remove(t, d, at);
+	pager_mark_dirty(t->pager, lp);
+	t->keys--;
+	if (trace_on(t->trace))
+		trace_emit(t->trace, "page %u: leaf, delete slot %u; %u keys left", page_pgno(lp), at,
+			   pg_n(d));
+	bool rebalance = path.depth > 1 && bt_underfull(t, d);
+	pager_unpin(t->pager, lp);
+	if (rc == SL_OK && rebalance)
+		rc = bt_rebalance(t, &path, path.depth - 1, err);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- logged writes */
+
+int bt_apply_batch(btree_t *t, sl_slice_t rep, sl_err_t *err)
+{
+	batch_reader_t r;
+	int rc = batch_reader_init(&r, rep, err);
+	int op;
+	sl_slice_t k, v;
+	while (rc == SL_OK && (rc = batch_reader_next(&r, &op, &k, &v, err)) == SL_OK)
+		rc = op == BATCH_OP_PUT ? bt_insert(t, k, v, err) : bt_delete(t, k, err);
+	if (rc != SL_NOTFOUND)
+		return rc;
+	bt_meta_changed(t);
+	return SL_OK;
+}
+
+static int bt_check_sizes(const btree_t *t, sl_slice_t key, sl_slice_t value, bool put,
+			  sl_err_t *err)
+{
+	if (key.len > t->max_key)
+		return sl_errf(err, SL_INVALID, "btree: key of %zu bytes exceeds the %u-byte limit",
+			       key.len, t->max_key);
+	if (put && value.len > BTREE_MAX_VALUE)
+		return sl_errf(err, SL_INVALID, "btree: value of %zu bytes exceeds the %u-byte limit",
+			       value.len, BTREE_MAX_VALUE);
+	return SL_OK;
+}
+
+/* Logs an encoded batch, applies it, and checkpoints when due. */
+static int bt_commit(btree_t *t, sl_slice_t rep, sl_err_t *err)
+{
+	int rc = pager_log_append(t->pager, rep.data, rep.len, err);
+	if (rc != SL_OK)
+		return rc;
+	rc = bt_apply_batch(t, rep, err);
+	if (rc != SL_OK) {
+		/* Logged but half applied: refuse more, and let reopening replay it. */
+		pager_set_broken(t->pager);
+		return rc;
+	}
+	return pager_maybe_checkpoint(t->pager, err);
+}
+
+int btree_put(btree_t *t, sl_slice_t key, sl_slice_t value, sl_err_t *err)
+{
+	int rc = bt_check_sizes(t, key, value, true, err);
+	if (rc != SL_OK)
+		return rc;
+	batch_clear(&t->op);
+	batch_put(&t->op, key, value);
+	if (batch_status(&t->op) != SL_OK)
+		return sl_errf(err, SL_NOMEM, "btree: out of memory");
+	return bt_commit(t, batch_bytes(&t->op), err);
+}
+
+int btree_del(btree_t *t, sl_slice_t key, sl_err_t *err)
+{
+	int rc = bt_check_sizes(t, key, key, false, err);
+	if (rc != SL_OK)
+		return rc;
+	batch_clear(&t->op);
+	batch_del(&t->op, key);
+	if (batch_status(&t->op) != SL_OK)
+		return sl_errf(err, SL_NOMEM, "btree: out of memory");
+	return bt_commit(t, batch_bytes(&t->op), err);
+}
+
+int btree_write(btree_t *t, const batch_t *b, sl_err_t *err)
+{
+	batch_reader_t r;
+	int rc = batch_reader_init(&r, batch_bytes(b), err);
+	int op;
+	sl_slice_t k, v;
+	while (rc == SL_OK && (rc = batch_reader_next(&r, &op, &k, &v, err)) == SL_OK)
+		rc = bt_check_sizes(t, k, v, op == BATCH_OP_PUT, err);
+	if (rc != SL_NOTFOUND)
+		return rc;
+	return bt_commit(t, batch_bytes(b), err);
+}

@@ -1,0 +1,19 @@
+/*
+ * btree_write.h — the B+tree's internal entry points between btree.c and
+ * btree_write.c (the public face is btree.h).
+ */
+#ifndef SL_BTREE_WRITE_H
+#define SL_BTREE_WRITE_H
+
+#include "index/btree_int.h"
+
+/* Applies an encoded batch (engine/batch.h) to the pages, without logging it. */
+int bt_apply_batch(btree_t *t, sl_slice_t rep, sl_err_t *err);
+
+/* btree.c */
+int bt_descend(btree_t *t, const sl_slice_t *key, bt_path_t *path, page_t **leaf,
+	       sl_err_t *err);
+int bt_value_read(btree_t *t, const bt_cell_t *c, buf_t *out, sl_err_t *err);
+void bt_meta_changed(btree_t *t);
+
+#endif
