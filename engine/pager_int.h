@@ -26,6 +26,11 @@ enum {
 #define FREE_TAG "FREE"
 #define FREE_NEXT_OFF 4
 
+typedef struct pager_slot {
+	uint32_t pgno;  /* page held by the frame */
+	uint32_t frame; /* frame index + 1; 0 = empty slot */
+} pager_slot_t;
+
 struct pager_frame {
 	uint32_t pgno;  /* page held, 0 when the frame is empty */
 	uint32_t pins;  /* callers using the bytes now */
@@ -47,7 +52,7 @@ struct pager {
 	page_t *frames;       /* the buffer pool */
 	uint32_t nframes;     /* number of frames */
 	uint32_t hand;        /* clock hand: next frame to consider */
-	uint32_t *slots;      /* hash table pgno -> frame index + 1 (0 = empty) */
+	pager_slot_t *slots;  /* hash table: page number -> frame */
 	uint32_t nslots;      /* power of two, >= 2 * nframes */
 	uint8_t *scratch;     /* one page, for the header and for pager_check */
 	pager_stats_t stats;

@@ -143,7 +143,8 @@ int btree_seek(btree_t *t, const sl_slice_t *start, btree_cursor_t **out, sl_err
 bool btree_cursor_valid(const btree_cursor_t *c);
 sl_slice_t btree_cursor_key(const btree_cursor_t *c);
 sl_slice_t btree_cursor_value(const btree_cursor_t *c);
-/* Moves to the next key. The tree must not change while a cursor is in use. */
+/* Moves to the next key. The tree must not change while a cursor is open (it
+ * keeps its leaf pinned); key and value slices last until the next step. */
 int btree_cursor_next(btree_cursor_t *c, sl_err_t *err);
 void btree_cursor_close(btree_cursor_t *c);
 
