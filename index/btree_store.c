@@ -21,15 +21,14 @@ static bt_store_t *bts_of(store_t *s) { return (bt_store_t *)s; }
 /* Refuses a directory that holds another store's files. */
 static int bts_check_dir(bt_store_t *b, sl_err_t *err)
 {
-	char **names;
-	size_t n;
+	char **names = NULL;
+	size_t n = 0;
 	int rc = env_list_dir(b->env, b->dir, &names, &n, err);
 	for (size_t i = 0; rc == SL_OK && i < n; i++)
 		if (strcmp(names[i], "LOCK") != 0 && strncmp(names[i], "btree.db", 8) != 0)
 			rc = sl_errf(err, SL_INVALID, "%s is not a btree store: it holds '%s'", b->dir,
 				     names[i]);
-	if (rc == SL_OK)
-		env_list_free(names, n);
+	env_list_free(names, n);
 	return rc;
 }
 
