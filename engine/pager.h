@@ -187,6 +187,17 @@ int pager_maybe_checkpoint(pager_t *p, sl_err_t *err);
 uint32_t pager_dirty_count(const pager_t *p);
 
 /*
+ * Writes a pinned dirty page home now, ahead of any checkpoint. Only for pages
+ * the last checkpoint cannot reach — pages past its page count, as a bulk load
+ * makes — so that the file's checkpointed state is not disturbed.
+ * REQUIRES: pgno >= the checkpoint's page count.
+ */
+int pager_write_early(pager_t *p, page_t *page, sl_err_t *err);
+
+/* fsync of the paged file itself (after early writes, before their checkpoint). */
+int pager_sync_file(pager_t *p, sl_err_t *err);
+
+/*
  * Declares the pages inconsistent: an operation failed half applied. The pager
  * then refuses further log appends and checkpoints, and closing writes nothing
  * home, so reopening replays the log onto the last checkpoint instead.

@@ -293,3 +293,13 @@ void pager_set_broken(pager_t *p)
 {
 	p->broken = true;
 }
+
+int pager_write_early(pager_t *p, page_t *page, sl_err_t *err)
+{
+	return pager_write_frame(p, page, err);
+}
+
+int pager_sync_file(pager_t *p, sl_err_t *err)
+{
+	return env_datasync(p->file, err);
+}

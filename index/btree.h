@@ -136,6 +136,19 @@ int btree_del(btree_t *t, sl_slice_t key, sl_err_t *err);
 int btree_write(btree_t *t, const batch_t *b, sl_err_t *err);
 int btree_sync(btree_t *t, sl_err_t *err);
 
+/*
+ * Builds the tree bottom-up from entries in strictly increasing key order,
+ * packing each page to `fill` (0.5..1.0) of its space: leaves left to right,
+ * then each internal level from the first keys of the level below. No split,
+ * no log record per entry: the pages go straight home (they are past the last
+ * checkpoint, so the file's checkpointed state is untouched), and the final
+ * checkpoint switches the root. A crash before it leaves the empty tree.
+ * REQUIRES: an empty tree with no free pages (SL_INVALID otherwise).
+ * next(ctx, &key, &value) returns SL_OK with an entry, SL_NOTFOUND at the end.
+ */
+typedef int (*btree_next_fn)(void *ctx, sl_slice_t *key, sl_slice_t *value);
+int btree_bulk_load(btree_t *t, btree_next_fn next, void *ctx, double fill, sl_err_t *err);
+
 /* ---- cursors: ordered iteration ---- */
 
 /* A cursor positioned at the first key >= start (start NULL = the first key). */

@@ -36,6 +36,7 @@ struct btree {
 	trace_t *trace;        /* narration (points at no_trace when none given) */
 	trace_t no_trace;      /* the "off" hook */
 	bool replaying;        /* applying the log at open: do not log again */
+	bool bulk;             /* in btree_bulk_load: new pages go home at once */
 	batch_t op;            /* the log encoding of a single put or del */
 	buf_t scratch;         /* a page image being rebuilt */
 	buf_t cells;           /* cell bytes gathered for a split or merge */

@@ -32,14 +32,19 @@ static int bt_overflow_write(btree_t *t, sl_slice_t value, uint32_t *first, sl_e
 		memcpy(d + OV_DATA, value.data + off, n);
 		if (prev != NULL) {
 			codec_put_u32(page_data(prev) + OV_NEXT, page_pgno(pg));
+			if (t->bulk)
+				rc = pager_write_early(t->pager, prev, err);
 			pager_unpin(t->pager, prev);
 		} else {
 			*first = page_pgno(pg);
 		}
 		prev = pg;
 	}
-	if (prev != NULL)
+	if (prev != NULL) {
+		if (t->bulk && rc == SL_OK)
+			rc = pager_write_early(t->pager, prev, err);
 		pager_unpin(t->pager, prev);
+	}
 	return rc;
 }
 
@@ -797,4 +802,152 @@ int btree_write(btree_t *t, const batch_t *b, sl_err_t *err)
 	if (rc != SL_NOTFOUND)
 		return rc;
 	return bt_commit(t, batch_bytes(b), err);
+}
+
+/* ---------------------------------------------------------------- bulk load */
+
+/* One level of the tree being built bottom-up: the open page and what is done. */
+typedef struct bt_level {
+	page_t *page;          /* the page being filled (pinned), or NULL */
+	buf_t firsts;          /* for each finished page: u32 pgno, u32 len, separator bytes */
+	uint32_t pages;        /* pages finished on this level */
+} bt_level_t;
+
+/* Finishes a page: written home at once (it is past the checkpoint), unpinned. */
+static int bt_bulk_finish(btree_t *t, page_t *pg, sl_err_t *err)
+{
+	int rc = pager_write_early(t->pager, pg, err);
+	pager_unpin(t->pager, pg);
+	return rc;
+}
+
+/* Records that finished page pgno begins at separator key (into lv->firsts). */
+static void bt_bulk_note(bt_level_t *lv, uint32_t pgno, sl_slice_t key)
+{
+	codec_buf_put_u32(&lv->firsts, pgno);
+	codec_buf_put_u32(&lv->firsts, (uint32_t)key.len);
+	buf_append(&lv->firsts, key.data, key.len);
+	lv->pages++;
+}
+
+/* Packs leaves left to right; each is closed when `limit` bytes are used. */
+static int bt_bulk_leaves(btree_t *t, btree_next_fn next, void *ctx, uint32_t limit,
+			  bt_level_t *lv, sl_err_t *err)
+{
+	uint8_t *cell = malloc(t->max_cell + 32);
+	buf_t last = BUF_INIT;
+	sl_slice_t k, v;
+	int rc = cell ? SL_OK : sl_errf(err, SL_NOMEM, "btree: out of memory");
+	while (rc == SL_OK && (rc = next(ctx, &k, &v)) == SL_OK) {
+		if ((rc = bt_check_sizes(t, k, v, true, err)) != SL_OK)
+			break;
+		if (t->keys > 0 && sl_slice_cmp(buf_slice(&last), k) >= 0) {
+			rc = sl_errf(err, SL_INVALID, "btree bulk load: keys are not in increasing order");
+			break;
+		}
+		uint32_t size;
+		if ((rc = bt_make_leaf_cell(t, k, v, cell, &size, err)) != SL_OK)
+			break;
+		uint8_t *d = lv->page ? page_data(lv->page) : NULL;
+		if (d == NULL || bt_page_used(t, d) + size + 2 > limit ||
+		    !bt_page_insert(t, d, pg_n(d), cell, size)) {
+			page_t *np;
+			if ((rc = pager_alloc(t->pager, &np, err)) != SL_OK)
+				break;
+			bt_page_init(t, page_data(np), BTREE_KIND_LEAF);
+			sl_slice_t sep = t->keys ? bt_shortest_separator(buf_slice(&last), k) : k;
+			if (lv->page != NULL) {
+				pg_set_link(page_data(lv->page), page_pgno(np));
+				pg_set_link2(page_data(np), page_pgno(lv->page));
+				if ((rc = bt_bulk_finish(t, lv->page, err)) != SL_OK)
+					break;
+			}
+			bt_bulk_note(lv, page_pgno(np), sep);
+			lv->page = np;
+			bt_page_insert(t, page_data(np), 0, cell, size);
+		}
+		buf_set(&last, k.data, k.len);
+		t->keys++;
+	}
+	free(cell);
+	buf_free(&last);
+	return rc == SL_NOTFOUND ? SL_OK : rc;
+}
+
+/* Builds the internal level above `below`; its first page's first key goes up. */
+static int bt_bulk_internal(btree_t *t, bt_level_t *below, uint32_t limit, bt_level_t *lv,
+			    sl_err_t *err)
+{
+	const uint8_t *p = below->firsts.data, *end = p + below->firsts.len;
+	uint8_t *cell = malloc(t->max_cell + 32);
+	int rc = cell ? SL_OK : sl_errf(err, SL_NOMEM, "btree: out of memory");
+	for (; rc == SL_OK && p < end;) {
+		uint32_t child = codec_get_u32(p), len = codec_get_u32(p + 4);
+		sl_slice_t key = sl_slice(p + 8, len);
+		p += 8 + len;
+		uint32_t size = bt_internal_cell_encode(cell, key, child);
+		uint8_t *d = lv->page ? page_data(lv->page) : NULL;
+		if (d != NULL && bt_page_used(t, d) + size + 2 <= limit &&
+		    bt_page_insert(t, d, pg_n(d), cell, size))
+			continue;
+		/* Start a new page: this child is its leftmost, its key goes up a level. */
+		page_t *np;
+		if ((rc = pager_alloc(t->pager, &np, err)) != SL_OK)
+			break;
+		bt_page_init(t, page_data(np), BTREE_KIND_INTERNAL);
+		pg_set_link(page_data(np), child);
+		if (lv->page != NULL && (rc = bt_bulk_finish(t, lv->page, err)) != SL_OK)
+			break;
+		bt_bulk_note(lv, page_pgno(np), key);
+		lv->page = np;
+	}
+	free(cell);
+	return rc;
+}
+
+int btree_bulk_load(btree_t *t, btree_next_fn next, void *ctx, double fill, sl_err_t *err)
+{
+	if (t->keys != 0 || t->height != 1 || pager_free_count(t->pager) != 0)
+		return sl_errf(err, SL_INVALID, "btree bulk load needs an empty tree with no free pages");
+	if (!(fill >= 0.5 && fill <= 1.0))
+		return sl_errf(err, SL_INVALID, "btree bulk load: fill %.2f is outside 0.5..1", fill);
+	/* Everything built now is past the checkpoint, so it may go home at once. */
+	int rc = pager_checkpoint(t->pager, err);
+	uint32_t limit = (uint32_t)((t->usable - PG_SLOTS) * fill);
+	bt_level_t levels[BTREE_MAX_HEIGHT] = { 0 };
+	int h = 0;
+	t->bulk = true;
+	if (rc == SL_OK)
+		rc = bt_bulk_leaves(t, next, ctx, limit, &levels[0], err);
+	t->bulk = false;
+	while (rc == SL_OK && levels[h].pages > 1 && h + 1 < BTREE_MAX_HEIGHT) {
+		rc = bt_bulk_finish(t, levels[h].page, err);
+		levels[h].page = NULL;
+		if (rc == SL_OK)
+			rc = bt_bulk_internal(t, &levels[h], limit, &levels[h + 1], err);
+		h++;
+	}
+	uint32_t old_root = t->root;
+	if (rc == SL_OK && levels[h].page != NULL) {
+		t->root = page_pgno(levels[h].page);
+		t->height = (uint32_t)h + 1;
+		rc = bt_bulk_finish(t, levels[h].page, err);
+		levels[h].page = NULL;
+		if (rc == SL_OK)
+			rc = pager_free(t->pager, old_root, err);
+		if (rc == SL_OK)
+			rc = pager_sync_file(t->pager, err);
+		bt_meta_changed(t);
+		/* The checkpoint's header switch is what makes the new tree the tree. */
+		if (rc == SL_OK)
+			rc = pager_checkpoint(t->pager, err);
+	}
+	for (int i = 0; i < BTREE_MAX_HEIGHT; i++) {
+		if (levels[i].page != NULL)
+			pager_unpin(t->pager, levels[i].page);
+		buf_free(&levels[i].firsts);
+	}
+	if (rc != SL_OK)
+		pager_set_broken(t->pager); /* reopening returns to the empty tree */
+	return rc;
 }
