@@ -6,9 +6,11 @@
 #include <sys/stat.h>
 
 #include "engine/batch.h"
+#include "engine/codec.h"
 #include "engine/pager.h"
 #include "engine/trace.h"
 #include "engine/wal.h"
+#include "index/btree.h"
 
 #define INSPECT_SHOW_RECORDS 20
 
@@ -108,6 +110,11 @@ static int inspect_paged(const char *path)
 	printf("%s: storelab paged file, format version %d\n", path, PAGER_VERSION);
 	printf("  page size %u, %u pages (header included), %u on the free list\n",
 	       pager_page_size(p), pager_page_count(p), pager_free_count(p));
+	const uint8_t *meta = pager_meta(p);
+	if (memcmp(meta, BTREE_MAGIC, 8) == 0)
+		printf("  owner: B+tree (format %u), root page %u, height %u, %llu keys\n",
+		       codec_get_u32(meta + 8), codec_get_u32(meta + 12), codec_get_u32(meta + 16),
+		       (unsigned long long)codec_get_u64(meta + 20));
 	rc = pager_check(p, NULL, &err);
 	if (rc == SL_OK)
 		printf("  every page checksum and the free list check out\n");
