@@ -135,6 +135,36 @@ static void test_bad_options_refused_before_running(void **state)
 	assert_non_null(strstr(err, "values up to 50"));
 }
 
+/* Threads share one handle of every thread-safe store built; reads find every key. */
+static void test_threads_on_thread_safe_stores(void **state)
+{
+	(void)state;
+	const store_ops_t *const *all;
+	size_t ns = store_registered(&all);
+	const char *stores[32];
+	size_t n = 0;
+	for (size_t i = 0; i < ns; i++)
+		if (all[i]->caps & STORE_THREAD_SAFE)
+			stores[n++] = all[i]->name;
+	if (n == 0)
+		skip(); /* no peer built: none of ours is shared between threads yet */
+	bench_cfg_t cfg;
+	small_cfg(&cfg);
+	cfg.n = 2000;
+	cfg.threads = 2;
+	const workload_def_t *w[] = { workload_find("fillrandom"), workload_find("readrandom") };
+	bench_result_t *r;
+	char err[512];
+	assert_int_equal(bench_run(&cfg, stores, n, w, 2, &r, err, sizeof err), 0);
+	for (size_t i = 0; i < n; i++) {
+		if (r[2 * i].status != SL_OK || r[2 * i + 1].status != SL_OK)
+			fail_msg("%s: %s%s", stores[i], r[2 * i].error, r[2 * i + 1].error);
+		assert_int_equal(r[2 * i].ops, 2000);
+		assert_true(r[2 * i + 1].found_ratio == 1.0);
+	}
+	free(r);
+}
+
 /* ---- a store that dies in its first get ---- */
 
 static store_ops_t crasher_ops;
@@ -186,6 +216,7 @@ int main(void)
 		cmocka_unit_test(test_smoke_every_store_every_workload),
 		cmocka_unit_test(test_read_without_fill_loads_first),
 		cmocka_unit_test(test_bad_options_refused_before_running),
+		cmocka_unit_test(test_threads_on_thread_safe_stores),
 		cmocka_unit_test(test_crashing_store_is_contained),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
