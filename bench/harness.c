@@ -255,6 +255,11 @@ static double get_seconds(const phase_run_t *r, const bench_cfg_t *c, int a)
 	(void)c, (void)a;
 	return r->seconds;
 }
+static double get_close_seconds(const phase_run_t *r, const bench_cfg_t *c, int a)
+{
+	(void)c, (void)a;
+	return r->close_seconds;
+}
 static double get_lat(const phase_run_t *r, const bench_cfg_t *c, int q)
 {
 	(void)c;
@@ -310,6 +315,7 @@ static void harness_aggregate(const bench_cfg_t *cfg, const phase_run_t *runs, u
 	}
 	res->ops = runs[0].ops;
 	res->seconds = harness_med(runs, n, cfg, get_seconds, 0);
+	res->close_seconds = harness_med(runs, n, cfg, get_close_seconds, 0);
 	res->ops_per_sec = harness_med(runs, n, cfg, get_ops_per_sec, 0);
 	res->ops_per_sec_min = res->ops_per_sec_max = get_ops_per_sec(&runs[0], cfg, 0);
 	for (unsigned i = 1; i < n; i++) {

@@ -67,6 +67,7 @@ typedef struct bench_result {
 	unsigned repeats;           /* runs the figures come from */
 	uint64_t ops;               /* operations per run */
 	double seconds;             /* median time of the timed loop */
+	double close_seconds;       /* median time to close the store afterwards */
 	double ops_per_sec;         /* median throughput */
 	double ops_per_sec_min;     /* slowest run */
 	double ops_per_sec_max;     /* fastest run */

@@ -464,8 +464,11 @@ void phase_run(const bench_cfg_t *cfg, const char *name, const char *dir,
 	out->user_read = b.user_read - a.user_read;
 	out->after = phase_after(cfg, def, before, out->after.total_keys);
 	phase_figures(s, out);
-out_close:
-	if (store_close(s) != SL_OK && out->status == SL_OK) {
+out_close:;
+	uint64_t closing = phase_now_ns();
+	int close_rc = store_close(s);
+	out->close_seconds = (double)(phase_now_ns() - closing) / 1e9;
+	if (close_rc != SL_OK && out->status == SL_OK) {
 		out->status = SL_IO;
 		snprintf(out->error, sizeof out->error, "close failed");
 	}

@@ -24,6 +24,7 @@ typedef struct phase_run {
 	char error[256];             /* the failure's message */
 	uint64_t ops;                /* operations timed */
 	double seconds;              /* wall time of the timed loop */
+	double close_seconds;        /* closing the store after it (deferred work) */
 	hist_t lat;                  /* every operation */
 	hist_t by_kind[OP_KINDS_];   /* operations of each kind */
 	uint64_t found, missing;     /* reads that found / missed their key */

@@ -38,9 +38,9 @@ void report_table(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, si
 	fprintf(out, "n=%llu keys of %u B, values of %zu B, sync %s, %u repeat%s, median shown; "
 		"latency in us\n\n", (unsigned long long)cfg->n, cfg->key_size, cfg->value_size,
 		sl_sync_name(cfg->sync), cfg->repeat, cfg->repeat == 1 ? "" : "s");
-	fprintf(out, "%-11s %-12s %10s %7s %9s %9s %9s %7s %7s %7s %9s %8s\n", "store",
+	fprintf(out, "%-11s %-12s %10s %7s %9s %9s %9s %7s %7s %7s %9s %8s %7s\n", "store",
 		"workload", "ops/s", "spread", "p50", "p99", "p99.9", "w-amp", "r-amp", "s-amp",
-		"disk MB", "RSS MB");
+		"disk MB", "RSS MB", "close s");
 	for (size_t i = 0; i < n; i++) {
 		const bench_result_t *x = &r[i];
 		if (x->status != 0) {
@@ -49,11 +49,11 @@ void report_table(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, si
 			continue;
 		}
 		char ops[16];
-		fprintf(out, "%-11s %-12s %10s %6.1f%% %9.2f %9.2f %9.2f %7.2f %7.2f %7.2f %9.1f %8.1f\n",
-			x->store, x->workload, report_si(ops, sizeof ops, x->ops_per_sec),
+		fprintf(out, "%-11s %-12s %10s %6.1f%% %9.2f %9.2f %9.2f %7.2f %7.2f %7.2f %9.1f %8.1f "
+			"%7.2f\n", x->store, x->workload, report_si(ops, sizeof ops, x->ops_per_sec),
 			report_spread_pct(x), x->lat_us[0], x->lat_us[2], x->lat_us[3], x->write_amp,
 			x->read_amp, x->space_amp, (double)x->disk_bytes / 1e6,
-			(double)x->peak_rss_bytes / 1e6);
+			(double)x->peak_rss_bytes / 1e6, x->close_seconds);
 	}
 }
 
@@ -110,9 +110,11 @@ static void json_result(FILE *out, const bench_result_t *x)
 		fputs(", \"error\": ", out);
 		json_string(out, x->error);
 	}
-	fprintf(out, ",\n     \"ops\": %llu, \"seconds\": %.6g, \"ops_per_sec\": %.6g, "
-		"\"ops_per_sec_min\": %.6g, \"ops_per_sec_max\": %.6g, \"repeats\": %u,\n     \"lat_us\": ",
-		(unsigned long long)x->ops, report_finite(x->seconds), report_finite(x->ops_per_sec),
+	fprintf(out, ",\n     \"ops\": %llu, \"seconds\": %.6g, \"close_seconds\": %.6g, "
+		"\"ops_per_sec\": %.6g, \"ops_per_sec_min\": %.6g, \"ops_per_sec_max\": %.6g, "
+		"\"repeats\": %u,\n     \"lat_us\": ",
+		(unsigned long long)x->ops, report_finite(x->seconds), report_finite(x->close_seconds),
+		report_finite(x->ops_per_sec),
 		report_finite(x->ops_per_sec_min), report_finite(x->ops_per_sec_max), x->repeats);
 	json_lat(out, x->lat_us);
 	fprintf(out, ",\n     \"write_amp\": %.4g, \"read_amp\": %.4g, \"space_amp\": %.4g, "

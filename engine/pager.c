@@ -219,6 +219,7 @@ static int pager_alloc_pool(pager_t *p, uint64_t cache_bytes, sl_err_t *err)
 	if (arena == NULL)
 		return sl_errf(err, SL_NOMEM, "%s: out of memory for %u frames", env_path(p->file),
 			       p->nframes);
+	p->arena = arena;
 	for (uint32_t i = 0; i < p->nframes; i++)
 		p->frames[i].data = arena + (size_t)i * p->page_size;
 	return SL_OK;
@@ -376,6 +377,10 @@ int pager_get(pager_t *p, uint32_t pgno, page_t **out, sl_err_t *err)
 			       env_path(p->file), pgno, p->page_count);
 	int64_t i = pager_lookup(p, pgno);
 	if (i >= 0) {
+		/* The page's address follows from the frame index alone: start loading
+		 * its first line now, alongside the frame's bookkeeping, instead of
+		 * after it — two cache misses in parallel rather than in a row. */
+		__builtin_prefetch(p->arena + (size_t)i * p->page_size);
 		page_t *f = &p->frames[i];
 		f->pins++;
 		f->ref = true;

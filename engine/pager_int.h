@@ -50,6 +50,7 @@ struct pager {
 	bool header_dirty;    /* header fields changed since the last flush */
 
 	page_t *frames;       /* the buffer pool */
+	uint8_t *arena;       /* the frames' page bytes, frame i at i * page_size */
 	uint32_t nframes;     /* number of frames */
 	uint32_t hand;        /* clock hand: next frame to consider */
 	pager_slot_t *slots;  /* hash table: page number -> frame */

@@ -138,13 +138,15 @@ int store_sync(store_t *s)
 	return s->ops->sync(s);
 }
 
-/* Ends the iteration when the current key reached the end bound. */
+/* Ends the iteration when the current key reached the end bound. The bytes
+ * read are added up here and counted once at close: one atomic add per scan,
+ * not per entry. */
 static void store_iter_bound(store_iter_t *it)
 {
 	if (it->valid && it->has_end && sl_slice_cmp(it->key, buf_slice(&it->end)) >= 0)
 		it->valid = false;
 	if (it->valid)
-		stats_count(&it->store->counters.user_bytes_read, it->key.len + it->value.len);
+		it->bytes_read += it->key.len + it->value.len;
 }
 
 int store_scan(store_t *s, const sl_slice_t *start, const sl_slice_t *end, store_iter_t **out)
@@ -185,6 +187,7 @@ void store_iter_close(store_iter_t *it)
 {
 	if (it == NULL)
 		return;
+	stats_count(&it->store->counters.user_bytes_read, it->bytes_read);
 	buf_free(&it->end);
 	it->ops->close(it);
 }

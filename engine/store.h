@@ -117,6 +117,7 @@ struct store_iter {
 	int status;                  /* SL_OK, or why iteration stopped early */
 	buf_t end;                   /* exclusive end bound (when has_end) */
 	bool has_end;                /* false = to the last key */
+	uint64_t bytes_read;         /* key + value bytes handed out, counted at close */
 };
 
 /* ---- the registry ---- */

@@ -82,8 +82,18 @@ int wal_open(env_t *env, const char *path, uint64_t end_off, wal_t **out, sl_err
 /* Appends one record. With sync true it is fdatasync'ed before returning. */
 int wal_append(wal_t *w, const void *payload, size_t len, bool sync, sl_err_t *err);
 
-/* fdatasync of everything appended so far. */
+/* fdatasync of everything appended so far (buffered records written first). */
 int wal_sync(wal_t *w, sl_err_t *err);
+
+/*
+ * Buffering: with bytes > 0, appended records are framed in memory and written
+ * with one write call once `bytes` have gathered (or at wal_flush, wal_sync, a
+ * synced append, or close). Records in the buffer are lost if the process dies;
+ * that is the price of not making a system call per record. 0 (the default)
+ * writes every record as it is appended.
+ */
+void wal_set_buffer(wal_t *w, size_t bytes);
+int wal_flush(wal_t *w, sl_err_t *err);
 
 /* Empties the log (keeps the file header) and makes that durable. */
 int wal_reset(wal_t *w, sl_err_t *err);
@@ -91,7 +101,7 @@ int wal_reset(wal_t *w, sl_err_t *err);
 /* Bytes in the log file (header included). */
 uint64_t wal_size(const wal_t *w);
 
-/* Closes (without syncing) and frees w; NULL is a no-op. */
+/* Writes buffered records, closes (without syncing) and frees w; NULL is a no-op. */
 int wal_close(wal_t *w, sl_err_t *err);
 
 /* ---- reading ---- */
