@@ -402,6 +402,17 @@ int pager_get(pager_t *p, uint32_t pgno, page_t **out, sl_err_t *err)
 	return SL_OK;
 }
 
+void pager_prefetch(pager_t *p, uint32_t pgno)
+{
+	int64_t i = pgno > 0 && pgno < p->page_count ? pager_lookup(p, pgno) : -1;
+	if (i >= 0) {
+		const uint8_t *d = p->arena + (size_t)i * p->page_size;
+		__builtin_prefetch(d);
+		__builtin_prefetch(d + 64);
+		__builtin_prefetch(&p->frames[i]);
+	}
+}
+
 void pager_unpin(pager_t *p, page_t *page)
 {
 	(void)p;

@@ -147,6 +147,10 @@ int pager_close(pager_t *p, sl_err_t *err);
  */
 int pager_get(pager_t *p, uint32_t pgno, page_t **out, sl_err_t *err);
 
+/* Hints that page pgno will be read soon: if it is in the pool, its first
+ * cache lines start loading now. Never reads the file. */
+void pager_prefetch(pager_t *p, uint32_t pgno);
+
 /* Releases one pin on page. */
 void pager_unpin(pager_t *p, page_t *page);
 

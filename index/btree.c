@@ -331,6 +331,8 @@ static int bt_cursor_load(btree_cursor_t *c, sl_err_t *err)
 		int rc = bt_fetch(t, right, &c->page, err);
 		if (rc != SL_OK)
 			return rc;
+		/* A scan that reached this leaf will likely want the next one too. */
+		pager_prefetch(t->pager, pg_link(page_data(c->page)));
 	}
 	return SL_OK;
 }
@@ -347,6 +349,7 @@ int btree_seek(btree_t *t, const sl_slice_t *start, btree_cursor_t **out, sl_err
 	if (rc == SL_OK) {
 		bool found, bad = false;
 		c->page = leaf;
+		pager_prefetch(t->pager, pg_link(page_data(leaf)));
 		c->idx = start ? bt_search(t, page_data(leaf), *start, &found, &bad) : 0;
 		rc = bad ? bt_corrupt(t, page_pgno(leaf), "a leaf cell does not decode", err)
 			 : bt_cursor_load(c, err);
