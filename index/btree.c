@@ -7,6 +7,7 @@
 
 #include "index/btree_int.h"
 #include "index/btree_write.h"
+#include "index/overflow.h"
 
 uint32_t btree_max_key(uint32_t page_size)
 {
@@ -98,7 +99,7 @@ static int bt_replay_op(void *ctx, sl_slice_t op, sl_err_t *err)
 /* Frames one operation may dirty: a split per level plus a value's overflow chain. */
 static uint64_t bt_min_cache(uint32_t page_size)
 {
-	uint64_t ov_pages = BTREE_MAX_VALUE / (page_size - PAGER_TRAILER_BYTES - OV_DATA) + 1;
+	uint64_t ov_pages = BTREE_MAX_VALUE / (page_size - PAGER_TRAILER_BYTES - OVERFLOW_DATA) + 1;
 	return (4 * ov_pages + 4 * BTREE_MAX_HEIGHT + 64) * page_size;
 }
 
@@ -225,29 +226,9 @@ int bt_descend(btree_t *t, const sl_slice_t *key, bt_path_t *path, page_t **leaf
 /* Appends the value of a decoded leaf cell to out (following an overflow chain). */
 int bt_value_read(btree_t *t, const bt_cell_t *c, buf_t *out, sl_err_t *err)
 {
-	if (!c->overflow) {
-		buf_append(out, c->value, (size_t)c->vlen);
-		return buf_ok(out) ? SL_OK : sl_errf(err, SL_NOMEM, "btree: out of memory");
-	}
-	uint64_t left = c->vlen;
-	uint32_t pgno = c->ov_pgno, hops = 0;
-	while (left > 0) {
-		page_t *pg;
-		int rc = pager_get(t->pager, pgno, &pg, err);
-		if (rc != SL_OK)
-			return rc;
-		const uint8_t *d = page_data(pg);
-		uint32_t n = codec_get_u32(d + OV_LEN), next = codec_get_u32(d + OV_NEXT);
-		bool ok = d[0] == BTREE_KIND_OVERFLOW && n <= t->usable - OV_DATA && n <= left &&
-			  (n == left) == (next == 0) && ++hops <= pager_page_count(t->pager);
-		if (ok)
-			buf_append(out, d + OV_DATA, n);
-		pager_unpin(t->pager, pg);
-		if (!ok)
-			return bt_corrupt(t, pgno, "overflow page does not continue its value", err);
-		left -= n;
-		pgno = next;
-	}
+	if (c->overflow)
+		return overflow_read(t->pager, c->ov_pgno, c->vlen, out, err);
+	buf_append(out, c->value, (size_t)c->vlen);
 	return buf_ok(out) ? SL_OK : sl_errf(err, SL_NOMEM, "btree: out of memory");
 }
 

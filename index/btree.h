@@ -89,7 +89,7 @@
 #define BTREE_MAX_HEIGHT 24
 #define BTREE_KIND_LEAF 1            /* on disk — never renumber */
 #define BTREE_KIND_INTERNAL 2
-#define BTREE_KIND_OVERFLOW 3
+#define BTREE_KIND_OVERFLOW 3       /* = OVERFLOW_KIND of index/overflow.h */
 
 typedef struct btree btree_t;
 typedef struct btree_cursor btree_cursor_t;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "index/btree_int.h"
+#include "index/overflow.h"
 
 typedef struct bt_walk {
 	btree_t *t;
@@ -76,27 +77,16 @@ static int bt_walk_keys(bt_walk_t *w, uint32_t pgno, const uint8_t *d, const sl_
 	return SL_OK;
 }
 
+static int bt_walk_visit(void *ctx, uint32_t pgno)
+{
+	bt_walk_t *w = ctx;
+	w->overflows++;
+	return bt_walk_mark(w, pgno);
+}
+
 static int bt_walk_overflow(bt_walk_t *w, const bt_cell_t *c)
 {
-	uint64_t left = c->vlen;
-	for (uint32_t pgno = c->ov_pgno; left > 0;) {
-		int rc = bt_walk_mark(w, pgno);
-		page_t *pg;
-		if (rc == SL_OK)
-			rc = pager_get(w->t->pager, pgno, &pg, w->err);
-		if (rc != SL_OK)
-			return rc;
-		const uint8_t *d = page_data(pg);
-		uint32_t n = codec_get_u32(d + OV_LEN), next = codec_get_u32(d + OV_NEXT);
-		bool ok = d[0] == BTREE_KIND_OVERFLOW && n > 0 && n <= left && (n == left) == (next == 0);
-		pager_unpin(w->t->pager, pg);
-		if (!ok)
-			return bt_walk_fail(w, pgno, "overflow chain does not hold its value");
-		w->overflows++;
-		left -= n;
-		pgno = next;
-	}
-	return SL_OK;
+	return overflow_walk(w->t->pager, c->ov_pgno, c->vlen, bt_walk_visit, w, w->err);
 }
 
 /* Invariants 1 (across leaves), 4 and 7 for one leaf. */

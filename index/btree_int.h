@@ -19,9 +19,6 @@ enum {
 	PG_SLOTS = 16,
 };
 
-/* Overflow page offsets. */
-enum { OV_NEXT = 4, OV_LEN = 8, OV_DATA = 12 };
-
 /* Metadata offsets in the pager's owner area. */
 enum { META_MAGIC = 0, META_VERSION = 8, META_ROOT = 12, META_HEIGHT = 16, META_KEYS = 20 };
 

@@ -10,65 +10,7 @@
 #include <string.h>
 
 #include "index/btree_write.h"
-
-/* ---------------------------------------------------------------- overflow */
-
-/* Writes value into a new chain of overflow pages; *first gets its head. */
-static int bt_overflow_write(btree_t *t, sl_slice_t value, uint32_t *first, sl_err_t *err)
-{
-	uint32_t room = t->usable - OV_DATA;
-	page_t *prev = NULL;
-	int rc = SL_OK;
-	*first = 0;
-	for (size_t off = 0; off < value.len && rc == SL_OK; off += room) {
-		page_t *pg;
-		rc = pager_alloc(t->pager, &pg, err);
-		if (rc != SL_OK)
-			break;
-		uint8_t *d = page_data(pg);
-		size_t n = value.len - off < room ? value.len - off : room;
-		d[0] = BTREE_KIND_OVERFLOW;
-		codec_put_u32(d + OV_LEN, (uint32_t)n);
-		memcpy(d + OV_DATA, value.data + off, n);
-		if (prev != NULL) {
-			codec_put_u32(page_data(prev) + OV_NEXT, page_pgno(pg));
-			if (t->bulk)
-				rc = pager_write_early(t->pager, prev, err);
-			pager_unpin(t->pager, prev);
-		} else {
-			*first = page_pgno(pg);
-		}
-		prev = pg;
-	}
-	if (prev != NULL) {
-		if (t->bulk && rc == SL_OK)
-			rc = pager_write_early(t->pager, prev, err);
-		pager_unpin(t->pager, prev);
-	}
-	return rc;
-}
-
-/* Frees a chain starting at pgno. */
-static int bt_overflow_free(btree_t *t, uint32_t pgno, sl_err_t *err)
-{
-	for (uint32_t hops = 0; pgno != 0; hops++) {
-		page_t *pg;
-		int rc = pager_get(t->pager, pgno, &pg, err);
-		if (rc != SL_OK)
-			return rc;
-		const uint8_t *d = page_data(pg);
-		uint32_t next = codec_get_u32(d + OV_NEXT);
-		bool ok = d[0] == BTREE_KIND_OVERFLOW && hops <= pager_page_count(t->pager);
-		pager_unpin(t->pager, pg);
-		if (!ok)
-			return bt_corrupt(t, pgno, "not an overflow page", err);
-		rc = pager_free(t->pager, pgno, err);
-		if (rc != SL_OK)
-			return rc;
-		pgno = next;
-	}
-	return SL_OK;
-}
+#include "index/overflow.h"
 
 /* ---------------------------------------------------------------- gathering cells */
 
@@ -351,7 +293,7 @@ static int bt_make_leaf_cell(btree_t *t, sl_slice_t key, sl_slice_t value, uint8
 	bool overflow = !bt_value_inline(t, key.len, value.len);
 	uint32_t first = 0;
 	if (overflow) {
-		int rc = bt_overflow_write(t, value, &first, err);
+		int rc = overflow_write(t->pager, value, t->bulk, &first, err);
 		if (rc != SL_OK)
 			return rc;
 	}
@@ -377,7 +319,7 @@ static int bt_insert(btree_t *t, sl_slice_t key, sl_slice_t value, sl_err_t *err
 			  : sl_errf(err, SL_NOMEM, "btree: out of memory");
 		goto out;
 	}
-	if (found && old.overflow && (rc = bt_overflow_free(t, old.ov_pgno, err)) != SL_OK)
+	if (found && old.overflow && (rc = overflow_free(t->pager, old.ov_pgno, err)) != SL_OK)
 		goto out;
 	if ((rc = bt_make_leaf_cell(t, key, value, cell, &size, err)) != SL_OK)
 		goto out;
@@ -710,7 +652,7 @@ static int bt_delete(btree_t *t, sl_slice_t key, sl_err_t *err)
 		return rc;
 	}
 	if (c.overflow)
-		rc = bt_overflow_free(t, c.ov_pgno, err);
+		rc = overflow_free(t->pager, c.ov_pgno, err);
 	bt_page_remove(t, d, at);
 	pager_mark_dirty(t->pager, lp);
 	t->keys--;
