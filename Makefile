@@ -123,7 +123,8 @@ $(BUILD)/bench/stores.o: $(BUILD)/peers.list
 $(BIN): $(BUILD)/bench/main.o $(LIB_BENCH) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PEER_LIBS) $(LDLIBS_CORE)
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/testutil.o $(LIB_BENCH) $(LIB)
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/testutil.o $(BUILD)/tests/storecheck.o \
+		  $(LIB_BENCH) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PEER_LIBS) $(LDLIBS_CORE) -lcmocka
 
 # ---------------------------------------------------------------- the demo

@@ -7,6 +7,7 @@
 #include "bench/peer.h"
 #include "engine/store.h"
 #include "index/btree_store.h"
+#include "index/hash_store.h"
 #include "kv/ref.h"
 
 void stores_register_all(void)
@@ -17,6 +18,7 @@ void stores_register_all(void)
 	done = true;
 	store_register(&ref_store_ops);
 	store_register(&btree_store_ops);
+	store_register(&hash_store_ops);
 #ifdef SL_PEER_LEVELDB
 	store_register(&peer_leveldb_ops);
 #endif

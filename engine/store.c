@@ -30,6 +30,42 @@ bool store_opts_param(const store_opts_t *opts, const char *name, char *out, siz
 	return false;
 }
 
+/* Refuses a directory that holds another store's files. */
+static int store_dir_check_kind(env_t *env, const char *dir, const char *kind,
+				const char *prefix, sl_err_t *err)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int rc = env_list_dir(env, dir, &names, &n, err);
+	for (size_t i = 0; rc == SL_OK && i < n; i++)
+		if (strcmp(names[i], "LOCK") != 0 && strncmp(names[i], prefix, strlen(prefix)) != 0)
+			rc = sl_errf(err, SL_INVALID, "%s is not a %s store: it holds '%s'", dir, kind,
+				     names[i]);
+	env_list_free(names, n);
+	return rc;
+}
+
+int store_dir_prepare(env_t *env, const char *dir, const store_opts_t *opts, const char *kind,
+		      const char *prefix, env_lock_t **lock, sl_err_t *err)
+{
+	*lock = NULL;
+	if (opts->no_create && !env_exists(dir))
+		return sl_errf(err, SL_NOTFOUND, "%s: no such store directory", dir);
+	int rc = env_mkdir(env, dir, err);
+	char path[4200];
+	if (snprintf(path, sizeof path, "%s/LOCK", dir) >= (int)sizeof path)
+		return sl_errf(err, SL_INVALID, "store directory name too long: %s", dir);
+	if (rc == SL_OK)
+		rc = env_lock(env, path, lock, err);
+	if (rc == SL_OK)
+		rc = store_dir_check_kind(env, dir, kind, prefix, err);
+	if (rc != SL_OK) {
+		env_unlock(*lock);
+		*lock = NULL;
+	}
+	return rc;
+}
+
 void store_init_base(store_t *s, const store_ops_t *ops)
 {
 	memset(s, 0, sizeof *s);

@@ -95,6 +95,16 @@ struct store {
 	stats_counters_t counters; /* user-side statistics */
 };
 
+/*
+ * For implementations: prepares a store's directory — creates it (unless
+ * opts->no_create), takes its LOCK file (SL_BUSY if another handle holds it),
+ * and refuses it (SL_INVALID) when it holds files whose names do not start with
+ * `prefix`, naming the store kind the caller expected. *lock is released with
+ * env_unlock.
+ */
+int store_dir_prepare(env_t *env, const char *dir, const store_opts_t *opts, const char *kind,
+		      const char *prefix, env_lock_t **lock, sl_err_t *err);
+
 /* Called by an implementation's open on its freshly allocated handle. */
 void store_init_base(store_t *s, const store_ops_t *ops);
 

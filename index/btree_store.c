@@ -18,20 +18,6 @@ typedef struct bt_store {
 
 static bt_store_t *bts_of(store_t *s) { return (bt_store_t *)s; }
 
-/* Refuses a directory that holds another store's files. */
-static int bts_check_dir(bt_store_t *b, sl_err_t *err)
-{
-	char **names = NULL;
-	size_t n = 0;
-	int rc = env_list_dir(b->env, b->dir, &names, &n, err);
-	for (size_t i = 0; rc == SL_OK && i < n; i++)
-		if (strcmp(names[i], "LOCK") != 0 && strncmp(names[i], "btree.db", 8) != 0)
-			rc = sl_errf(err, SL_INVALID, "%s is not a btree store: it holds '%s'", b->dir,
-				     names[i]);
-	env_list_free(names, n);
-	return rc;
-}
-
 static int bts_close(store_t *s)
 {
 	bt_store_t *b = bts_of(s);
@@ -59,16 +45,7 @@ static int bts_open(const char *dir, const store_opts_t *opts, store_t **out, sl
 		b->own_env = true;
 	}
 	char path[4200];
-	int rc = SL_OK;
-	if (opts->no_create && !env_exists(dir))
-		rc = sl_errf(err, SL_NOTFOUND, "%s: no such store directory", dir);
-	if (rc == SL_OK)
-		rc = env_mkdir(b->env, dir, err);
-	snprintf(path, sizeof path, "%s/LOCK", dir);
-	if (rc == SL_OK)
-		rc = env_lock(b->env, path, &b->lock, err);
-	if (rc == SL_OK)
-		rc = bts_check_dir(b, err);
+	int rc = store_dir_prepare(b->env, dir, opts, "btree", "btree.db", &b->lock, err);
 	snprintf(path, sizeof path, "%s/btree.db", dir);
 	btree_opts_t bo = { .page_size = opts->page_size, .cache_bytes = opts->cache_bytes,
 			    .sync = opts->sync, .batch_ms = opts->batch_ms,

@@ -19,10 +19,9 @@
  * bits of the directory (then the bucket grows an overflow chain).
  *
  * Hashes: XXH3-64 of the key with a per-index seed kept in the metadata. The
- * low bits pick the directory slot; the high 32 bits are stored beside each
- * entry as a tag, so a lookup compares tags before keys and a split never
- * rehashes a key (it reads bit d of the stored... the slot index it was filed
- * under is rebuilt from the full hash kept in the entry).
+ * low bits pick the directory slot. The full hash is stored in each entry's
+ * slot, so a lookup compares 8-byte hashes before it touches a key, and a split
+ * reads bit d from the stored hash instead of hashing the key again.
  *
  * Crash safety is the pager's (engine/pager.h): each put, delete or batch is
  * logged, then applied; checkpoints take pages home through the double-write
@@ -94,6 +93,8 @@ typedef struct hash_opts {
 	uint32_t batch_ms;    /* SL_SYNC_BATCH: longest fsync delay */
 	bool create;          /* create the file when missing */
 	uint64_t seed;        /* hash seed of a new index; 0 = a fixed default */
+	uint32_t max_depth;   /* directory growth limit; 0 = HASH_MAX_DEPTH (tests lower it
+	                         to reach bucket chains without billions of keys) */
 	trace_t *trace;       /* narration hook (may be NULL) */
 } hash_opts_t;
 
@@ -106,7 +107,6 @@ typedef struct hash_stats {
 	uint64_t doublings;     /* directory doublings since open */
 	uint64_t gets;          /* hash_get calls */
 	uint64_t get_pages;     /* bucket pages read by them */
-	double load_factor;     /* bytes used / bytes available in bucket pages */
 	pager_stats_t pager;    /* hits, misses, reads, writes, checkpoints */
 } hash_stats_t;
 
@@ -122,6 +122,8 @@ int hash_write(hash_t *h, const batch_t *b, sl_err_t *err);
 int hash_sync(hash_t *h, sl_err_t *err);
 
 void hash_get_stats(hash_t *h, hash_stats_t *out);
+/* Bytes in use / bytes available over all bucket pages (walks them). */
+double hash_load_factor(hash_t *h);
 int hash_check(hash_t *h, sl_err_t *err);
 void hash_dump(hash_t *h, FILE *out);
 

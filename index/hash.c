@@ -1,0 +1,945 @@
+/*
+ * hash.c — extendible hashing on the pager (format and rules in hash.h).
+ *
+ * Breakpoints worth setting: hash_get, hx_insert, hx_split, hx_double.
+ */
+#include "index/hash.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/checksum.h"
+#include "engine/codec.h"
+#include "index/overflow.h"
+
+enum { HB_KIND = 0, HB_DEPTH = 1, HB_N = 2, HB_CELL_START = 4, HB_FRAG = 6, HB_NEXT = 8,
+       HB_SLOTS = 16 };
+enum { HD_NEXT = 4, HD_COUNT = 8, HD_ENTRIES = 12 };
+enum { META_MAGIC = 0, META_VERSION = 8, META_DEPTH = 12, META_DIR = 16, META_SEED = 20,
+       META_KEYS = 28, META_BUCKETS = 36 };
+#define HB_SLOT_BYTES 10
+#define HASH_KIND_BUCKET 1   /* on disk — never renumber */
+#define HASH_KIND_DIR 2
+#define HASH_DEFAULT_SEED UINT64_C(0x9e3779b97f4a7c15)
+
+struct hash {
+	pager_t *pager;       /* pages, the log, checkpoints */
+	uint32_t usable;      /* U */
+	uint32_t max_cell;    /* largest cell kept inline: (U - 16) / 4 - slot */
+	uint32_t max_key;     /* largest key accepted */
+	uint64_t seed;        /* hash seed, from the metadata */
+	uint32_t gdepth;      /* global depth G */
+	uint32_t max_depth;   /* G never grows past this */
+	uint32_t *dir;        /* 2^G bucket page numbers, in memory */
+	uint32_t *dirpages;   /* the directory's pages, in chain order */
+	uint32_t ndirpages;   /* how many */
+	uint32_t per_dirpage; /* entries one directory page holds */
+	uint64_t keys;        /* entries */
+	uint64_t buckets;     /* bucket pages at the heads of chains */
+	trace_t *trace;       /* narration */
+	trace_t no_trace;     /* the "off" hook */
+	bool replaying;       /* applying the log at open */
+	batch_t op;           /* the log encoding of a single put or del */
+	buf_t scratch;        /* a page image being rebuilt */
+	buf_t cells;          /* cells gathered for a split */
+	hash_stats_t st;      /* counters */
+};
+
+typedef struct hx_cell {
+	sl_slice_t key;       /* inside the page */
+	uint64_t vlen;        /* value length */
+	bool overflow;        /* value in an overflow chain */
+	uint32_t ov_pgno;     /* its first page */
+	const uint8_t *value; /* inline value bytes */
+	uint32_t size;        /* bytes the cell takes */
+} hx_cell_t;
+
+uint32_t hash_max_key(uint32_t page_size)
+{
+	uint32_t usable = page_size - PAGER_TRAILER_BYTES;
+	uint32_t k = (usable - HB_SLOTS) / 4 - HB_SLOT_BYTES - 16;
+	return k > 1000 ? 1000 : k;
+}
+
+static int hx_corrupt(hash_t *h, uint32_t pgno, const char *what, sl_err_t *err)
+{
+	return sl_errf(err, SL_CORRUPT, "%s: page %u: %s", pager_path(h->pager), pgno, what);
+}
+
+static uint64_t hx_hash(const hash_t *h, sl_slice_t key)
+{
+	return checksum_xxh3(key.data, key.len, h->seed);
+}
+
+static uint32_t hx_slot(const hash_t *h, uint64_t hv)
+{
+	return (uint32_t)(hv & ((UINT64_C(1) << h->gdepth) - 1));
+}
+
+/* ---------------------------------------------------------------- bucket pages */
+
+static inline uint32_t hb_n(const uint8_t *d) { return codec_get_u16(d + HB_N); }
+static inline uint32_t hb_cell_start(const uint8_t *d) { return codec_get_u16(d + HB_CELL_START); }
+static inline uint32_t hb_frag(const uint8_t *d) { return codec_get_u16(d + HB_FRAG); }
+static inline uint32_t hb_off(const uint8_t *d, uint32_t i) { return codec_get_u16(d + HB_SLOTS + HB_SLOT_BYTES * i); }
+static inline uint64_t hb_hash(const uint8_t *d, uint32_t i) { return codec_get_u64(d + HB_SLOTS + HB_SLOT_BYTES * i + 2); }
+
+static bool hb_sane(const hash_t *h, const uint8_t *d)
+{
+	uint32_t n = hb_n(d), cs = hb_cell_start(d);
+	return d[HB_KIND] == HASH_KIND_BUCKET && d[HB_DEPTH] <= HASH_MAX_DEPTH &&
+	       HB_SLOTS + HB_SLOT_BYTES * n <= cs && cs <= h->usable && hb_frag(d) <= h->usable - cs;
+}
+
+static void hb_init(const hash_t *h, uint8_t *d, uint32_t depth)
+{
+	memset(d, 0, HB_SLOTS);
+	d[HB_KIND] = HASH_KIND_BUCKET;
+	d[HB_DEPTH] = (uint8_t)depth;
+	codec_put_u16(d + HB_CELL_START, (uint16_t)h->usable);
+}
+
+static uint32_t hb_free(const uint8_t *d)
+{
+	return hb_cell_start(d) - (HB_SLOTS + HB_SLOT_BYTES * hb_n(d)) + hb_frag(d);
+}
+
+static bool hb_cell(const hash_t *h, const uint8_t *d, uint32_t i, hx_cell_t *c)
+{
+	uint32_t off = hb_off(d, i);
+	if (off < hb_cell_start(d) || off >= h->usable)
+		return false;
+	const uint8_t *p = d + off, *end = d + h->usable;
+	uint64_t klen, vword;
+	size_t n1 = codec_get_varint(p, end, &klen);
+	size_t n2 = n1 ? codec_get_varint(p + n1, end, &vword) : 0;
+	if (n2 == 0)
+		return false;
+	p += n1 + n2;
+	c->overflow = vword & 1;
+	c->vlen = vword >> 1;
+	uint64_t body = c->overflow ? 4 : c->vlen;
+	if (klen > (uint64_t)(end - p) || body > (uint64_t)(end - p) - klen)
+		return false;
+	c->key = sl_slice(p, (size_t)klen);
+	c->value = p + klen;
+	c->ov_pgno = c->overflow ? codec_get_u32(p + klen) : 0;
+	c->size = (uint32_t)(p + klen + body - (d + off));
+	return true;
+}
+
+/* Packs the cells against U again (frag becomes 0). */
+static void hb_compact(hash_t *h, uint8_t *d)
+{
+	uint8_t *img = h->scratch.data;
+	memcpy(img, d, h->usable);
+	uint32_t top = h->usable;
+	for (uint32_t i = 0; i < hb_n(d); i++) {
+		hx_cell_t c;
+		bool ok = hb_cell(h, img, i, &c);
+		assert(ok);
+		(void)ok;
+		top -= c.size;
+		memcpy(d + top, img + hb_off(img, i), c.size);
+		codec_put_u16(d + HB_SLOTS + HB_SLOT_BYTES * i, (uint16_t)top);
+	}
+	codec_put_u16(d + HB_CELL_START, (uint16_t)top);
+	codec_put_u16(d + HB_FRAG, 0);
+}
+
+/* Adds a cell (slots are unordered: it goes last); false when it does not fit. */
+static bool hb_insert(hash_t *h, uint8_t *d, uint64_t hv, const uint8_t *cell, uint32_t size)
+{
+	uint32_t n = hb_n(d);
+	if (hb_free(d) < size + HB_SLOT_BYTES)
+		return false;
+	if (hb_cell_start(d) - (HB_SLOTS + HB_SLOT_BYTES * n) < size + HB_SLOT_BYTES)
+		hb_compact(h, d);
+	uint32_t off = hb_cell_start(d) - size;
+	memcpy(d + off, cell, size);
+	uint8_t *slot = d + HB_SLOTS + HB_SLOT_BYTES * n;
+	codec_put_u16(slot, (uint16_t)off);
+	codec_put_u64(slot + 2, hv);
+	codec_put_u16(d + HB_N, (uint16_t)(n + 1));
+	codec_put_u16(d + HB_CELL_START, (uint16_t)off);
+	return true;
+}
+
+/* Drops entry i: the last slot takes its place. */
+static void hb_remove(hash_t *h, uint8_t *d, uint32_t i)
+{
+	hx_cell_t c;
+	bool ok = hb_cell(h, d, i, &c);
+	assert(ok);
+	(void)ok;
+	uint32_t n = hb_n(d), off = hb_off(d, i);
+	if (off == hb_cell_start(d))
+		codec_put_u16(d + HB_CELL_START, (uint16_t)(off + c.size));
+	else
+		codec_put_u16(d + HB_FRAG, (uint16_t)(hb_frag(d) + c.size));
+	uint8_t *slots = d + HB_SLOTS;
+	memmove(slots + HB_SLOT_BYTES * i, slots + HB_SLOT_BYTES * (n - 1), HB_SLOT_BYTES);
+	codec_put_u16(d + HB_N, (uint16_t)(n - 1));
+}
+
+/* Looks key up in one bucket page; the index of its entry, or -1. */
+static int64_t hb_find(const hash_t *h, const uint8_t *d, uint64_t hv, sl_slice_t key, bool *bad)
+{
+	*bad = false;
+	for (uint32_t i = 0; i < hb_n(d); i++) {
+		if (hb_hash(d, i) != hv)
+			continue;
+		hx_cell_t c;
+		if (!hb_cell(h, d, i, &c)) {
+			*bad = true;
+			return -1;
+		}
+		if (sl_slice_eq(c.key, key))
+			return i;
+	}
+	return -1;
+}
+
+static int hx_fetch(hash_t *h, uint32_t pgno, page_t **out, sl_err_t *err)
+{
+	int rc = pager_get(h->pager, pgno, out, err);
+	if (rc == SL_OK && !hb_sane(h, page_data(*out))) {
+		pager_unpin(h->pager, *out);
+		return hx_corrupt(h, pgno, "not a bucket page (bad kind, depth, count or cell area)", err);
+	}
+	return rc;
+}
+
+/* ---------------------------------------------------------------- the directory */
+
+static void hx_meta_save(hash_t *h)
+{
+	uint8_t *m = pager_meta(h->pager);
+	memset(m, 0, 48);
+	memcpy(m + META_MAGIC, HASH_MAGIC, 7);
+	codec_put_u32(m + META_VERSION, HASH_VERSION);
+	codec_put_u32(m + META_DEPTH, h->gdepth);
+	codec_put_u32(m + META_DIR, h->ndirpages ? h->dirpages[0] : 0);
+	codec_put_u64(m + META_SEED, h->seed);
+	codec_put_u64(m + META_KEYS, h->keys);
+	codec_put_u64(m + META_BUCKETS, h->buckets);
+	pager_meta_dirty(h->pager);
+}
+
+/* Writes directory entries [from, to) into their pages. */
+static int hx_dir_write(hash_t *h, uint64_t from, uint64_t to, sl_err_t *err)
+{
+	for (uint64_t i = from; i < to;) {
+		uint32_t pi = (uint32_t)(i / h->per_dirpage);
+		page_t *pg;
+		int rc = pager_get(h->pager, h->dirpages[pi], &pg, err);
+		if (rc != SL_OK)
+			return rc;
+		uint8_t *d = page_data(pg);
+		uint64_t end = (uint64_t)(pi + 1) * h->per_dirpage;
+		for (; i < to && i < end; i++)
+			codec_put_u32(d + HD_ENTRIES + 4 * (i % h->per_dirpage), h->dir[i]);
+		pager_mark_dirty(h->pager, pg);
+		pager_unpin(h->pager, pg);
+	}
+	return SL_OK;
+}
+
+/* Makes sure the directory has pages for `entries` entries, chained. */
+static int hx_dir_grow_pages(hash_t *h, uint64_t entries, sl_err_t *err)
+{
+	uint32_t need = (uint32_t)((entries + h->per_dirpage - 1) / h->per_dirpage);
+	uint32_t *grown = realloc(h->dirpages, need * sizeof *grown);
+	if (grown == NULL)
+		return sl_errf(err, SL_NOMEM, "hash: out of memory for the directory");
+	h->dirpages = grown;
+	while (h->ndirpages < need) {
+		page_t *pg;
+		int rc = pager_alloc(h->pager, &pg, err);
+		if (rc != SL_OK)
+			return rc;
+		uint8_t *d = page_data(pg);
+		d[0] = HASH_KIND_DIR;
+		codec_put_u32(d + HD_COUNT, h->per_dirpage);
+		uint32_t pgno = page_pgno(pg);
+		pager_unpin(h->pager, pg);
+		if (h->ndirpages > 0) {
+			page_t *prev;
+			if ((rc = pager_get(h->pager, h->dirpages[h->ndirpages - 1], &prev, err)) != SL_OK)
+				return rc;
+			codec_put_u32(page_data(prev) + HD_NEXT, pgno);
+			pager_mark_dirty(h->pager, prev);
+			pager_unpin(h->pager, prev);
+		}
+		h->dirpages[h->ndirpages++] = pgno;
+	}
+	return SL_OK;
+}
+
+/* Reads the directory chain into memory. */
+static int hx_dir_load(hash_t *h, uint32_t first, sl_err_t *err)
+{
+	uint64_t entries = UINT64_C(1) << h->gdepth;
+	uint32_t npages = (uint32_t)((entries + h->per_dirpage - 1) / h->per_dirpage);
+	h->dir = malloc(entries * sizeof *h->dir);
+	h->dirpages = malloc(npages * sizeof *h->dirpages);
+	if (h->dir == NULL || h->dirpages == NULL)
+		return sl_errf(err, SL_NOMEM, "hash: out of memory for the directory");
+	uint32_t pgno = first;
+	for (uint64_t i = 0; i < entries;) {
+		page_t *pg;
+		int rc = pgno ? pager_get(h->pager, pgno, &pg, err)
+			      : hx_corrupt(h, 0, "directory chain ends early", err);
+		if (rc != SL_OK)
+			return rc;
+		const uint8_t *d = page_data(pg);
+		bool ok = d[0] == HASH_KIND_DIR && codec_get_u32(d + HD_COUNT) == h->per_dirpage;
+		for (uint32_t k = 0; ok && k < h->per_dirpage && i < entries; k++, i++)
+			h->dir[i] = codec_get_u32(d + HD_ENTRIES + 4 * k);
+		uint32_t next = codec_get_u32(d + HD_NEXT);
+		pager_unpin(h->pager, pg);
+		if (!ok)
+			return hx_corrupt(h, pgno, "not a directory page", err);
+		h->dirpages[h->ndirpages++] = pgno;
+		pgno = next;
+	}
+	return SL_OK;
+}
+
+/* Doubles the directory: entry j + 2^G starts as a copy of entry j. */
+static int hx_double(hash_t *h, sl_err_t *err)
+{
+	uint64_t old = UINT64_C(1) << h->gdepth;
+	uint32_t *grown = realloc(h->dir, 2 * old * sizeof *grown);
+	if (grown == NULL)
+		return sl_errf(err, SL_NOMEM, "hash: out of memory for the directory");
+	h->dir = grown;
+	memcpy(h->dir + old, h->dir, old * sizeof *h->dir);
+	int rc = hx_dir_grow_pages(h, 2 * old, err);
+	if (rc != SL_OK)
+		return rc;
+	h->gdepth++;
+	h->st.doublings++;
+	if (trace_on(h->trace))
+		trace_emit(h->trace, "directory doubles to %llu entries (global depth %u)",
+			   (unsigned long long)(2 * old), h->gdepth);
+	return hx_dir_write(h, old, 2 * old, err);
+}
+
+/* Points every directory entry of the bucket (pattern, depth) whose bit `depth`
+ * is `bit` at pgno. */
+static int hx_dir_point(hash_t *h, uint64_t pattern, uint32_t depth, uint32_t bit, uint32_t pgno,
+			sl_err_t *err)
+{
+	uint64_t stride = UINT64_C(1) << (depth + 1), entries = UINT64_C(1) << h->gdepth;
+	uint64_t start = pattern | ((uint64_t)bit << depth);
+	for (uint64_t j = start; j < entries; j += stride) {
+		h->dir[j] = pgno;
+		int rc = hx_dir_write(h, j, j + 1, err);
+		if (rc != SL_OK)
+			return rc;
+	}
+	return SL_OK;
+}
+
+/* ---------------------------------------------------------------- splitting */
+
+/* Splits the bucket the directory entry idx points at on its bit d. */
+static int hx_split(hash_t *h, uint64_t idx, sl_err_t *err)
+{
+	page_t *pp, *qp = NULL;
+	int rc = hx_fetch(h, h->dir[idx], &pp, err);
+	if (rc != SL_OK)
+		return rc;
+	uint8_t *p = page_data(pp);
+	uint32_t d = p[HB_DEPTH], n = hb_n(p);
+	if (codec_get_u32(p + HB_NEXT) != 0 || d >= h->gdepth) {
+		pager_unpin(h->pager, pp);
+		return hx_corrupt(h, page_pgno(pp), "bucket to split has a chain or full depth", err);
+	}
+	/* Copy the page out, then deal its entries to the two halves by bit d. */
+	buf_set(&h->cells, p, h->usable);
+	if (!buf_ok(&h->cells) || (rc = pager_alloc(h->pager, &qp, err)) != SL_OK) {
+		pager_unpin(h->pager, pp);
+		return rc != SL_OK ? rc : sl_errf(err, SL_NOMEM, "hash: out of memory");
+	}
+	const uint8_t *img = h->cells.data;
+	uint8_t *q = page_data(qp);
+	hb_init(h, p, d + 1);
+	hb_init(h, q, d + 1);
+	for (uint32_t i = 0; i < n; i++) {
+		hx_cell_t c;
+		if (!hb_cell(h, img, i, &c)) {
+			rc = hx_corrupt(h, page_pgno(pp), "an entry does not decode", err);
+			break;
+		}
+		uint64_t hv = hb_hash(img, i);
+		bool ok = hb_insert(h, (hv >> d) & 1 ? q : p, hv, img + hb_off(img, i), c.size);
+		assert(ok);
+		(void)ok;
+	}
+	uint64_t pattern = idx & ((UINT64_C(1) << d) - 1);
+	uint32_t qpgno = page_pgno(qp), ppgno = page_pgno(pp), nq = hb_n(q);
+	pager_mark_dirty(h->pager, pp);
+	pager_unpin(h->pager, pp);
+	pager_unpin(h->pager, qp);
+	if (rc == SL_OK)
+		rc = hx_dir_point(h, pattern, d, 1, qpgno, err);
+	h->buckets++;
+	h->st.splits++;
+	if (trace_on(h->trace))
+		trace_emit(h->trace, "split bucket %u (local depth %u): %u entries stay, %u move to "
+			   "new bucket %u", ppgno, d, n - nq, nq, qpgno);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- operations */
+
+/* Removes key from its bucket chain if it is there (freeing an overflow value). */
+static int hx_remove(hash_t *h, uint64_t hv, sl_slice_t key, bool *removed, sl_err_t *err)
+{
+	*removed = false;
+	for (uint32_t pgno = h->dir[hx_slot(h, hv)], hops = 0; pgno != 0; hops++) {
+		page_t *pg;
+		int rc = hops > pager_page_count(h->pager) ? hx_corrupt(h, pgno, "chain loops", err)
+							   : hx_fetch(h, pgno, &pg, err);
+		if (rc != SL_OK)
+			return rc;
+		uint8_t *d = page_data(pg);
+		bool bad;
+		int64_t i = hb_find(h, d, hv, key, &bad);
+		hx_cell_t c;
+		if (i >= 0 && hb_cell(h, d, (uint32_t)i, &c)) {
+			if (c.overflow)
+				rc = overflow_free(h->pager, c.ov_pgno, err);
+			hb_remove(h, d, (uint32_t)i);
+			pager_mark_dirty(h->pager, pg);
+			*removed = true;
+		}
+		uint32_t next = codec_get_u32(d + HB_NEXT);
+		pager_unpin(h->pager, pg);
+		if (bad)
+			return hx_corrupt(h, pgno, "an entry does not decode", err);
+		if (rc != SL_OK || *removed)
+			return rc;
+		pgno = next;
+	}
+	return SL_OK;
+}
+
+/* Puts the cell into the first page of the chain with room; *done when it did. */
+static int hx_place(hash_t *h, uint64_t hv, const uint8_t *cell, uint32_t size, bool *done,
+		    uint32_t *last, sl_err_t *err)
+{
+	*done = false;
+	for (uint32_t pgno = h->dir[hx_slot(h, hv)]; pgno != 0;) {
+		page_t *pg;
+		int rc = hx_fetch(h, pgno, &pg, err);
+		if (rc != SL_OK)
+			return rc;
+		uint8_t *d = page_data(pg);
+		*done = hb_insert(h, d, hv, cell, size);
+		if (*done)
+			pager_mark_dirty(h->pager, pg);
+		*last = pgno;
+		pgno = codec_get_u32(d + HB_NEXT);
+		pager_unpin(h->pager, pg);
+		if (*done)
+			return SL_OK;
+	}
+	return SL_OK;
+}
+
+/* Hangs a new page off the end of a chain (keys agreeing on all usable bits). */
+static int hx_chain(hash_t *h, uint32_t last, sl_err_t *err)
+{
+	page_t *tail, *np;
+	int rc = hx_fetch(h, last, &tail, err);
+	if (rc != SL_OK)
+		return rc;
+	if ((rc = pager_alloc(h->pager, &np, err)) == SL_OK) {
+		hb_init(h, page_data(np), page_data(tail)[HB_DEPTH]);
+		codec_put_u32(page_data(tail) + HB_NEXT, page_pgno(np));
+		pager_mark_dirty(h->pager, tail);
+		pager_unpin(h->pager, np);
+		h->st.chained_pages++;
+	}
+	pager_unpin(h->pager, tail);
+	return rc;
+}
+
+static int hx_insert(hash_t *h, sl_slice_t key, sl_slice_t value, sl_err_t *err)
+{
+	uint64_t hv = hx_hash(h, key);
+	bool removed;
+	int rc = hx_remove(h, hv, key, &removed, err);
+	if (rc != SL_OK)
+		return rc;
+	uint8_t *cell = malloc(h->max_cell + 32);
+	if (cell == NULL)
+		return sl_errf(err, SL_NOMEM, "hash: out of memory");
+	uint64_t inline_size = codec_varint_len(key.len) + codec_varint_len((uint64_t)value.len << 1) +
+			       key.len + value.len;
+	bool overflow = inline_size > h->max_cell;
+	uint32_t first = 0;
+	if (overflow)
+		rc = overflow_write(h->pager, value, false, &first, err);
+	size_t n = codec_put_varint(cell, key.len);
+	n += codec_put_varint(cell + n, ((uint64_t)value.len << 1) | overflow);
+	if (key.len)
+		memcpy(cell + n, key.data, key.len);
+	n += key.len;
+	if (overflow)
+		codec_put_u32(cell + n, first), n += 4;
+	else if (value.len)
+		memcpy(cell + n, value.data, value.len), n += value.len;
+	/* Place it; a full bucket splits (the directory doubling first if it must). */
+	for (bool done = false; rc == SL_OK && !done;) {
+		uint32_t last = 0;
+		rc = hx_place(h, hv, cell, (uint32_t)n, &done, &last, err);
+		if (rc != SL_OK || done)
+			break;
+		page_t *head;
+		if ((rc = hx_fetch(h, h->dir[hx_slot(h, hv)], &head, err)) != SL_OK)
+			break;
+		uint32_t d = page_data(head)[HB_DEPTH];
+		bool chained = codec_get_u32(page_data(head) + HB_NEXT) != 0;
+		pager_unpin(h->pager, head);
+		if (!chained && d < h->gdepth)
+			rc = hx_split(h, hx_slot(h, hv), err);
+		else if (!chained && h->gdepth < h->max_depth)
+			rc = hx_double(h, err);
+		else
+			rc = hx_chain(h, last, err);
+	}
+	free(cell);
+	if (rc == SL_OK && !removed)
+		h->keys++;
+	return rc;
+}
+
+static int hx_delete(hash_t *h, sl_slice_t key, sl_err_t *err)
+{
+	bool removed;
+	int rc = hx_remove(h, hx_hash(h, key), key, &removed, err);
+	if (rc == SL_OK && removed)
+		h->keys--;
+	return rc;
+}
+
+int hash_get(hash_t *h, sl_slice_t key, buf_t *value, sl_err_t *err)
+{
+	uint64_t hv = hx_hash(h, key);
+	uint64_t idx = hx_slot(h, hv);
+	h->st.gets++;
+	if (trace_on(h->trace))
+		trace_emit(h->trace, "hash %016llx -> directory slot %llu of %llu -> bucket page %u",
+			   (unsigned long long)hv, (unsigned long long)idx,
+			   (unsigned long long)(UINT64_C(1) << h->gdepth), h->dir[idx]);
+	for (uint32_t pgno = h->dir[idx], hops = 0; pgno != 0; hops++) {
+		page_t *pg;
+		int rc = hops > pager_page_count(h->pager) ? hx_corrupt(h, pgno, "chain loops", err)
+							   : hx_fetch(h, pgno, &pg, err);
+		if (rc != SL_OK)
+			return rc;
+		h->st.get_pages++;
+		const uint8_t *d = page_data(pg);
+		bool bad;
+		int64_t i = hb_find(h, d, hv, key, &bad);
+		hx_cell_t c;
+		if (i >= 0 && hb_cell(h, d, (uint32_t)i, &c)) {
+			buf_clear(value);
+			if (c.overflow)
+				rc = overflow_read(h->pager, c.ov_pgno, c.vlen, value, err);
+			else
+				buf_append(value, c.value, (size_t)c.vlen);
+			if (trace_on(h->trace))
+				trace_emit(h->trace, "page %u: %u entries; slot %lld holds the key", pgno,
+					   hb_n(d), (long long)i);
+			pager_unpin(h->pager, pg);
+			return rc == SL_OK && !buf_ok(value) ? sl_errf(err, SL_NOMEM, "hash: out of memory")
+							      : rc;
+		}
+		uint32_t next = codec_get_u32(d + HB_NEXT);
+		pager_unpin(h->pager, pg);
+		if (bad)
+			return hx_corrupt(h, pgno, "an entry does not decode", err);
+		pgno = next;
+	}
+	if (trace_on(h->trace))
+		trace_emit(h->trace, "bucket page %u: no entry with this hash and key", h->dir[idx]);
+	return SL_NOTFOUND;
+}
+
+/* ---------------------------------------------------------------- logged writes */
+
+static int hx_apply(hash_t *h, sl_slice_t rep, sl_err_t *err)
+{
+	batch_reader_t r;
+	int rc = batch_reader_init(&r, rep, err);
+	int op;
+	sl_slice_t k, v;
+	while (rc == SL_OK && (rc = batch_reader_next(&r, &op, &k, &v, err)) == SL_OK)
+		rc = op == BATCH_OP_PUT ? hx_insert(h, k, v, err) : hx_delete(h, k, err);
+	if (rc != SL_NOTFOUND)
+		return rc;
+	hx_meta_save(h);
+	return SL_OK;
+}
+
+static int hx_replay_op(void *ctx, sl_slice_t op, sl_err_t *err)
+{
+	return hx_apply(ctx, op, err);
+}
+
+static int hx_check_sizes(const hash_t *h, sl_slice_t key, sl_slice_t value, bool put,
+			  sl_err_t *err)
+{
+	if (key.len > h->max_key)
+		return sl_errf(err, SL_INVALID, "hash: key of %zu bytes exceeds the %u-byte limit",
+			       key.len, h->max_key);
+	if (put && value.len > HASH_MAX_VALUE)
+		return sl_errf(err, SL_INVALID, "hash: value of %zu bytes exceeds the %u-byte limit",
+			       value.len, HASH_MAX_VALUE);
+	return SL_OK;
+}
+
+/* Logs an encoded batch, applies it, and checkpoints when due. */
+static int hx_commit(hash_t *h, sl_slice_t rep, sl_err_t *err)
+{
+	int rc = pager_log_append(h->pager, rep.data, rep.len, err);
+	if (rc != SL_OK)
+		return rc;
+	rc = hx_apply(h, rep, err);
+	if (rc != SL_OK) {
+		pager_set_broken(h->pager); /* logged but half applied: reopen replays it */
+		return rc;
+	}
+	return pager_maybe_checkpoint(h->pager, err);
+}
+
+int hash_put(hash_t *h, sl_slice_t key, sl_slice_t value, sl_err_t *err)
+{
+	int rc = hx_check_sizes(h, key, value, true, err);
+	if (rc != SL_OK)
+		return rc;
+	batch_clear(&h->op);
+	batch_put(&h->op, key, value);
+	if (batch_status(&h->op) != SL_OK)
+		return sl_errf(err, SL_NOMEM, "hash: out of memory");
+	return hx_commit(h, batch_bytes(&h->op), err);
+}
+
+int hash_del(hash_t *h, sl_slice_t key, sl_err_t *err)
+{
+	int rc = hx_check_sizes(h, key, key, false, err);
+	if (rc != SL_OK)
+		return rc;
+	batch_clear(&h->op);
+	batch_del(&h->op, key);
+	if (batch_status(&h->op) != SL_OK)
+		return sl_errf(err, SL_NOMEM, "hash: out of memory");
+	return hx_commit(h, batch_bytes(&h->op), err);
+}
+
+int hash_write(hash_t *h, const batch_t *b, sl_err_t *err)
+{
+	batch_reader_t r;
+	int rc = batch_reader_init(&r, batch_bytes(b), err);
+	int op;
+	sl_slice_t k, v;
+	while (rc == SL_OK && (rc = batch_reader_next(&r, &op, &k, &v, err)) == SL_OK)
+		rc = hx_check_sizes(h, k, v, op == BATCH_OP_PUT, err);
+	if (rc != SL_NOTFOUND)
+		return rc;
+	return hx_commit(h, batch_bytes(b), err);
+}
+
+int hash_sync(hash_t *h, sl_err_t *err)
+{
+	return pager_log_sync(h->pager, err);
+}
+
+/* ---------------------------------------------------------------- open/close */
+
+/* A new index: one bucket, a one-entry directory (global depth 0). */
+static int hx_create(hash_t *h, uint64_t seed, sl_err_t *err)
+{
+	page_t *b;
+	int rc = pager_alloc(h->pager, &b, err);
+	if (rc != SL_OK)
+		return rc;
+	hb_init(h, page_data(b), 0);
+	h->seed = seed ? seed : HASH_DEFAULT_SEED;
+	h->gdepth = 0;
+	h->buckets = 1;
+	h->dir = malloc(sizeof *h->dir);
+	if (h->dir == NULL) {
+		pager_unpin(h->pager, b);
+		return sl_errf(err, SL_NOMEM, "hash: out of memory");
+	}
+	h->dir[0] = page_pgno(b);
+	pager_unpin(h->pager, b);
+	rc = hx_dir_grow_pages(h, 1, err);
+	if (rc == SL_OK)
+		rc = hx_dir_write(h, 0, 1, err);
+	hx_meta_save(h);
+	return rc == SL_OK ? pager_checkpoint(h->pager, err) : rc;
+}
+
+static int hx_load(hash_t *h, uint64_t seed, sl_err_t *err)
+{
+	const uint8_t *m = pager_meta(h->pager);
+	static const uint8_t zero[8];
+	if (memcmp(m, zero, 8) == 0 && pager_page_count(h->pager) == 1)
+		return hx_create(h, seed, err);
+	if (memcmp(m + META_MAGIC, HASH_MAGIC, 7) != 0)
+		return sl_errf(err, SL_CORRUPT, "%s: not a hash index (its paged file belongs to "
+			       "another structure)", pager_path(h->pager));
+	uint32_t version = codec_get_u32(m + META_VERSION);
+	if (version != HASH_VERSION)
+		return sl_errf(err, SL_NOTSUP, "%s: hash format version %u, this build reads %u",
+			       pager_path(h->pager), version, HASH_VERSION);
+	h->gdepth = codec_get_u32(m + META_DEPTH);
+	h->seed = codec_get_u64(m + META_SEED);
+	h->keys = codec_get_u64(m + META_KEYS);
+	h->buckets = codec_get_u64(m + META_BUCKETS);
+	if (h->gdepth > HASH_MAX_DEPTH)
+		return sl_errf(err, SL_CORRUPT, "%s: global depth %u in the metadata",
+			       pager_path(h->pager), h->gdepth);
+	return hx_dir_load(h, codec_get_u32(m + META_DIR), err);
+}
+
+int hash_open(env_t *env, const char *path, const hash_opts_t *opts, hash_t **out,
+	      sl_err_t *err)
+{
+	*out = NULL;
+	hash_opts_t o = opts ? *opts : (hash_opts_t){ 0 };
+	uint32_t ps = o.page_size ? o.page_size : PAGER_DEFAULT_PAGE_SIZE;
+	/* Room for one operation's dirty pages: a value's overflow chain and a split. */
+	uint64_t min_cache = (4 * (HASH_MAX_VALUE / (ps - 64) + 1) + 128) * ps;
+	uint64_t cache = o.cache_bytes ? o.cache_bytes : 64ull << 20;
+	pager_opts_t po = { .page_size = ps, .cache_bytes = cache < min_cache ? min_cache : cache,
+			    .create = o.create, .logged = true, .sync = o.sync,
+			    .batch_ms = o.batch_ms };
+	hash_t *h = calloc(1, sizeof *h);
+	if (h == NULL)
+		return sl_errf(err, SL_NOMEM, "hash: out of memory");
+	h->trace = o.trace ? o.trace : &h->no_trace;
+	h->max_depth = o.max_depth && o.max_depth < HASH_MAX_DEPTH ? o.max_depth : HASH_MAX_DEPTH;
+	batch_init(&h->op);
+	int rc = pager_open(env, path, &po, &h->pager, err);
+	if (rc == SL_OK) {
+		h->usable = pager_usable_size(h->pager);
+		h->max_cell = (h->usable - HB_SLOTS) / 4 - HB_SLOT_BYTES;
+		h->max_key = hash_max_key(pager_page_size(h->pager));
+		h->per_dirpage = (h->usable - HD_ENTRIES) / 4;
+		rc = buf_extend(&h->scratch, h->usable) ? SL_OK : sl_errf(err, SL_NOMEM, "hash: oom");
+	}
+	if (rc == SL_OK)
+		rc = hx_load(h, o.seed, err);
+	if (rc == SL_OK) {
+		h->replaying = true;
+		rc = pager_replay(h->pager, hx_replay_op, h, err);
+		h->replaying = false;
+	}
+	if (rc != SL_OK) {
+		if (h->pager)
+			pager_set_broken(h->pager);
+		hash_close(h, NULL);
+		return rc;
+	}
+	*out = h;
+	return SL_OK;
+}
+
+int hash_close(hash_t *h, sl_err_t *err)
+{
+	if (h == NULL)
+		return SL_OK;
+	int rc = pager_close(h->pager, err);
+	free(h->dir);
+	free(h->dirpages);
+	batch_free(&h->op);
+	buf_free(&h->scratch);
+	buf_free(&h->cells);
+	free(h);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- check, stats */
+
+typedef struct hx_walk {
+	hash_t *h;
+	sl_err_t *err;
+	uint8_t *seen;        /* pages reached */
+	uint8_t *depth;       /* bucket heads: local depth, per page number */
+	uint64_t *pattern;    /* bucket heads: low-bits pattern */
+	uint32_t *refs;       /* bucket heads: directory entries pointing here */
+	uint64_t keys, heads; /* entries and bucket heads found */
+	double used;          /* bytes in use in bucket pages */
+	uint64_t pages;       /* bucket pages */
+} hx_walk_t;
+
+static int hx_mark(void *ctx, uint32_t pgno)
+{
+	hx_walk_t *w = ctx;
+	if (pgno == 0 || pgno >= pager_page_count(w->h->pager))
+		return hx_corrupt(w->h, pgno, "page number out of range", w->err);
+	if (w->seen[pgno]++)
+		return hx_corrupt(w->h, pgno, "page reached twice", w->err);
+	return SL_OK;
+}
+
+/* Invariants 2 and 3 for one page of a bucket's chain. */
+static int hx_walk_page(hx_walk_t *w, uint32_t pgno, uint32_t d, uint64_t pattern, uint32_t *next)
+{
+	hash_t *h = w->h;
+	page_t *pg;
+	int rc = hx_mark(w, pgno);
+	if (rc == SL_OK)
+		rc = hx_fetch(h, pgno, &pg, w->err);
+	if (rc != SL_OK)
+		return rc;
+	uint8_t *copy = malloc(h->usable);
+	memcpy(copy, page_data(pg), h->usable);
+	pager_unpin(h->pager, pg);
+	uint64_t mask = (UINT64_C(1) << d) - 1, live = 0;
+	for (uint32_t i = 0; rc == SL_OK && i < hb_n(copy); i++) {
+		hx_cell_t c;
+		if (!hb_cell(h, copy, i, &c))
+			rc = hx_corrupt(h, pgno, "an entry does not decode", w->err);
+		else if (hx_hash(h, c.key) != hb_hash(copy, i))
+			rc = hx_corrupt(h, pgno, "an entry's stored hash is not its key's", w->err);
+		else if ((hb_hash(copy, i) & mask) != pattern)
+			rc = hx_corrupt(h, pgno, "an entry lies in the wrong bucket", w->err);
+		else if (c.overflow)
+			rc = overflow_walk(h->pager, c.ov_pgno, c.vlen, hx_mark, w, w->err);
+		for (uint32_t j = 0; rc == SL_OK && j < i; j++) {
+			hx_cell_t o;
+			if (hb_hash(copy, j) == hb_hash(copy, i) && hb_cell(h, copy, j, &o) &&
+			    sl_slice_eq(o.key, c.key))
+				rc = hx_corrupt(h, pgno, "a key appears twice", w->err);
+		}
+		live += c.size + HB_SLOT_BYTES;
+	}
+	if (rc == SL_OK && copy[HB_DEPTH] != d)
+		rc = hx_corrupt(h, pgno, "a chained page's depth differs from its bucket's", w->err);
+	if (rc == SL_OK && hb_cell_start(copy) + live - HB_SLOT_BYTES * hb_n(copy) + hb_frag(copy) !=
+			   h->usable)
+		rc = hx_corrupt(h, pgno, "cell bytes and fragmentation do not add up", w->err);
+	w->keys += hb_n(copy);
+	w->used += (double)live;
+	w->pages++;
+	*next = codec_get_u32(copy + HB_NEXT);
+	free(copy);
+	return rc;
+}
+
+/* Invariant 1 for directory entry j, walking its bucket the first time it is seen. */
+static int hx_walk_entry(hx_walk_t *w, uint64_t j)
+{
+	hash_t *h = w->h;
+	uint32_t head = h->dir[j];
+	if (head == 0 || head >= pager_page_count(h->pager))
+		return hx_corrupt(h, head, "a directory entry points outside the file", w->err);
+	if (w->refs[head]++ > 0) {
+		uint64_t mask = (UINT64_C(1) << w->depth[head]) - 1;
+		return (j & mask) == w->pattern[head]
+			       ? SL_OK
+			       : hx_corrupt(h, head, "directory entries disagree with the bucket's bits", w->err);
+	}
+	page_t *pg;
+	int rc = hx_fetch(h, head, &pg, w->err);
+	if (rc != SL_OK)
+		return rc;
+	uint32_t d = page_data(pg)[HB_DEPTH];
+	pager_unpin(h->pager, pg);
+	if (d > h->gdepth)
+		return hx_corrupt(h, head, "local depth exceeds the global depth", w->err);
+	w->depth[head] = (uint8_t)d;
+	w->pattern[head] = j & ((UINT64_C(1) << d) - 1);
+	w->heads++;
+	for (uint32_t pgno = head; rc == SL_OK && pgno != 0;)
+		rc = hx_walk_page(w, pgno, d, w->pattern[head], &pgno);
+	return rc;
+}
+
+int hash_check(hash_t *h, sl_err_t *err)
+{
+	uint32_t count = pager_page_count(h->pager);
+	hx_walk_t w = { .h = h, .err = err };
+	w.seen = calloc(count, 1);
+	w.depth = calloc(count, 1);
+	w.pattern = calloc(count, sizeof *w.pattern);
+	w.refs = calloc(count, sizeof *w.refs);
+	uint8_t *is_free = calloc(count, 1);
+	int rc = w.seen && w.depth && w.pattern && w.refs && is_free
+			 ? SL_OK : sl_errf(err, SL_NOMEM, "hash check: out of memory");
+	for (uint32_t i = 0; rc == SL_OK && i < h->ndirpages; i++)
+		rc = hx_mark(&w, h->dirpages[i]);
+	uint64_t entries = UINT64_C(1) << h->gdepth;
+	for (uint64_t j = 0; rc == SL_OK && j < entries; j++)
+		rc = hx_walk_entry(&w, j);
+	for (uint32_t p = 1; rc == SL_OK && p < count; p++)
+		if (w.refs[p] && w.refs[p] != (UINT64_C(1) << (h->gdepth - w.depth[p])))
+			rc = hx_corrupt(h, p, "bucket is not pointed at by 2^(G-d) directory entries", err);
+	if (rc == SL_OK && (w.keys != h->keys || w.heads != h->buckets))
+		rc = sl_errf(err, SL_CORRUPT, "%s: %llu keys in %llu buckets, metadata says %llu in %llu",
+			     pager_path(h->pager), (unsigned long long)w.keys,
+			     (unsigned long long)w.heads, (unsigned long long)h->keys,
+			     (unsigned long long)h->buckets);
+	if (rc == SL_OK)
+		rc = pager_check(h->pager, is_free, err);
+	for (uint32_t p = 1; rc == SL_OK && p < count; p++)
+		if (w.seen[p] == is_free[p])
+			rc = hx_corrupt(h, p, w.seen[p] ? "page is both used and free"
+							 : "page is neither used nor free", err);
+	free(w.seen);
+	free(w.depth);
+	free(w.pattern);
+	free(w.refs);
+	free(is_free);
+	return rc;
+}
+
+void hash_get_stats(hash_t *h, hash_stats_t *out)
+{
+	*out = h->st;
+	out->global_depth = h->gdepth;
+	out->buckets = h->buckets;
+	out->keys = h->keys;
+	pager_get_stats(h->pager, &out->pager);
+}
+
+double hash_load_factor(hash_t *h)
+{
+	/* A walk of every bucket: cheap next to a benchmark phase, not next to a put. */
+	uint32_t count = pager_page_count(h->pager);
+	double load = 0;
+	hx_walk_t w = { .h = h, .err = NULL };
+	w.seen = calloc(count, 1);
+	w.depth = calloc(count, 1);
+	w.pattern = calloc(count, sizeof *w.pattern);
+	w.refs = calloc(count, sizeof *w.refs);
+	uint64_t entries = UINT64_C(1) << h->gdepth;
+	int rc = w.seen && w.depth && w.pattern && w.refs ? SL_OK : SL_NOMEM;
+	for (uint64_t j = 0; rc == SL_OK && j < entries; j++)
+		rc = hx_walk_entry(&w, j);
+	if (rc == SL_OK && w.pages > 0)
+		load = w.used / ((double)w.pages * (h->usable - HB_SLOTS));
+	free(w.seen);
+	free(w.depth);
+	free(w.pattern);
+	free(w.refs);
+	return load;
+}
+
+void hash_dump(hash_t *h, FILE *out)
+{
+	fprintf(out, "hash: global depth %u (%llu directory entries in %u pages), %llu buckets, "
+		"%llu keys, seed %016llx\n", h->gdepth, (unsigned long long)(UINT64_C(1) << h->gdepth),
+		h->ndirpages, (unsigned long long)h->buckets, (unsigned long long)h->keys,
+		(unsigned long long)h->seed);
+}

@@ -1,0 +1,260 @@
+/* storecheck.c — store-level checks shared by the store suites (see storecheck.h). */
+#include "tests/testutil.h"
+#include "tests/storecheck.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+store_t *sc_open(const char *name, const char *dir, uint32_t page_size, sl_sync_t sync)
+{
+	store_opts_t o = { .page_size = page_size, .sync = sync, .cache_bytes = 1 << 20,
+			   .params = strcmp(name, "ref") == 0 ? "log=off" : NULL };
+	store_t *s;
+	sl_err_t err = { 0 };
+	if (store_open(name, dir, &o, &s, &err) != SL_OK)
+		fail_msg("open %s at %s: %s", name, dir, err.msg);
+	return s;
+}
+
+void sc_check(store_t *s)
+{
+	if (store_check(s) != SL_OK)
+		fail_msg("%s check: %s", store_name(s), store_errmsg(s));
+}
+
+/* Keys with long shared prefixes and random tails, lengths 0..max_key. */
+static sl_slice_t sc_key(tu_rng_t *r, uint8_t *buf, uint32_t max_key, uint64_t space)
+{
+	uint64_t id = tu_below(r, space);
+	size_t len;
+	switch (id % 5) {
+	case 0: /* empty, 1- and 2-byte keys */
+		len = (size_t)(id % 3);
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (uint8_t)(id >> (8 * i));
+		break;
+	case 1: { /* at and near the largest key */
+		len = max_key - (id % 3);
+		memset(buf, 'k', len);
+		char tail[24];
+		snprintf(tail, sizeof tail, "%08llu", (unsigned long long)(id % 100000000));
+		memcpy(buf + len - 8, tail, 8);
+		break;
+	}
+	default:
+		len = (size_t)snprintf((char *)buf, 64, "prefix/shared/%06llu", (unsigned long long)id);
+	}
+	return sl_slice(buf, len);
+}
+
+static sl_slice_t sc_value(tu_rng_t *r, uint8_t *buf)
+{
+	uint64_t dice = tu_below(r, 20);
+	size_t len = dice == 0 ? 0 : dice == 1 ? 300 + tu_below(r, 3000) : tu_below(r, 60);
+	tu_fill(r, buf, len);
+	return sl_slice(buf, len);
+}
+
+static void sc_same_get(store_t *s, store_t *ref, sl_slice_t k)
+{
+	buf_t a = BUF_INIT, b = BUF_INIT;
+	int ra = store_get(s, k, &a), rb = store_get(ref, k, &b);
+	if (ra != rb)
+		fail_msg("get: %s %d, ref %d (%s)", store_name(s), ra, rb, store_errmsg(s));
+	if (ra == SL_OK)
+		assert_true(sl_slice_eq(buf_slice(&a), buf_slice(&b)));
+	buf_free(&a);
+	buf_free(&b);
+}
+
+static void sc_same_scan(store_t *s, store_t *ref, const sl_slice_t *start, size_t limit)
+{
+	if (!(store_caps(s) & STORE_CAN_SCAN))
+		return;
+	store_iter_t *a, *b;
+	assert_int_equal(store_scan(s, start, NULL, &a), SL_OK);
+	assert_int_equal(store_scan(ref, start, NULL, &b), SL_OK);
+	for (size_t i = 0; i < limit && store_iter_valid(b); i++) {
+		if (!store_iter_valid(a))
+			fail_msg("scan: %s ended early at entry %zu (%s)", store_name(s), i,
+				 store_errmsg(s));
+		assert_true(sl_slice_eq(store_iter_key(a), store_iter_key(b)));
+		assert_true(sl_slice_eq(store_iter_value(a), store_iter_value(b)));
+		store_iter_next(a);
+		store_iter_next(b);
+	}
+	if (limit == SIZE_MAX)
+		assert_false(store_iter_valid(a));
+	store_iter_close(a);
+	store_iter_close(b);
+}
+
+/* Every key of the reference, read back from the store. */
+static void sc_same_all(store_t *s, store_t *ref)
+{
+	store_iter_t *it;
+	assert_int_equal(store_scan(ref, NULL, NULL, &it), SL_OK);
+	for (; store_iter_valid(it); store_iter_next(it))
+		sc_same_get(s, ref, store_iter_key(it));
+	store_iter_close(it);
+	sc_same_scan(s, ref, NULL, SIZE_MAX);
+}
+
+static void sc_step(tu_rng_t *r, store_t *s, store_t *ref, uint32_t max_key, uint64_t space)
+{
+	static uint8_t kb[1100], vb[4000];
+	uint64_t dice = tu_below(r, 100);
+	sl_slice_t k = sc_key(r, kb, max_key, space);
+	if (dice < 45) {
+		sl_slice_t v = sc_value(r, vb);
+		if (store_put(s, k, v) != SL_OK)
+			fail_msg("put: %s", store_errmsg(s));
+		assert_int_equal(store_put(ref, k, v), SL_OK);
+	} else if (dice < 75) {
+		assert_int_equal(store_del(s, k), SL_OK);
+		assert_int_equal(store_del(ref, k), SL_OK);
+	} else if (dice < 95) {
+		sc_same_get(s, ref, k);
+	} else {
+		sc_same_scan(s, ref, &k, 20);
+	}
+}
+
+void sc_differential(const char *name, const char *dir, uint32_t page_size, uint32_t max_key,
+		     uint64_t ops, uint64_t space, uint64_t seed)
+{
+	tu_rng_t r;
+	tu_rng_init(&r, seed);
+	store_t *s = sc_open(name, dir, page_size, SL_SYNC_NONE);
+	store_t *ref = sc_open("ref", "/nonexistent", 0, SL_SYNC_NONE);
+	for (uint64_t op = 0; op < ops; op++) {
+		sc_step(&r, s, ref, max_key, space);
+		if (op % 2000 == 1999)
+			sc_check(s);
+		if (tu_below(&r, 3000) == 0) {
+			assert_int_equal(store_close(s), SL_OK);
+			s = sc_open(name, dir, page_size, SL_SYNC_NONE);
+			sc_check(s);
+		}
+	}
+	sc_check(s);
+	sc_same_all(s, ref);
+	store_close(s);
+	s = sc_open(name, dir, page_size, SL_SYNC_NONE);
+	sc_check(s);
+	sc_same_all(s, ref);
+	store_close(s);
+	store_close(ref);
+}
+
+/* The child of a crash round: puts until killed, reporting each acknowledged one. */
+static void sc_crash_child(const char *name, const char *dir, uint32_t page_size,
+			   uint64_t round, int fd)
+{
+	store_t *s;
+	sl_err_t err = { 0 };
+	store_opts_t o = { .sync = SL_SYNC_ALWAYS, .page_size = page_size };
+	if (store_open(name, dir, &o, &s, &err) != SL_OK)
+		_exit(3);
+	for (uint32_t i = 0;; i++) {
+		char k[32], v[40];
+		snprintf(k, sizeof k, "r%llu-%06u", (unsigned long long)round, i);
+		snprintf(v, sizeof v, "value-%u", i);
+		if (store_put(s, sl_slice_str(k), sl_slice_str(v)) != SL_OK)
+			_exit(4);
+		if (write(fd, &i, sizeof i) != sizeof i)
+			_exit(5);
+	}
+}
+
+uint64_t sc_crash(const char *name, const char *dir, uint32_t page_size, uint64_t rounds,
+		  uint64_t seed)
+{
+	tu_rng_t r;
+	tu_rng_init(&r, seed);
+	uint64_t total = 0;
+	for (uint64_t round = 0; round < rounds; round++) {
+		int p[2];
+		assert_int_equal(pipe(p), 0);
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(p[0]);
+			sc_crash_child(name, dir, page_size, round, p[1]);
+		}
+		close(p[1]);
+		struct timespec ts = { 0, (long)(5 + tu_below(&r, 60)) * 1000000L };
+		nanosleep(&ts, NULL);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		uint32_t last = 0, i;
+		bool any = false;
+		while (read(p[0], &i, sizeof i) == sizeof i) {
+			last = i;
+			any = true;
+		}
+		close(p[0]);
+		store_t *s = sc_open(name, dir, page_size, SL_SYNC_NONE);
+		sc_check(s);
+		buf_t v = BUF_INIT;
+		for (uint32_t j = 0; any && j <= last; j++) {
+			char k[32], want[40];
+			snprintf(k, sizeof k, "r%llu-%06u", (unsigned long long)round, j);
+			snprintf(want, sizeof want, "value-%u", j);
+			if (store_get(s, sl_slice_str(k), &v) != SL_OK)
+				fail_msg("%s round %llu: acknowledged put %u of %u lost", name,
+					 (unsigned long long)round, j, last);
+			assert_true(sl_slice_eq(buf_slice(&v), sl_slice_str(want)));
+		}
+		total += any ? last + 1 : 0;
+		buf_free(&v);
+		store_close(s);
+	}
+	return total;
+}
+
+void sc_corrupt_sweep(const char *name, const char *dir, const char *file, uint32_t page_size,
+		      uint64_t step)
+{
+	store_t *s = sc_open(name, dir, page_size, SL_SYNC_NONE);
+	char k[32];
+	uint8_t v[700];
+	memset(v, 'v', sizeof v);
+	for (int i = 0; i < 300; i++) {
+		snprintf(k, sizeof k, "key%05d", i);
+		assert_int_equal(store_put(s, sl_slice_str(k), sl_slice(v, i % 10 ? 20 : 700)), SL_OK);
+	}
+	store_close(s);
+	char path[4200];
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	uint64_t size = tu_file_size(path);
+	for (uint64_t off = page_size; off < size; off += step) {
+		tu_flip_byte(path, off, 0x40);
+		sl_err_t err = { 0 };
+		store_opts_t o = { .page_size = page_size };
+		int rc = store_open(name, dir, &o, &s, &err);
+		if (rc == SL_OK) {
+			if (store_check(s) != SL_CORRUPT)
+				fail_msg("%s: byte %llu flipped, check says %s", name,
+					 (unsigned long long)off, store_errmsg(s));
+			assert_non_null(strstr(store_errmsg(s), file));
+			buf_t got = BUF_INIT;
+			for (int i = 0; i < 300; i++) {
+				snprintf(k, sizeof k, "key%05d", i);
+				int g = store_get(s, sl_slice_str(k), &got);
+				assert_true(g == SL_OK || g == SL_CORRUPT);
+				if (g == SL_OK)
+					assert_int_equal(got.len, i % 10 ? 20 : 700);
+			}
+			buf_free(&got);
+			store_close(s);
+		} else {
+			assert_int_equal(rc, SL_CORRUPT);
+		}
+		tu_flip_byte(path, off, 0x40);
+	}
+}

@@ -1,0 +1,48 @@
+/*
+ * storecheck.h — checks any key-value store gets, driven through the store
+ * interface: a differential run against the reference store, a SIGKILL crash
+ * loop, and a sweep of flipped bytes through a store's main file.
+ *
+ * Each store's suite calls these with its own name and page size, and adds
+ * the checks that only make sense for it.
+ */
+#ifndef SL_STORECHECK_H
+#define SL_STORECHECK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/store.h"
+
+/* Opens `name` in dir (page_size 0 = the store's default; "ref" opens in memory). */
+store_t *sc_open(const char *name, const char *dir, uint32_t page_size, sl_sync_t sync);
+
+/* Fails the test with the store's message unless store_check passes. */
+void sc_check(store_t *s);
+
+/*
+ * Random puts (keys of 0 to max_key bytes with shared prefixes, values from
+ * empty to several KiB), deletes, gets and — when the store can — scans, each
+ * checked against the reference store; the store is closed and reopened at
+ * random points and checked after every phase.
+ */
+void sc_differential(const char *name, const char *dir, uint32_t page_size, uint32_t max_key,
+		     uint64_t ops, uint64_t keyspace, uint64_t seed);
+
+/*
+ * Forks writers with sync always that report each acknowledged put; kills each
+ * with SIGKILL at a random moment; reopens and checks every acknowledged put is
+ * there. Returns the number of acknowledged puts checked.
+ */
+uint64_t sc_crash(const char *name, const char *dir, uint32_t page_size, uint64_t rounds,
+		  uint64_t seed);
+
+/*
+ * Writes n entries, then flips one byte at a time at offsets step apart through
+ * `file` (in dir): each reopen either reports SL_CORRUPT or serves every get
+ * correctly or with SL_CORRUPT, and store_check reports SL_CORRUPT.
+ */
+void sc_corrupt_sweep(const char *name, const char *dir, const char *file, uint32_t page_size,
+		      uint64_t step);
+
+#endif
