@@ -24,7 +24,8 @@
  *   fillseq       insert keys 0..n-1 in order into a fresh store
  *   fillrandom    insert keys 0..n-1 in a random order into a fresh store
  *   readrandom    n gets of existing keys (per --dist)
- *   readmissing   n gets of keys that were never written
+ *   readmissing   n gets of keys that were never written, interleaved with the
+ *                 written ones (the key's last digit replaced by 'x')
  *   scan          n scans: seek to a key, read the next scan_length entries
  *   overwrite     n puts of existing keys (per --dist) with new values
  *   deleterandom  delete every key once, in a random order
