@@ -91,11 +91,6 @@ static int bt_meta_load(btree_t *t, sl_err_t *err)
 
 /* ---------------------------------------------------------------- open/close */
 
-static int bt_replay_op(void *ctx, sl_slice_t op, sl_err_t *err)
-{
-	return bt_apply_batch(ctx, op, err);
-}
-
 /* Frames one operation may dirty: a split per level plus a value's overflow chain. */
 static uint64_t bt_min_cache(uint32_t page_size)
 {
@@ -109,7 +104,6 @@ static int bt_alloc(btree_t **out, const btree_opts_t *o, sl_err_t *err)
 	if (t == NULL)
 		return sl_errf(err, SL_NOMEM, "btree: out of memory");
 	t->trace = o->trace ? o->trace : &t->no_trace;
-	batch_init(&t->op);
 	*out = t;
 	return SL_OK;
 }
@@ -119,7 +113,8 @@ static int bt_size_buffers(btree_t *t, sl_err_t *err)
 	t->usable = pager_usable_size(t->pager);
 	t->max_cell = (t->usable - PG_SLOTS) / 4 - 2;
 	t->max_key = btree_max_key(pager_page_size(t->pager));
-	if (buf_extend(&t->scratch, t->usable) == NULL)
+	t->cellbuf = malloc(t->max_cell + 32);
+	if (buf_extend(&t->scratch, t->usable) == NULL || t->cellbuf == NULL)
 		return sl_errf(err, SL_NOMEM, "btree: out of memory");
 	return SL_OK;
 }
@@ -140,13 +135,14 @@ int btree_open(env_t *env, const char *path, const btree_opts_t *opts, btree_t *
 	if (rc != SL_OK)
 		return rc;
 	rc = pager_open(env, path, &po, &t->pager, err);
+	oplog_init(&t->log, t->pager, bt_check_sizes, bt_apply_batch, t);
 	if (rc == SL_OK)
 		rc = bt_size_buffers(t, err);
 	if (rc == SL_OK)
 		rc = bt_meta_load(t, err);
 	if (rc == SL_OK) {
 		t->replaying = true;
-		rc = pager_replay(t->pager, bt_replay_op, t, err);
+		rc = pager_replay(t->pager, bt_apply_batch, t, err);
 		t->replaying = false;
 	}
 	if (rc != SL_OK) {
@@ -164,9 +160,10 @@ int btree_close(btree_t *t, sl_err_t *err)
 	if (t == NULL)
 		return SL_OK;
 	int rc = pager_close(t->pager, err);
-	batch_free(&t->op);
+	oplog_free(&t->log);
 	buf_free(&t->scratch);
 	buf_free(&t->cells);
+	free(t->cellbuf);
 	free(t);
 	return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "engine/codec.h"
 #include "index/btree.h"
+#include "index/oplog.h"
 
 /* Page header offsets (see the table in btree.h). */
 enum {
@@ -34,9 +35,10 @@ struct btree {
 	trace_t no_trace;      /* the "off" hook */
 	bool replaying;        /* applying the log at open: do not log again */
 	bool bulk;             /* in btree_bulk_load: new pages go home at once */
-	batch_t op;            /* the log encoding of a single put or del */
+	oplog_t log;           /* the logged write path (index/oplog.h) */
 	buf_t scratch;         /* a page image being rebuilt */
 	buf_t cells;           /* cell bytes gathered for a split or merge */
+	uint8_t *cellbuf;      /* the leaf cell being inserted (max_cell + 32 bytes) */
 	btree_stats_t st;      /* counters (height, keys and pages filled in on demand) */
 };
 

@@ -311,12 +311,11 @@ static int bt_insert(btree_t *t, sl_slice_t key, sl_slice_t value, sl_err_t *err
 	uint8_t *d = page_data(lp);
 	bool found, bad;
 	uint32_t at = bt_search(t, d, key, &found, &bad);
-	uint8_t *cell = malloc(t->max_cell + 32);
+	uint8_t *cell = t->cellbuf;
 	uint32_t size = 0;
 	bt_cell_t old;
-	if (cell == NULL || bad || (found && !bt_cell_decode(t, d, at, &old))) {
-		rc = cell ? bt_corrupt(t, page_pgno(lp), "a leaf cell does not decode", err)
-			  : sl_errf(err, SL_NOMEM, "btree: out of memory");
+	if (bad || (found && !bt_cell_decode(t, d, at, &old))) {
+		rc = bt_corrupt(t, page_pgno(lp), "a leaf cell does not decode", err);
 		goto out;
 	}
 	if (found && old.overflow && (rc = overflow_free(t->pager, old.ov_pgno, err)) != SL_OK)
@@ -342,7 +341,6 @@ static int bt_insert(btree_t *t, sl_slice_t key, sl_slice_t value, sl_err_t *err
 	if (!bt_page_insert(t, d, at, cell, size))
 		rc = bt_split_leaf(t, &path, path.depth - 1, lp, at, cell, size, err);
 out:
-	free(cell);
 	pager_unpin(t->pager, lp);
 	return rc;
 }
@@ -668,8 +666,9 @@ static int bt_delete(btree_t *t, sl_slice_t key, sl_err_t *err)
 
 /* ---------------------------------------------------------------- logged writes */
 
-int bt_apply_batch(btree_t *t, sl_slice_t rep, sl_err_t *err)
+int bt_apply_batch(void *ctx, sl_slice_t rep, sl_err_t *err)
 {
+	btree_t *t = ctx;
 	batch_reader_t r;
 	int rc = batch_reader_init(&r, rep, err);
 	int op;
@@ -682,9 +681,9 @@ int bt_apply_batch(btree_t *t, sl_slice_t rep, sl_err_t *err)
 	return SL_OK;
 }
 
-static int bt_check_sizes(const btree_t *t, sl_slice_t key, sl_slice_t value, bool put,
-			  sl_err_t *err)
+int bt_check_sizes(void *ctx, sl_slice_t key, sl_slice_t value, bool put, sl_err_t *err)
 {
+	const btree_t *t = ctx;
 	if (key.len > t->max_key)
 		return sl_errf(err, SL_INVALID, "btree: key of %zu bytes exceeds the %u-byte limit",
 			       key.len, t->max_key);
@@ -694,56 +693,19 @@ static int bt_check_sizes(const btree_t *t, sl_slice_t key, sl_slice_t value, bo
 	return SL_OK;
 }
 
-/* Logs an encoded batch, applies it, and checkpoints when due. */
-static int bt_commit(btree_t *t, sl_slice_t rep, sl_err_t *err)
-{
-	int rc = pager_log_append(t->pager, rep.data, rep.len, err);
-	if (rc != SL_OK)
-		return rc;
-	rc = bt_apply_batch(t, rep, err);
-	if (rc != SL_OK) {
-		/* Logged but half applied: refuse more, and let reopening replay it. */
-		pager_set_broken(t->pager);
-		return rc;
-	}
-	return pager_maybe_checkpoint(t->pager, err);
-}
-
 int btree_put(btree_t *t, sl_slice_t key, sl_slice_t value, sl_err_t *err)
 {
-	int rc = bt_check_sizes(t, key, value, true, err);
-	if (rc != SL_OK)
-		return rc;
-	batch_clear(&t->op);
-	batch_put(&t->op, key, value);
-	if (batch_status(&t->op) != SL_OK)
-		return sl_errf(err, SL_NOMEM, "btree: out of memory");
-	return bt_commit(t, batch_bytes(&t->op), err);
+	return oplog_put(&t->log, key, value, err);
 }
 
 int btree_del(btree_t *t, sl_slice_t key, sl_err_t *err)
 {
-	int rc = bt_check_sizes(t, key, key, false, err);
-	if (rc != SL_OK)
-		return rc;
-	batch_clear(&t->op);
-	batch_del(&t->op, key);
-	if (batch_status(&t->op) != SL_OK)
-		return sl_errf(err, SL_NOMEM, "btree: out of memory");
-	return bt_commit(t, batch_bytes(&t->op), err);
+	return oplog_del(&t->log, key, err);
 }
 
 int btree_write(btree_t *t, const batch_t *b, sl_err_t *err)
 {
-	batch_reader_t r;
-	int rc = batch_reader_init(&r, batch_bytes(b), err);
-	int op;
-	sl_slice_t k, v;
-	while (rc == SL_OK && (rc = batch_reader_next(&r, &op, &k, &v, err)) == SL_OK)
-		rc = bt_check_sizes(t, k, v, op == BATCH_OP_PUT, err);
-	if (rc != SL_NOTFOUND)
-		return rc;
-	return bt_commit(t, batch_bytes(b), err);
+	return oplog_write(&t->log, b, err);
 }
 
 /* ---------------------------------------------------------------- bulk load */

@@ -7,8 +7,12 @@
 
 #include "index/btree_int.h"
 
-/* Applies an encoded batch (engine/batch.h) to the pages, without logging it. */
-int bt_apply_batch(btree_t *t, sl_slice_t rep, sl_err_t *err);
+/* Applies an encoded batch (engine/batch.h) to the pages, without logging it
+ * (ctx is the btree_t; the signature is oplog's). */
+int bt_apply_batch(void *ctx, sl_slice_t rep, sl_err_t *err);
+
+/* The limits a put or delete must meet (oplog's check; ctx is the btree_t). */
+int bt_check_sizes(void *ctx, sl_slice_t key, sl_slice_t value, bool put, sl_err_t *err);
 
 /* btree.c */
 int bt_descend(btree_t *t, const sl_slice_t *key, bt_path_t *path, page_t **leaf,

@@ -11,6 +11,7 @@
 
 #include "engine/checksum.h"
 #include "engine/codec.h"
+#include "index/oplog.h"
 #include "index/overflow.h"
 
 enum { HB_KIND = 0, HB_DEPTH = 1, HB_N = 2, HB_CELL_START = 4, HB_FRAG = 6, HB_NEXT = 8,
@@ -40,9 +41,10 @@ struct hash {
 	trace_t *trace;       /* narration */
 	trace_t no_trace;     /* the "off" hook */
 	bool replaying;       /* applying the log at open */
-	batch_t op;           /* the log encoding of a single put or del */
+	oplog_t log;          /* the logged write path (index/oplog.h) */
 	buf_t scratch;        /* a page image being rebuilt */
 	buf_t cells;          /* cells gathered for a split */
+	uint8_t *cellbuf;     /* one cell being encoded (max_cell + 32 bytes) */
 	hash_stats_t st;      /* counters */
 };
 
@@ -476,9 +478,7 @@ static int hx_insert(hash_t *h, sl_slice_t key, sl_slice_t value, sl_err_t *err)
 	int rc = hx_remove(h, hv, key, &removed, err);
 	if (rc != SL_OK)
 		return rc;
-	uint8_t *cell = malloc(h->max_cell + 32);
-	if (cell == NULL)
-		return sl_errf(err, SL_NOMEM, "hash: out of memory");
+	uint8_t *cell = h->cellbuf;
 	uint64_t inline_size = codec_varint_len(key.len) + codec_varint_len((uint64_t)value.len << 1) +
 			       key.len + value.len;
 	bool overflow = inline_size > h->max_cell;
@@ -513,7 +513,6 @@ static int hx_insert(hash_t *h, sl_slice_t key, sl_slice_t value, sl_err_t *err)
 		else
 			rc = hx_chain(h, last, err);
 	}
-	free(cell);
 	if (rc == SL_OK && !removed)
 		h->keys++;
 	return rc;
@@ -574,8 +573,9 @@ int hash_get(hash_t *h, sl_slice_t key, buf_t *value, sl_err_t *err)
 
 /* ---------------------------------------------------------------- logged writes */
 
-static int hx_apply(hash_t *h, sl_slice_t rep, sl_err_t *err)
+static int hx_apply(void *ctx, sl_slice_t rep, sl_err_t *err)
 {
+	hash_t *h = ctx;
 	batch_reader_t r;
 	int rc = batch_reader_init(&r, rep, err);
 	int op;
@@ -588,14 +588,10 @@ static int hx_apply(hash_t *h, sl_slice_t rep, sl_err_t *err)
 	return SL_OK;
 }
 
-static int hx_replay_op(void *ctx, sl_slice_t op, sl_err_t *err)
-{
-	return hx_apply(ctx, op, err);
-}
-
-static int hx_check_sizes(const hash_t *h, sl_slice_t key, sl_slice_t value, bool put,
+static int hx_check_sizes(void *ctx, sl_slice_t key, sl_slice_t value, bool put,
 			  sl_err_t *err)
 {
+	const hash_t *h = ctx;
 	if (key.len > h->max_key)
 		return sl_errf(err, SL_INVALID, "hash: key of %zu bytes exceeds the %u-byte limit",
 			       key.len, h->max_key);
@@ -605,55 +601,19 @@ static int hx_check_sizes(const hash_t *h, sl_slice_t key, sl_slice_t value, boo
 	return SL_OK;
 }
 
-/* Logs an encoded batch, applies it, and checkpoints when due. */
-static int hx_commit(hash_t *h, sl_slice_t rep, sl_err_t *err)
-{
-	int rc = pager_log_append(h->pager, rep.data, rep.len, err);
-	if (rc != SL_OK)
-		return rc;
-	rc = hx_apply(h, rep, err);
-	if (rc != SL_OK) {
-		pager_set_broken(h->pager); /* logged but half applied: reopen replays it */
-		return rc;
-	}
-	return pager_maybe_checkpoint(h->pager, err);
-}
-
 int hash_put(hash_t *h, sl_slice_t key, sl_slice_t value, sl_err_t *err)
 {
-	int rc = hx_check_sizes(h, key, value, true, err);
-	if (rc != SL_OK)
-		return rc;
-	batch_clear(&h->op);
-	batch_put(&h->op, key, value);
-	if (batch_status(&h->op) != SL_OK)
-		return sl_errf(err, SL_NOMEM, "hash: out of memory");
-	return hx_commit(h, batch_bytes(&h->op), err);
+	return oplog_put(&h->log, key, value, err);
 }
 
 int hash_del(hash_t *h, sl_slice_t key, sl_err_t *err)
 {
-	int rc = hx_check_sizes(h, key, key, false, err);
-	if (rc != SL_OK)
-		return rc;
-	batch_clear(&h->op);
-	batch_del(&h->op, key);
-	if (batch_status(&h->op) != SL_OK)
-		return sl_errf(err, SL_NOMEM, "hash: out of memory");
-	return hx_commit(h, batch_bytes(&h->op), err);
+	return oplog_del(&h->log, key, err);
 }
 
 int hash_write(hash_t *h, const batch_t *b, sl_err_t *err)
 {
-	batch_reader_t r;
-	int rc = batch_reader_init(&r, batch_bytes(b), err);
-	int op;
-	sl_slice_t k, v;
-	while (rc == SL_OK && (rc = batch_reader_next(&r, &op, &k, &v, err)) == SL_OK)
-		rc = hx_check_sizes(h, k, v, op == BATCH_OP_PUT, err);
-	if (rc != SL_NOTFOUND)
-		return rc;
-	return hx_commit(h, batch_bytes(b), err);
+	return oplog_write(&h->log, b, err);
 }
 
 int hash_sync(hash_t *h, sl_err_t *err)
@@ -728,20 +688,22 @@ int hash_open(env_t *env, const char *path, const hash_opts_t *opts, hash_t **ou
 		return sl_errf(err, SL_NOMEM, "hash: out of memory");
 	h->trace = o.trace ? o.trace : &h->no_trace;
 	h->max_depth = o.max_depth && o.max_depth < HASH_MAX_DEPTH ? o.max_depth : HASH_MAX_DEPTH;
-	batch_init(&h->op);
 	int rc = pager_open(env, path, &po, &h->pager, err);
+	oplog_init(&h->log, h->pager, hx_check_sizes, hx_apply, h);
 	if (rc == SL_OK) {
 		h->usable = pager_usable_size(h->pager);
 		h->max_cell = (h->usable - HB_SLOTS) / 4 - HB_SLOT_BYTES;
 		h->max_key = hash_max_key(pager_page_size(h->pager));
 		h->per_dirpage = (h->usable - HD_ENTRIES) / 4;
-		rc = buf_extend(&h->scratch, h->usable) ? SL_OK : sl_errf(err, SL_NOMEM, "hash: oom");
+		h->cellbuf = malloc(h->max_cell + 32);
+		rc = buf_extend(&h->scratch, h->usable) && h->cellbuf
+			     ? SL_OK : sl_errf(err, SL_NOMEM, "hash: out of memory");
 	}
 	if (rc == SL_OK)
 		rc = hx_load(h, o.seed, err);
 	if (rc == SL_OK) {
 		h->replaying = true;
-		rc = pager_replay(h->pager, hx_replay_op, h, err);
+		rc = pager_replay(h->pager, hx_apply, h, err);
 		h->replaying = false;
 	}
 	if (rc != SL_OK) {
@@ -761,7 +723,8 @@ int hash_close(hash_t *h, sl_err_t *err)
 	int rc = pager_close(h->pager, err);
 	free(h->dir);
 	free(h->dirpages);
-	batch_free(&h->op);
+	free(h->cellbuf);
+	oplog_free(&h->log);
 	buf_free(&h->scratch);
 	buf_free(&h->cells);
 	free(h);
