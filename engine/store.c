@@ -188,7 +188,8 @@ static void store_iter_bound(store_iter_t *it)
 int store_scan(store_t *s, const sl_slice_t *start, const sl_slice_t *end, store_iter_t **out)
 {
 	*out = NULL;
-	if (s->ops->seek == NULL || !(s->ops->caps & STORE_CAN_SCAN))
+	/* A store without scans may still say why, through its seek. */
+	if (s->ops->seek == NULL)
 		return sl_errf(&s->err, SL_NOTSUP, "%s: ordered scans are not supported",
 			       s->ops->name);
 	store_iter_t *it = NULL;

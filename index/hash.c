@@ -399,9 +399,25 @@ static int hx_split(hash_t *h, uint64_t idx, sl_err_t *err)
 /* ---------------------------------------------------------------- operations */
 
 /* Removes key from its bucket chain if it is there (freeing an overflow value). */
+/* Unlinks an emptied chained page (not a bucket's head) and frees it. */
+static int hx_unchain(hash_t *h, uint32_t prev, uint32_t pgno, uint32_t next, sl_err_t *err)
+{
+	page_t *pp;
+	int rc = hx_fetch(h, prev, &pp, err);
+	if (rc != SL_OK)
+		return rc;
+	codec_put_u32(page_data(pp) + HB_NEXT, next);
+	pager_mark_dirty(h->pager, pp);
+	pager_unpin(h->pager, pp);
+	return pager_free(h->pager, pgno, err);
+}
+
+/* Removes key from its bucket chain if it is there (freeing an overflow value,
+ * and a chained page it leaves empty). */
 static int hx_remove(hash_t *h, uint64_t hv, sl_slice_t key, bool *removed, sl_err_t *err)
 {
 	*removed = false;
+	uint32_t prev = 0;
 	for (uint32_t pgno = h->dir[hx_slot(h, hv)], hops = 0; pgno != 0; hops++) {
 		page_t *pg;
 		int rc = hops > pager_page_count(h->pager) ? hx_corrupt(h, pgno, "chain loops", err)
@@ -419,15 +435,63 @@ static int hx_remove(hash_t *h, uint64_t hv, sl_slice_t key, bool *removed, sl_e
 			pager_mark_dirty(h->pager, pg);
 			*removed = true;
 		}
-		uint32_t next = codec_get_u32(d + HB_NEXT);
+		uint32_t next = codec_get_u32(d + HB_NEXT), n = hb_n(d);
 		pager_unpin(h->pager, pg);
 		if (bad)
 			return hx_corrupt(h, pgno, "an entry does not decode", err);
+		if (rc == SL_OK && *removed && n == 0 && prev != 0)
+			rc = hx_unchain(h, prev, pgno, next, err);
 		if (rc != SL_OK || *removed)
 			return rc;
+		prev = pgno;
 		pgno = next;
 	}
 	return SL_OK;
+}
+
+/*
+ * The bucket at directory entry idx is empty: fold it into its buddy (the bucket
+ * that differs in bit d-1) when the buddy has the same depth and no chain. The
+ * buddy's depth drops to d-1, every entry of either points at it, and the empty
+ * page goes back to the free list.
+ */
+static int hx_merge(hash_t *h, uint64_t idx, sl_err_t *err)
+{
+	page_t *ep, *bp;
+	int rc = hx_fetch(h, h->dir[idx], &ep, err);
+	if (rc != SL_OK)
+		return rc;
+	uint32_t d = page_data(ep)[HB_DEPTH], epgno = page_pgno(ep);
+	bool empty = hb_n(page_data(ep)) == 0 && codec_get_u32(page_data(ep) + HB_NEXT) == 0;
+	pager_unpin(h->pager, ep);
+	if (!empty || d == 0)
+		return SL_OK;
+	uint64_t pattern = idx & ((UINT64_C(1) << (d - 1)) - 1);
+	uint64_t buddy = (idx & ((UINT64_C(1) << d) - 1)) ^ (UINT64_C(1) << (d - 1));
+	if ((rc = hx_fetch(h, h->dir[buddy], &bp, err)) != SL_OK)
+		return rc;
+	uint8_t *b = page_data(bp);
+	bool fits = b[HB_DEPTH] == d && codec_get_u32(b + HB_NEXT) == 0;
+	if (fits) {
+		b[HB_DEPTH] = (uint8_t)(d - 1);
+		pager_mark_dirty(h->pager, bp);
+	}
+	uint32_t bpgno = page_pgno(bp);
+	bool buddy_empty = hb_n(b) == 0;
+	pager_unpin(h->pager, bp);
+	if (!fits)
+		return SL_OK;
+	if ((rc = hx_dir_point(h, pattern, d - 1, 0, bpgno, err)) == SL_OK)
+		rc = hx_dir_point(h, pattern, d - 1, 1, bpgno, err);
+	if (rc == SL_OK)
+		rc = pager_free(h->pager, epgno, err);
+	h->buckets--;
+	h->st.merges++;
+	if (trace_on(h->trace))
+		trace_emit(h->trace, "bucket %u emptied: merged into its buddy %u (local depth %u)",
+			   epgno, bpgno, d - 1);
+	/* Two empty buddies make an empty bucket one level up: fold on. */
+	return rc == SL_OK && buddy_empty ? hx_merge(h, idx, err) : rc;
 }
 
 /* Puts the cell into the first page of the chain with room; *done when it did. */
@@ -521,9 +585,12 @@ static int hx_insert(hash_t *h, sl_slice_t key, sl_slice_t value, sl_err_t *err)
 static int hx_delete(hash_t *h, sl_slice_t key, sl_err_t *err)
 {
 	bool removed;
-	int rc = hx_remove(h, hx_hash(h, key), key, &removed, err);
-	if (rc == SL_OK && removed)
+	uint64_t hv = hx_hash(h, key);
+	int rc = hx_remove(h, hv, key, &removed, err);
+	if (rc == SL_OK && removed) {
 		h->keys--;
+		rc = hx_merge(h, hx_slot(h, hv), err);
+	}
 	return rc;
 }
 
@@ -731,6 +798,57 @@ int hash_close(hash_t *h, sl_err_t *err)
 	return rc;
 }
 
+/* ---------------------------------------------------------------- foreach */
+
+/* Every entry of one bucket chain, in no order. */
+static int hx_foreach_bucket(hash_t *h, uint32_t head, hash_visit_fn visit, void *ctx,
+			     buf_t *value, sl_err_t *err)
+{
+	for (uint32_t pgno = head; pgno != 0;) {
+		page_t *pg;
+		int rc = hx_fetch(h, pgno, &pg, err);
+		if (rc != SL_OK)
+			return rc;
+		const uint8_t *d = page_data(pg);
+		for (uint32_t i = 0; rc == SL_OK && i < hb_n(d); i++) {
+			hx_cell_t c;
+			if (!hb_cell(h, d, i, &c)) {
+				rc = hx_corrupt(h, pgno, "an entry does not decode", err);
+				break;
+			}
+			buf_clear(value);
+			rc = c.overflow ? overflow_read(h->pager, c.ov_pgno, c.vlen, value, err)
+					: (buf_append(value, c.value, (size_t)c.vlen), SL_OK);
+			if (rc == SL_OK)
+				rc = visit(ctx, c.key, buf_slice(value));
+		}
+		pgno = codec_get_u32(d + HB_NEXT);
+		pager_unpin(h->pager, pg);
+		if (rc != SL_OK)
+			return rc;
+	}
+	return SL_OK;
+}
+
+int hash_foreach(hash_t *h, hash_visit_fn visit, void *ctx, sl_err_t *err)
+{
+	buf_t value = BUF_INIT;
+	uint64_t entries = UINT64_C(1) << h->gdepth;
+	int rc = SL_OK;
+	for (uint64_t j = 0; rc == SL_OK && j < entries; j++) {
+		/* A bucket of depth d owns entries j ≡ pattern (mod 2^d): visit it at j = pattern. */
+		page_t *pg;
+		if ((rc = hx_fetch(h, h->dir[j], &pg, err)) != SL_OK)
+			break;
+		uint32_t d = page_data(pg)[HB_DEPTH];
+		pager_unpin(h->pager, pg);
+		if (j < (UINT64_C(1) << d))
+			rc = hx_foreach_bucket(h, h->dir[j], visit, ctx, &value, err);
+	}
+	buf_free(&value);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- check, stats */
 
 typedef struct hx_walk {
@@ -741,6 +859,7 @@ typedef struct hx_walk {
 	uint64_t *pattern;    /* bucket heads: low-bits pattern */
 	uint32_t *refs;       /* bucket heads: directory entries pointing here */
 	uint64_t keys, heads; /* entries and bucket heads found */
+	uint64_t overflow;    /* overflow value pages */
 	double used;          /* bytes in use in bucket pages */
 	uint64_t pages;       /* bucket pages */
 } hx_walk_t;
@@ -777,8 +896,10 @@ static int hx_walk_page(hx_walk_t *w, uint32_t pgno, uint32_t d, uint64_t patter
 			rc = hx_corrupt(h, pgno, "an entry's stored hash is not its key's", w->err);
 		else if ((hb_hash(copy, i) & mask) != pattern)
 			rc = hx_corrupt(h, pgno, "an entry lies in the wrong bucket", w->err);
-		else if (c.overflow)
+		else if (c.overflow) {
 			rc = overflow_walk(h->pager, c.ov_pgno, c.vlen, hx_mark, w, w->err);
+			w->overflow += overflow_pages_for(h->pager, c.vlen);
+		}
 		for (uint32_t j = 0; rc == SL_OK && j < i; j++) {
 			hx_cell_t o;
 			if (hb_hash(copy, j) == hb_hash(copy, i) && hb_cell(h, copy, j, &o) &&
@@ -876,7 +997,7 @@ void hash_get_stats(hash_t *h, hash_stats_t *out)
 	pager_get_stats(h->pager, &out->pager);
 }
 
-double hash_load_factor(hash_t *h)
+double hash_load_factor(hash_t *h, uint64_t *overflow_pages)
 {
 	/* A walk of every bucket: cheap next to a benchmark phase, not next to a put. */
 	uint32_t count = pager_page_count(h->pager);
@@ -892,6 +1013,8 @@ double hash_load_factor(hash_t *h)
 		rc = hx_walk_entry(&w, j);
 	if (rc == SL_OK && w.pages > 0)
 		load = w.used / ((double)w.pages * (h->usable - HB_SLOTS));
+	if (overflow_pages != NULL)
+		*overflow_pages = w.overflow;
 	free(w.seen);
 	free(w.depth);
 	free(w.pattern);

@@ -25,9 +25,14 @@
  *
  * Crash safety is the pager's (engine/pager.h): each put, delete or batch is
  * logged, then applied; checkpoints take pages home through the double-write
- * buffer; opening replays the log. Deleted space is reused in place; buckets do
- * not merge and the directory never shrinks (a deliberate simplification: a
- * hash index that lost most of its keys is rebuilt, not shrunk).
+ * buffer; opening replays the log.
+ *
+ * Shrinking: a bucket that empties out is folded into its buddy (the bucket
+ * that differs only in bit d-1) when the buddy has the same depth, and its page
+ * goes back to the free list; an emptied page of a chain is unlinked and freed;
+ * freed overflow pages are reused. The directory itself never halves: at 4
+ * bytes an entry it is the smallest part of the file, and halving it would be a
+ * full pass for little gain.
  *
  * Page layout (U = page size - 8 usable bytes, little-endian):
  *
@@ -104,6 +109,7 @@ typedef struct hash_stats {
 	uint64_t keys;          /* entries */
 	uint64_t chained_pages; /* extra bucket pages in chains (all-bits collisions) */
 	uint64_t splits;        /* bucket splits since open */
+	uint64_t merges;        /* emptied buckets folded into their buddy since open */
 	uint64_t doublings;     /* directory doublings since open */
 	uint64_t gets;          /* hash_get calls */
 	uint64_t get_pages;     /* bucket pages read by them */
@@ -122,8 +128,17 @@ int hash_write(hash_t *h, const batch_t *b, sl_err_t *err);
 int hash_sync(hash_t *h, sl_err_t *err);
 
 void hash_get_stats(hash_t *h, hash_stats_t *out);
-/* Bytes in use / bytes available over all bucket pages (walks them). */
-double hash_load_factor(hash_t *h);
+/* Bytes in use / bytes available over all bucket pages, and (when not NULL)
+ * the overflow value pages. Walks every bucket. */
+double hash_load_factor(hash_t *h, uint64_t *overflow_pages);
+
+/*
+ * Calls visit(ctx, key, value) for every entry, in no particular order (for
+ * dumps and checks: a hash index has no ordered scan). The slices last for the
+ * call. A visit that returns anything but SL_OK stops the walk with that code.
+ */
+typedef int (*hash_visit_fn)(void *ctx, sl_slice_t key, sl_slice_t value);
+int hash_foreach(hash_t *h, hash_visit_fn visit, void *ctx, sl_err_t *err);
 int hash_check(hash_t *h, sl_err_t *err);
 void hash_dump(hash_t *h, FILE *out);
 

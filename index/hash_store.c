@@ -87,6 +87,15 @@ static int hs_sync(store_t *s)
 	return hash_sync(hs_of(s)->index, &s->err);
 }
 
+/* A hash index has no order to scan in: say so, and why. */
+static int hs_seek(store_t *s, const sl_slice_t *start, store_iter_t **out)
+{
+	(void)start;
+	*out = NULL;
+	return sl_errf(&s->err, SL_NOTSUP, "hash: no ordered scans — keys are placed by their "
+		       "hash, so neighbouring keys sit in unrelated buckets (use the btree store)");
+}
+
 static int hs_stats(store_t *s, stats_list_t *out)
 {
 	hs_store_t *b = hs_of(s);
@@ -101,10 +110,13 @@ static int hs_stats(store_t *s, stats_list_t *out)
 	stats_list_add(out, "hash.directory_entries", (double)(UINT64_C(1) << st.global_depth));
 	stats_list_add(out, "hash.buckets", (double)st.buckets);
 	stats_list_add(out, "hash.keys", (double)st.keys);
-	stats_list_add(out, "hash.load_factor", hash_load_factor(b->index));
+	uint64_t overflow = 0;
+	stats_list_add(out, "hash.load_factor", hash_load_factor(b->index, &overflow));
+	stats_list_add(out, "hash.overflow_pages", (double)overflow);
 	stats_list_add(out, "hash.chained_pages", (double)st.chained_pages);
 	stats_list_add(out, "hash.pages_per_get", st.gets ? (double)st.get_pages / (double)st.gets : 0);
 	stats_list_add(out, "hash.splits", (double)st.splits);
+	stats_list_add(out, "hash.merges", (double)st.merges);
 	stats_list_add(out, "hash.doublings", (double)st.doublings);
 	stats_list_add(out, "hash.cache_hits", (double)st.pager.hits);
 	stats_list_add(out, "hash.cache_misses", (double)st.pager.misses);
@@ -129,7 +141,7 @@ const store_ops_t hash_store_ops = {
 	.get = hs_get,
 	.del = hs_del,
 	.write = hs_write,
-	.seek = NULL,
+	.seek = hs_seek,
 	.sync = hs_sync,
 	.stats = hs_stats,
 	.check = hs_check,
