@@ -32,11 +32,26 @@ static inline sl_slice_t sl_slice_str(const char *s)
 	return sl_slice(s, strlen(s));
 }
 
-/* Bytewise comparison: <0, 0 or >0 as a sorts before, equal to or after b. */
+/*
+ * Bytewise comparison: <0, 0 or >0 as a sorts before, equal to or after b.
+ * Eight bytes at a time, loaded big-endian so that comparing the integers
+ * compares the bytes in order: keys of a few dozen bytes are compared without
+ * a call to memcmp, which every binary search in a B+tree page does ~7 times.
+ */
 static inline int sl_slice_cmp(sl_slice_t a, sl_slice_t b)
 {
-	size_t n = a.len < b.len ? a.len : b.len;
-	int c = n ? memcmp(a.data, b.data, n) : 0;
+	size_t n = a.len < b.len ? a.len : b.len, i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, a.data + i, 8);
+		memcpy(&y, b.data + i, 8);
+		if (x != y) {
+			x = __builtin_bswap64(x);
+			y = __builtin_bswap64(y);
+			return x < y ? -1 : 1;
+		}
+	}
+	int c = n > i ? memcmp(a.data + i, b.data + i, n - i) : 0;
 	if (c != 0)
 		return c;
 	return (a.len > b.len) - (a.len < b.len);

@@ -87,6 +87,12 @@
 #define BTREE_VERSION 1              /* on disk */
 #define BTREE_MAX_VALUE (1u << 20)   /* bytes */
 #define BTREE_MAX_HEIGHT 24
+/*
+ * 8 KiB by default, not the pager's 4: twice the entries per leaf halves the
+ * leaf hops of a scan and lowers the tree a level sooner. Measured at 1 M keys
+ * (docs/btree.md): scans of 100 entries 1.2x faster, point reads unchanged.
+ */
+#define BTREE_DEFAULT_PAGE_SIZE 8192
 #define BTREE_KIND_LEAF 1            /* on disk — never renumber */
 #define BTREE_KIND_INTERNAL 2
 #define BTREE_KIND_OVERFLOW 3       /* = OVERFLOW_KIND of index/overflow.h */
@@ -95,7 +101,7 @@ typedef struct btree btree_t;
 typedef struct btree_cursor btree_cursor_t;
 
 typedef struct btree_opts {
-	uint32_t page_size;   /* for a new file; 0 = 4096 */
+	uint32_t page_size;   /* for a new file; 0 = BTREE_DEFAULT_PAGE_SIZE */
 	uint64_t cache_bytes; /* buffer pool; 0 = 64 MiB (raised to what one operation needs) */
 	sl_sync_t sync;       /* durability of each operation */
 	uint32_t batch_ms;    /* SL_SYNC_BATCH: longest fsync delay */
