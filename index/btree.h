@@ -112,6 +112,7 @@ typedef struct btree_opts {
 typedef struct btree_stats {
 	uint32_t height;          /* levels, leaves included */
 	uint64_t keys;            /* entries */
+	bool pages_counted;       /* the four page counts and avg_fill were walked for */
 	uint64_t leaf_pages, internal_pages, overflow_pages, free_pages;
 	double avg_fill;          /* mean used fraction of leaf and internal pages */
 	uint64_t gets;            /* btree_get calls */

@@ -214,8 +214,8 @@ void btree_get_stats(btree_t *t, btree_stats_t *out)
 	out->keys = t->keys;
 	out->free_pages = pager_free_count(t->pager);
 	pager_get_stats(t->pager, &out->pager);
-	/* Page counts need a walk: do it only when the tree is small enough to be cheap. */
-	if (pager_page_count(t->pager) <= 4096) {
+	/* Page counts need a walk: done up to 64 Ki pages (a few ms), else left out. */
+	if (pager_page_count(t->pager) <= 65536) {
 		uint32_t count = pager_page_count(t->pager);
 		bt_walk_t w = { .t = t, .err = NULL };
 		w.seen = calloc(count, 1);
@@ -225,6 +225,7 @@ void btree_get_stats(btree_t *t, btree_stats_t *out)
 			out->internal_pages = w.internals;
 			out->overflow_pages = w.overflows;
 			out->avg_fill = w.fill / (double)(w.leaves + w.internals);
+			out->pages_counted = true;
 		}
 		buf_free(&w.last_key);
 		free(w.seen);

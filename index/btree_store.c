@@ -145,11 +145,13 @@ static int bts_stats(store_t *s, stats_list_t *out)
 	stats_add_device(out, &io, disk, 0);
 	stats_list_add(out, "btree.height", st.height);
 	stats_list_add(out, "btree.keys", (double)st.keys);
-	stats_list_add(out, "btree.leaf_pages", (double)st.leaf_pages);
-	stats_list_add(out, "btree.internal_pages", (double)st.internal_pages);
-	stats_list_add(out, "btree.overflow_pages", (double)st.overflow_pages);
+	if (st.pages_counted) {
+		stats_list_add(out, "btree.leaf_pages", (double)st.leaf_pages);
+		stats_list_add(out, "btree.internal_pages", (double)st.internal_pages);
+		stats_list_add(out, "btree.overflow_pages", (double)st.overflow_pages);
+		stats_list_add(out, "btree.avg_fill", st.avg_fill);
+	}
 	stats_list_add(out, "btree.free_pages", (double)st.free_pages);
-	stats_list_add(out, "btree.avg_fill", st.avg_fill);
 	stats_list_add(out, "btree.pages_per_get",
 		       st.gets ? (double)st.get_pages / (double)st.gets : 0);
 	stats_list_add(out, "btree.splits", (double)st.splits);
