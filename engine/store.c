@@ -66,6 +66,39 @@ int store_dir_prepare(env_t *env, const char *dir, const store_opts_t *opts, con
 	return rc;
 }
 
+int store_home_open(store_home_t *home, const char *dir, const store_opts_t *opts,
+		    const char *kind, const char *prefix, sl_err_t *err)
+{
+	memset(home, 0, sizeof *home);
+	home->dir = strdup(dir);
+	home->env = opts->env;
+	if (home->env == NULL) {
+		home->env = env_new();
+		home->own_env = true;
+	}
+	if (home->dir == NULL || home->env == NULL)
+		return sl_errf(err, SL_NOMEM, "%s: out of memory", kind);
+	return store_dir_prepare(home->env, dir, opts, kind, prefix, &home->lock, err);
+}
+
+void store_home_close(store_home_t *home)
+{
+	env_unlock(home->lock);
+	if (home->own_env)
+		env_free(home->env);
+	free(home->dir);
+	memset(home, 0, sizeof *home);
+}
+
+void store_home_stats(store_home_t *home, stats_list_t *out)
+{
+	env_counters_t io;
+	env_counters(home->env, &io);
+	uint64_t disk = 0;
+	env_dir_bytes(home->dir, &disk, NULL);
+	stats_add_device(out, &io, disk, 0);
+}
+
 void store_init_base(store_t *s, const store_ops_t *ops)
 {
 	memset(s, 0, sizeof *s);

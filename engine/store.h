@@ -105,6 +105,25 @@ struct store {
 int store_dir_prepare(env_t *env, const char *dir, const store_opts_t *opts, const char *kind,
 		      const char *prefix, env_lock_t **lock, sl_err_t *err);
 
+/*
+ * For implementations: what a store on disk keeps besides its structure — its
+ * directory, its file layer (the caller's, or one of its own) and its lock.
+ * store_home_open copies dir, picks the env and runs store_dir_prepare;
+ * store_home_close undoes all of it; store_home_stats adds the device.* figures
+ * and disk_bytes (live_bytes 0: the harness knows them better).
+ */
+typedef struct store_home {
+	char *dir;          /* the store's directory */
+	env_t *env;         /* its file layer */
+	bool own_env;       /* env was made here (none in the options) */
+	env_lock_t *lock;   /* its LOCK */
+} store_home_t;
+
+int store_home_open(store_home_t *home, const char *dir, const store_opts_t *opts,
+		    const char *kind, const char *prefix, sl_err_t *err);
+void store_home_close(store_home_t *home);
+void store_home_stats(store_home_t *home, stats_list_t *out);
+
 /* Called by an implementation's open on its freshly allocated handle. */
 void store_init_base(store_t *s, const store_ops_t *ops);
 

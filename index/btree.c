@@ -223,10 +223,8 @@ int bt_descend(btree_t *t, const sl_slice_t *key, bt_path_t *path, page_t **leaf
 /* Appends the value of a decoded leaf cell to out (following an overflow chain). */
 int bt_value_read(btree_t *t, const bt_cell_t *c, buf_t *out, sl_err_t *err)
 {
-	if (c->overflow)
-		return overflow_read(t->pager, c->ov_pgno, c->vlen, out, err);
-	buf_append(out, c->value, (size_t)c->vlen);
-	return buf_ok(out) ? SL_OK : sl_errf(err, SL_NOMEM, "btree: out of memory");
+	kvcell_t kv = { c->key, c->vlen, c->overflow, c->ov_pgno, c->value, c->size };
+	return kvcell_value(t->pager, &kv, out, err);
 }
 
 int btree_get(btree_t *t, sl_slice_t key, buf_t *value, sl_err_t *err)

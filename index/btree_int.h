@@ -82,10 +82,7 @@ void bt_page_init(const btree_t *t, uint8_t *d, uint8_t kind);
 bool bt_page_insert(btree_t *t, uint8_t *d, uint32_t i, const uint8_t *cell, uint32_t size);
 void bt_page_remove(btree_t *t, uint8_t *d, uint32_t i);
 void bt_page_compact(btree_t *t, uint8_t *d);
-uint32_t bt_leaf_cell_encode(uint8_t *out, sl_slice_t key, sl_slice_t value, bool overflow,
-			     uint32_t ov_pgno);
 uint32_t bt_internal_cell_encode(uint8_t *out, sl_slice_t key, uint32_t child);
-bool bt_value_inline(const btree_t *t, size_t klen, size_t vlen);
 uint32_t bt_child_at(const btree_t *t, const uint8_t *d, uint32_t idx, bool *bad);
 
 /* btree.c: reads page pgno, checking its header; the caller unpins. */

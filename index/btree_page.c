@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "index/btree_int.h"
+#include "index/overflow.h"
 
 bool bt_page_sane(const btree_t *t, const uint8_t *d)
 {
@@ -34,20 +35,15 @@ bool bt_cell_decode(const btree_t *t, const uint8_t *d, uint32_t i, bt_cell_t *c
 		c->size = (uint32_t)(p + 4 + klen - (d + off));
 		return true;
 	}
-	uint64_t vword;
-	n = codec_get_varint(p, end, &vword);
-	if (n == 0)
+	kvcell_t kv;
+	if (!kvcell_decode(d + off, end, &kv))
 		return false;
-	p += n;
-	c->overflow = vword & 1;
-	c->vlen = vword >> 1;
-	uint64_t body = c->overflow ? 4 : c->vlen;
-	if (klen > (uint64_t)(end - p) || body > (uint64_t)(end - p) - klen)
-		return false;
-	c->key = sl_slice(p, (size_t)klen);
-	c->value = p + klen;
-	c->ov_pgno = c->overflow ? codec_get_u32(p + klen) : 0;
-	c->size = (uint32_t)(p + klen + body - (d + off));
+	c->key = kv.key;
+	c->vlen = kv.vlen;
+	c->overflow = kv.overflow;
+	c->ov_pgno = kv.ov_pgno;
+	c->value = kv.value;
+	c->size = kv.size;
 	return true;
 }
 
@@ -191,33 +187,6 @@ void bt_page_remove(btree_t *t, uint8_t *d, uint32_t i)
 	uint8_t *slots = d + PG_SLOTS;
 	memmove(slots + 2 * i, slots + 2 * (i + 1), 2 * (n - i - 1));
 	codec_put_u16(d + PG_N, (uint16_t)(n - 1));
-}
-
-bool bt_value_inline(const btree_t *t, size_t klen, size_t vlen)
-{
-	uint64_t inline_size = codec_varint_len(klen) + codec_varint_len((uint64_t)vlen << 1) +
-			       klen + (uint64_t)vlen;
-	return inline_size <= t->max_cell;
-}
-
-/* Encodes a leaf cell: the value inline, or (overflow) the chain's first page. */
-uint32_t bt_leaf_cell_encode(uint8_t *out, sl_slice_t key, sl_slice_t value, bool overflow,
-			     uint32_t ov_pgno)
-{
-	size_t n = codec_put_varint(out, key.len);
-	n += codec_put_varint(out + n, ((uint64_t)value.len << 1) | overflow);
-	if (key.len)
-		memcpy(out + n, key.data, key.len);
-	n += key.len;
-	if (!overflow) {
-		if (value.len)
-			memcpy(out + n, value.data, value.len);
-		n += value.len;
-	} else {
-		codec_put_u32(out + n, ov_pgno);
-		n += 4;
-	}
-	return (uint32_t)n;
 }
 
 uint32_t bt_internal_cell_encode(uint8_t *out, sl_slice_t key, uint32_t child)

@@ -9,11 +9,8 @@
 
 typedef struct bt_store {
 	store_t base;      /* must be first */
-	char *dir;
-	env_t *env;
-	bool own_env;
-	env_lock_t *lock;
-	btree_t *tree;
+	store_home_t home; /* directory, env, lock */
+	btree_t *tree;     /* the index */
 } bt_store_t;
 
 static bt_store_t *bts_of(store_t *s) { return (bt_store_t *)s; }
@@ -22,10 +19,7 @@ static int bts_close(store_t *s)
 {
 	bt_store_t *b = bts_of(s);
 	int rc = btree_close(b->tree, &s->err);
-	env_unlock(b->lock);
-	if (b->own_env)
-		env_free(b->env);
-	free(b->dir);
+	store_home_close(&b->home);
 	free(b);
 	return rc;
 }
@@ -34,24 +28,17 @@ static int bts_open(const char *dir, const store_opts_t *opts, store_t **out, sl
 {
 	*out = NULL;
 	bt_store_t *b = calloc(1, sizeof *b);
-	if (b == NULL || (b->dir = strdup(dir)) == NULL) {
-		free(b);
+	if (b == NULL)
 		return sl_errf(err, SL_NOMEM, "btree: out of memory");
-	}
 	store_init_base(&b->base, &btree_store_ops);
-	b->env = opts->env;
-	if (b->env == NULL) {
-		b->env = env_new();
-		b->own_env = true;
-	}
 	char path[4200];
-	int rc = store_dir_prepare(b->env, dir, opts, "btree", "btree.db", &b->lock, err);
+	int rc = store_home_open(&b->home, dir, opts, "btree", "btree.db", err);
 	snprintf(path, sizeof path, "%s/btree.db", dir);
 	btree_opts_t bo = { .page_size = opts->page_size, .cache_bytes = opts->cache_bytes,
 			    .sync = opts->sync, .batch_ms = opts->batch_ms,
 			    .create = !opts->no_create, .trace = &b->base.trace };
 	if (rc == SL_OK)
-		rc = btree_open(b->env, path, &bo, &b->tree, err);
+		rc = btree_open(b->home.env, path, &bo, &b->tree, err);
 	if (rc != SL_OK) {
 		bts_close(&b->base);
 		return rc;
@@ -138,11 +125,7 @@ static int bts_stats(store_t *s, stats_list_t *out)
 	bt_store_t *b = bts_of(s);
 	btree_stats_t st;
 	btree_get_stats(b->tree, &st);
-	env_counters_t io;
-	env_counters(b->env, &io);
-	uint64_t disk = 0;
-	env_dir_bytes(b->dir, &disk, NULL);
-	stats_add_device(out, &io, disk, 0);
+	store_home_stats(&b->home, out);
 	stats_list_add(out, "btree.height", st.height);
 	stats_list_add(out, "btree.keys", (double)st.keys);
 	if (st.pages_counted) {

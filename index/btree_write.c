@@ -290,15 +290,7 @@ static int bt_insert_parent(btree_t *t, bt_path_t *path, int level, sl_slice_t s
 static int bt_make_leaf_cell(btree_t *t, sl_slice_t key, sl_slice_t value, uint8_t *out,
 			     uint32_t *size, sl_err_t *err)
 {
-	bool overflow = !bt_value_inline(t, key.len, value.len);
-	uint32_t first = 0;
-	if (overflow) {
-		int rc = overflow_write(t->pager, value, t->bulk, &first, err);
-		if (rc != SL_OK)
-			return rc;
-	}
-	*size = bt_leaf_cell_encode(out, key, value, overflow, first);
-	return SL_OK;
+	return kvcell_make(t->pager, t->max_cell, key, value, t->bulk, out, size, err);
 }
 
 static int bt_insert(btree_t *t, sl_slice_t key, sl_slice_t value, sl_err_t *err)

@@ -48,15 +48,6 @@ struct hash {
 	hash_stats_t st;      /* counters */
 };
 
-typedef struct hx_cell {
-	sl_slice_t key;       /* inside the page */
-	uint64_t vlen;        /* value length */
-	bool overflow;        /* value in an overflow chain */
-	uint32_t ov_pgno;     /* its first page */
-	const uint8_t *value; /* inline value bytes */
-	uint32_t size;        /* bytes the cell takes */
-} hx_cell_t;
-
 uint32_t hash_max_key(uint32_t page_size)
 {
 	uint32_t usable = page_size - PAGER_TRAILER_BYTES;
@@ -107,28 +98,12 @@ static uint32_t hb_free(const uint8_t *d)
 	return hb_cell_start(d) - (HB_SLOTS + HB_SLOT_BYTES * hb_n(d)) + hb_frag(d);
 }
 
-static bool hb_cell(const hash_t *h, const uint8_t *d, uint32_t i, hx_cell_t *c)
+static bool hb_cell(const hash_t *h, const uint8_t *d, uint32_t i, kvcell_t *c)
 {
 	uint32_t off = hb_off(d, i);
 	if (off < hb_cell_start(d) || off >= h->usable)
 		return false;
-	const uint8_t *p = d + off, *end = d + h->usable;
-	uint64_t klen, vword;
-	size_t n1 = codec_get_varint(p, end, &klen);
-	size_t n2 = n1 ? codec_get_varint(p + n1, end, &vword) : 0;
-	if (n2 == 0)
-		return false;
-	p += n1 + n2;
-	c->overflow = vword & 1;
-	c->vlen = vword >> 1;
-	uint64_t body = c->overflow ? 4 : c->vlen;
-	if (klen > (uint64_t)(end - p) || body > (uint64_t)(end - p) - klen)
-		return false;
-	c->key = sl_slice(p, (size_t)klen);
-	c->value = p + klen;
-	c->ov_pgno = c->overflow ? codec_get_u32(p + klen) : 0;
-	c->size = (uint32_t)(p + klen + body - (d + off));
-	return true;
+	return kvcell_decode(d + off, d + h->usable, c);
 }
 
 /* Packs the cells against U again (frag becomes 0). */
@@ -138,7 +113,7 @@ static void hb_compact(hash_t *h, uint8_t *d)
 	memcpy(img, d, h->usable);
 	uint32_t top = h->usable;
 	for (uint32_t i = 0; i < hb_n(d); i++) {
-		hx_cell_t c;
+		kvcell_t c;
 		bool ok = hb_cell(h, img, i, &c);
 		assert(ok);
 		(void)ok;
@@ -171,7 +146,7 @@ static bool hb_insert(hash_t *h, uint8_t *d, uint64_t hv, const uint8_t *cell, u
 /* Drops entry i: the last slot takes its place. */
 static void hb_remove(hash_t *h, uint8_t *d, uint32_t i)
 {
-	hx_cell_t c;
+	kvcell_t c;
 	bool ok = hb_cell(h, d, i, &c);
 	assert(ok);
 	(void)ok;
@@ -192,7 +167,7 @@ static int64_t hb_find(const hash_t *h, const uint8_t *d, uint64_t hv, sl_slice_
 	for (uint32_t i = 0; i < hb_n(d); i++) {
 		if (hb_hash(d, i) != hv)
 			continue;
-		hx_cell_t c;
+		kvcell_t c;
 		if (!hb_cell(h, d, i, &c)) {
 			*bad = true;
 			return -1;
@@ -371,7 +346,7 @@ static int hx_split(hash_t *h, uint64_t idx, sl_err_t *err)
 	hb_init(h, p, d + 1);
 	hb_init(h, q, d + 1);
 	for (uint32_t i = 0; i < n; i++) {
-		hx_cell_t c;
+		kvcell_t c;
 		if (!hb_cell(h, img, i, &c)) {
 			rc = hx_corrupt(h, page_pgno(pp), "an entry does not decode", err);
 			break;
@@ -427,7 +402,7 @@ static int hx_remove(hash_t *h, uint64_t hv, sl_slice_t key, bool *removed, sl_e
 		uint8_t *d = page_data(pg);
 		bool bad;
 		int64_t i = hb_find(h, d, hv, key, &bad);
-		hx_cell_t c;
+		kvcell_t c;
 		if (i >= 0 && hb_cell(h, d, (uint32_t)i, &c)) {
 			if (c.overflow)
 				rc = overflow_free(h->pager, c.ov_pgno, err);
@@ -543,21 +518,8 @@ static int hx_insert(hash_t *h, sl_slice_t key, sl_slice_t value, sl_err_t *err)
 	if (rc != SL_OK)
 		return rc;
 	uint8_t *cell = h->cellbuf;
-	uint64_t inline_size = codec_varint_len(key.len) + codec_varint_len((uint64_t)value.len << 1) +
-			       key.len + value.len;
-	bool overflow = inline_size > h->max_cell;
-	uint32_t first = 0;
-	if (overflow)
-		rc = overflow_write(h->pager, value, false, &first, err);
-	size_t n = codec_put_varint(cell, key.len);
-	n += codec_put_varint(cell + n, ((uint64_t)value.len << 1) | overflow);
-	if (key.len)
-		memcpy(cell + n, key.data, key.len);
-	n += key.len;
-	if (overflow)
-		codec_put_u32(cell + n, first), n += 4;
-	else if (value.len)
-		memcpy(cell + n, value.data, value.len), n += value.len;
+	uint32_t n = 0;
+	rc = kvcell_make(h->pager, h->max_cell, key, value, false, cell, &n, err);
 	/* Place it; a full bucket splits (the directory doubling first if it must). */
 	for (bool done = false; rc == SL_OK && !done;) {
 		uint32_t last = 0;
@@ -613,19 +575,15 @@ int hash_get(hash_t *h, sl_slice_t key, buf_t *value, sl_err_t *err)
 		const uint8_t *d = page_data(pg);
 		bool bad;
 		int64_t i = hb_find(h, d, hv, key, &bad);
-		hx_cell_t c;
+		kvcell_t c;
 		if (i >= 0 && hb_cell(h, d, (uint32_t)i, &c)) {
 			buf_clear(value);
-			if (c.overflow)
-				rc = overflow_read(h->pager, c.ov_pgno, c.vlen, value, err);
-			else
-				buf_append(value, c.value, (size_t)c.vlen);
+			rc = kvcell_value(h->pager, &c, value, err);
 			if (trace_on(h->trace))
 				trace_emit(h->trace, "page %u: %u entries; slot %lld holds the key", pgno,
 					   hb_n(d), (long long)i);
 			pager_unpin(h->pager, pg);
-			return rc == SL_OK && !buf_ok(value) ? sl_errf(err, SL_NOMEM, "hash: out of memory")
-							      : rc;
+			return rc;
 		}
 		uint32_t next = codec_get_u32(d + HB_NEXT);
 		pager_unpin(h->pager, pg);
@@ -811,14 +769,13 @@ static int hx_foreach_bucket(hash_t *h, uint32_t head, hash_visit_fn visit, void
 			return rc;
 		const uint8_t *d = page_data(pg);
 		for (uint32_t i = 0; rc == SL_OK && i < hb_n(d); i++) {
-			hx_cell_t c;
+			kvcell_t c;
 			if (!hb_cell(h, d, i, &c)) {
 				rc = hx_corrupt(h, pgno, "an entry does not decode", err);
 				break;
 			}
 			buf_clear(value);
-			rc = c.overflow ? overflow_read(h->pager, c.ov_pgno, c.vlen, value, err)
-					: (buf_append(value, c.value, (size_t)c.vlen), SL_OK);
+			rc = kvcell_value(h->pager, &c, value, err);
 			if (rc == SL_OK)
 				rc = visit(ctx, c.key, buf_slice(value));
 		}
@@ -889,7 +846,7 @@ static int hx_walk_page(hx_walk_t *w, uint32_t pgno, uint32_t d, uint64_t patter
 	pager_unpin(h->pager, pg);
 	uint64_t mask = (UINT64_C(1) << d) - 1, live = 0;
 	for (uint32_t i = 0; rc == SL_OK && i < hb_n(copy); i++) {
-		hx_cell_t c;
+		kvcell_t c;
 		if (!hb_cell(h, copy, i, &c))
 			rc = hx_corrupt(h, pgno, "an entry does not decode", w->err);
 		else if (hx_hash(h, c.key) != hb_hash(copy, i))
@@ -901,7 +858,7 @@ static int hx_walk_page(hx_walk_t *w, uint32_t pgno, uint32_t d, uint64_t patter
 			w->overflow += overflow_pages_for(h->pager, c.vlen);
 		}
 		for (uint32_t j = 0; rc == SL_OK && j < i; j++) {
-			hx_cell_t o;
+			kvcell_t o;
 			if (hb_hash(copy, j) == hb_hash(copy, i) && hb_cell(h, copy, j, &o) &&
 			    sl_slice_eq(o.key, c.key))
 				rc = hx_corrupt(h, pgno, "a key appears twice", w->err);

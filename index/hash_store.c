@@ -9,11 +9,8 @@
 
 typedef struct hs_store {
 	store_t base;      /* must be first */
-	char *dir;
-	env_t *env;
-	bool own_env;
-	env_lock_t *lock;
-	hash_t *index;
+	store_home_t home; /* directory, env, lock */
+	hash_t *index;     /* the index */
 } hs_store_t;
 
 static hs_store_t *hs_of(store_t *s) { return (hs_store_t *)s; }
@@ -22,10 +19,7 @@ static int hs_close(store_t *s)
 {
 	hs_store_t *b = hs_of(s);
 	int rc = hash_close(b->index, &s->err);
-	env_unlock(b->lock);
-	if (b->own_env)
-		env_free(b->env);
-	free(b->dir);
+	store_home_close(&b->home);
 	free(b);
 	return rc;
 }
@@ -34,26 +28,19 @@ static int hs_open(const char *dir, const store_opts_t *opts, store_t **out, sl_
 {
 	*out = NULL;
 	hs_store_t *b = calloc(1, sizeof *b);
-	if (b == NULL || (b->dir = strdup(dir)) == NULL) {
-		free(b);
+	if (b == NULL)
 		return sl_errf(err, SL_NOMEM, "hash: out of memory");
-	}
 	store_init_base(&b->base, &hash_store_ops);
-	b->env = opts->env;
-	if (b->env == NULL) {
-		b->env = env_new();
-		b->own_env = true;
-	}
 	char path[4200], seed[32];
 	hash_opts_t ho = { .page_size = opts->page_size, .cache_bytes = opts->cache_bytes,
 			   .sync = opts->sync, .batch_ms = opts->batch_ms,
 			   .create = !opts->no_create, .trace = &b->base.trace };
 	if (store_opts_param(opts, "seed", seed, sizeof seed))
 		ho.seed = strtoull(seed, NULL, 0);
-	int rc = store_dir_prepare(b->env, dir, opts, "hash", "hash.db", &b->lock, err);
+	int rc = store_home_open(&b->home, dir, opts, "hash", "hash.db", err);
 	snprintf(path, sizeof path, "%s/hash.db", dir);
 	if (rc == SL_OK)
-		rc = hash_open(b->env, path, &ho, &b->index, err);
+		rc = hash_open(b->home.env, path, &ho, &b->index, err);
 	if (rc != SL_OK) {
 		hs_close(&b->base);
 		return rc;
@@ -101,11 +88,7 @@ static int hs_stats(store_t *s, stats_list_t *out)
 	hs_store_t *b = hs_of(s);
 	hash_stats_t st;
 	hash_get_stats(b->index, &st);
-	env_counters_t io;
-	env_counters(b->env, &io);
-	uint64_t disk = 0;
-	env_dir_bytes(b->dir, &disk, NULL);
-	stats_add_device(out, &io, disk, 0);
+	store_home_stats(&b->home, out);
 	stats_list_add(out, "hash.global_depth", st.global_depth);
 	stats_list_add(out, "hash.directory_entries", (double)(UINT64_C(1) << st.global_depth));
 	stats_list_add(out, "hash.buckets", (double)st.buckets);

@@ -126,3 +126,60 @@ int overflow_free(pager_t *p, uint32_t first, sl_err_t *err)
 	}
 	return SL_OK;
 }
+
+bool kvcell_decode(const uint8_t *p, const uint8_t *end, kvcell_t *c)
+{
+	const uint8_t *start = p;
+	uint64_t klen, vword;
+	size_t n1 = codec_get_varint(p, end, &klen);
+	size_t n2 = n1 ? codec_get_varint(p + n1, end, &vword) : 0;
+	if (n2 == 0)
+		return false;
+	p += n1 + n2;
+	c->overflow = vword & 1;
+	c->vlen = vword >> 1;
+	uint64_t body = c->overflow ? 4 : c->vlen;
+	if (klen > (uint64_t)(end - p) || body > (uint64_t)(end - p) - klen)
+		return false;
+	c->key = sl_slice(p, (size_t)klen);
+	c->value = p + klen;
+	c->ov_pgno = c->overflow ? codec_get_u32(p + klen) : 0;
+	c->size = (uint32_t)(p + klen + body - start);
+	return true;
+}
+
+int kvcell_make(pager_t *p, uint32_t max_cell, sl_slice_t key, sl_slice_t value,
+		bool write_early, uint8_t *out, uint32_t *size, sl_err_t *err)
+{
+	uint64_t inline_size = codec_varint_len(key.len) + codec_varint_len((uint64_t)value.len << 1) +
+			       key.len + value.len;
+	bool overflow = inline_size > max_cell;
+	uint32_t first = 0;
+	if (overflow) {
+		int rc = overflow_write(p, value, write_early, &first, err);
+		if (rc != SL_OK)
+			return rc;
+	}
+	size_t n = codec_put_varint(out, key.len);
+	n += codec_put_varint(out + n, ((uint64_t)value.len << 1) | overflow);
+	if (key.len)
+		memcpy(out + n, key.data, key.len);
+	n += key.len;
+	if (overflow) {
+		codec_put_u32(out + n, first);
+		n += 4;
+	} else if (value.len) {
+		memcpy(out + n, value.data, value.len);
+		n += value.len;
+	}
+	*size = (uint32_t)n;
+	return SL_OK;
+}
+
+int kvcell_value(pager_t *p, const kvcell_t *c, buf_t *out, sl_err_t *err)
+{
+	if (c->overflow)
+		return overflow_read(p, c->ov_pgno, c->vlen, out, err);
+	buf_append(out, c->value, (size_t)c->vlen);
+	return buf_ok(out) ? SL_OK : sl_errf(err, SL_NOMEM, "%s: out of memory", pager_path(p));
+}

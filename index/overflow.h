@@ -1,10 +1,15 @@
 /*
- * overflow.h — values too large for their page, kept in a chain of pages.
+ * overflow.h — key/value cells, and values too large for their page kept in a
+ * chain of overflow pages.
  *
- * The B+tree and the hash index both keep a large value out of line, so that a
- * leaf or bucket always holds several entries: the cell keeps the key and the
- * number of the chain's first page. Each overflow page holds as many value bytes
- * as fit and the number of the next page.
+ * The B+tree's leaves and the hash index's buckets store entries in the same
+ * cell format, and both keep a large value out of line, so that a page always
+ * holds several entries: the cell keeps the key and the number of the chain's
+ * first page. Each overflow page holds as many value bytes as fit and the
+ * number of the next page.
+ *
+ * Cell:  klen (varint) | vword (varint) = value length << 1 | overflow |
+ *        key | the value, or (overflow) the chain's first page (u32)
  *
  * Overflow page (U = the pager's usable bytes, little-endian):
  *   offset size  field
@@ -29,6 +34,30 @@
 #define OVERFLOW_NEXT 4
 #define OVERFLOW_LEN 8
 #define OVERFLOW_DATA 12
+
+/* A decoded cell; key and value point into the page. */
+typedef struct kvcell {
+	sl_slice_t key;       /* the key bytes */
+	uint64_t vlen;        /* value length */
+	bool overflow;        /* the value is in an overflow chain */
+	uint32_t ov_pgno;     /* its first page, when overflow */
+	const uint8_t *value; /* the inline value bytes, when not */
+	uint32_t size;        /* bytes the cell takes */
+} kvcell_t;
+
+/* Decodes the cell at p (the page ends at end); false when it runs past end. */
+bool kvcell_decode(const uint8_t *p, const uint8_t *end, kvcell_t *c);
+
+/*
+ * Builds the cell for key/value into out (room for max_cell + 32 bytes): inline
+ * when it fits in max_cell bytes, else with the value written to a new overflow
+ * chain (write_early as for overflow_write). *size gets the cell's length.
+ */
+int kvcell_make(pager_t *p, uint32_t max_cell, sl_slice_t key, sl_slice_t value,
+		bool write_early, uint8_t *out, uint32_t *size, sl_err_t *err);
+
+/* Appends the cell's value (inline or from its chain) to out. */
+int kvcell_value(pager_t *p, const kvcell_t *c, buf_t *out, sl_err_t *err);
 
 /* Pages a value of len bytes needs. */
 uint64_t overflow_pages_for(const pager_t *p, uint64_t len);
