@@ -127,27 +127,6 @@ int overflow_free(pager_t *p, uint32_t first, sl_err_t *err)
 	return SL_OK;
 }
 
-bool kvcell_decode(const uint8_t *p, const uint8_t *end, kvcell_t *c)
-{
-	const uint8_t *start = p;
-	uint64_t klen, vword;
-	size_t n1 = codec_get_varint(p, end, &klen);
-	size_t n2 = n1 ? codec_get_varint(p + n1, end, &vword) : 0;
-	if (n2 == 0)
-		return false;
-	p += n1 + n2;
-	c->overflow = vword & 1;
-	c->vlen = vword >> 1;
-	uint64_t body = c->overflow ? 4 : c->vlen;
-	if (klen > (uint64_t)(end - p) || body > (uint64_t)(end - p) - klen)
-		return false;
-	c->key = sl_slice(p, (size_t)klen);
-	c->value = p + klen;
-	c->ov_pgno = c->overflow ? codec_get_u32(p + klen) : 0;
-	c->size = (uint32_t)(p + klen + body - start);
-	return true;
-}
-
 int kvcell_make(pager_t *p, uint32_t max_cell, sl_slice_t key, sl_slice_t value,
 		bool write_early, uint8_t *out, uint32_t *size, sl_err_t *err)
 {

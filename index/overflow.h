@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "engine/buf.h"
+#include "engine/codec.h"
 #include "engine/pager.h"
 #include "engine/slice.h"
 #include "engine/status.h"
@@ -45,8 +46,29 @@ typedef struct kvcell {
 	uint32_t size;        /* bytes the cell takes */
 } kvcell_t;
 
-/* Decodes the cell at p (the page ends at end); false when it runs past end. */
-bool kvcell_decode(const uint8_t *p, const uint8_t *end, kvcell_t *c);
+/* Decodes the cell at p (the page ends at end); false when it runs past end.
+ * Inline: every get and every step of a scan decodes one. */
+static inline bool kvcell_decode(const uint8_t *p, const uint8_t *end, kvcell_t *c)
+{
+	const uint8_t *start = p;
+	uint64_t klen, vword;
+	size_t n1 = codec_get_varint(p, end, &klen);
+	size_t n2 = n1 ? codec_get_varint(p + n1, end, &vword) : 0;
+	if (n2 == 0)
+		return false;
+	p += n1 + n2;
+	c->overflow = vword & 1;
+	c->vlen = vword >> 1;
+	uint64_t body = c->overflow ? 4 : c->vlen;
+	if (klen > (uint64_t)(end - p) || body > (uint64_t)(end - p) - klen)
+		return false;
+	c->key = sl_slice(p, (size_t)klen);
+	c->value = p + klen;
+	c->ov_pgno = c->overflow ? codec_get_u32(p + klen) : 0;
+	c->size = (uint32_t)(p + klen + body - start);
+	return true;
+}
+
 
 /*
  * Builds the cell for key/value into out (room for max_cell + 32 bytes): inline
