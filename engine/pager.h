@@ -120,7 +120,7 @@ typedef struct pager_opts {
 	bool logged;          /* keep an operation log and checkpoint (crash-safe) */
 	sl_sync_t sync;       /* logged: when log appends are fsynced */
 	uint32_t batch_ms;    /* logged, SL_SYNC_BATCH: longest fsync delay; 0 = 10 ms */
-	uint64_t log_limit_bytes; /* logged: checkpoint past this; 0 = 64 MiB */
+	uint64_t log_limit_bytes; /* logged: checkpoint past this; 0 = 256 MiB */
 } pager_opts_t;
 
 typedef struct pager_stats {

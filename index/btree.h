@@ -4,8 +4,8 @@
  * A B+tree keeps keys sorted in fixed-size pages arranged as a tree of height h:
  * internal pages hold separator keys and child page numbers, leaves hold the
  * keys and values and are linked left and right for scans. Every path from the
- * root to a leaf has the same length, so a get reads h pages, and with ~200
- * separators per 4 KiB page, h is 3 for a million keys and 4 for a hundred
+ * root to a leaf has the same length, so a get reads h pages, and with ~370
+ * separators per 8 KiB page, h is 3 for a million keys and 4 for a few hundred
  * million. This is the structure SQLite, InnoDB and LMDB are built on.
  *
  * Design choices, and why:
@@ -30,7 +30,8 @@
  *     through a double-write buffer. Reopening replays what came after the last
  *     checkpoint, so the tree is always at some committed state.
  *
- * Page layout (the pager's usable bytes U = page size - 8, integers little-endian):
+ * Page layout (the pager's usable bytes U = page size - 8, integers little-endian;
+ * 8 KiB pages by default):
  *
  *   offset size  field
  *        0    1  kind: 1 leaf, 2 internal, 3 overflow      (on disk — never renumber)
@@ -55,8 +56,8 @@
  * Metadata (the pager header's owner area): "SLBTREE\0" (8) | version u32 |
  * root page u32 | height u32 | key count u64.
  *
- * Limits: a key is at most btree_max_key(page size) bytes (1000 at 4 KiB, 112 at
- * 512 B), a value at most BTREE_MAX_VALUE; larger ones are SL_INVALID.
+ * Limits: a key is at most btree_max_key(page size) bytes (1000 from 4 KiB up, 104
+ * at 512 B), a value at most BTREE_MAX_VALUE; larger ones are SL_INVALID.
  *
  * Invariants (btree_check verifies all of them):
  *   1. Keys strictly increase within each page and along the leaf chain.

@@ -3,7 +3,7 @@
  *
  * Files in the store directory: LOCK, btree.db (the paged file), btree.db-log
  * (the operation log) and btree.db-dwb (the checkpoint's double-write buffer).
- * Options: sync, cache_bytes (default 64 MiB), page_size (default 4096).
+ * Options: sync, cache_bytes (default 64 MiB), page_size (default 8192, BTREE_DEFAULT_PAGE_SIZE).
  */
 #ifndef SL_BTREE_STORE_H
 #define SL_BTREE_STORE_H
