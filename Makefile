@@ -4,6 +4,7 @@
 #   make test       install what is missing, build, run every cmocka suite
 #   make check      the same suites under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make soak       the randomised suites in their long mode (millions of operations)
+#   make fuzz       libFuzzer targets for every decoder (FUZZ_SECONDS=N each)
 #   make debug      -O0 build with every assert, for stepping through in gdb
 #   make clean      remove build/
 #
@@ -85,7 +86,7 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-.PHONY: all deps peers demo demo-run bench test check soak debug clean
+.PHONY: all deps peers demo demo-run bench test check soak fuzz debug clean
 .SECONDARY:
 all: $(BIN)
 
@@ -162,6 +163,26 @@ check:
 	@$(MAKE) --no-print-directory BUILD=build/san OPT=-O1 WERROR=1 \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" test
+
+# libFuzzer targets (clang) for the on-disk decoders and the shell's parser, each
+# run for FUZZ_SECONDS from its seed corpus in tests/fuzz/corpus/<target>/.
+FUZZ_SECONDS ?= 10
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang CFLAGS="$(FUZZ_FLAGS)" \
+	  build/fuzz/libstorelab.a build/fuzz/libstorelab-bench.a
+	@for t in $(FUZZ_TARGETS); do \
+	  clang -std=c11 -D_GNU_SOURCE -I. -O1 -g -fsanitize=fuzzer,address,undefined \
+	    tests/fuzz/$$t.c build/fuzz/libstorelab-bench.a build/fuzz/libstorelab.a \
+	    $(PEER_LIBS) $(LDLIBS_CORE) -o build/fuzz/$$t || exit 1; \
+	  mkdir -p build/fuzz/corpus/$$t; cp tests/fuzz/corpus/$$t/* build/fuzz/corpus/$$t/; \
+	  echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
+	  build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=build/fuzz/$$t- build/fuzz/corpus/$$t > build/fuzz/$$t.log 2>&1; \
+	  status=$$?; grep -E "stat::number_of_executed_units|ERROR|SUMMARY" build/fuzz/$$t.log; \
+	  [ $$status -eq 0 ] || { echo "$$t failed: see build/fuzz/$$t.log"; exit 1; }; \
+	done
 
 debug:
 	@$(MAKE) --no-print-directory BUILD=build/debug CFLAGS="-O0 -g3" all

@@ -116,6 +116,11 @@ void cmdline_free(cmdline_t *cl)
 
 void cmdline_escape(buf_t *out, sl_slice_t s, int token)
 {
+	/* An empty token must still be a token (found by fuzz_cmdline). */
+	if (token && s.len == 0) {
+		buf_append(out, "\"\"", 2);
+		return;
+	}
 	for (size_t i = 0; i < s.len; i++) {
 		uint8_t c = s.data[i];
 		bool plain = c > 0x20 && c < 0x7f && c != '\\' && !(token && (c == '=' || c == '"'));

@@ -41,8 +41,9 @@ typedef struct cmdline {
 int cmdline_parse(cmdline_t *cl, const char *line, size_t len);
 void cmdline_free(cmdline_t *cl);
 
-/* Appends s escaped. With token != 0 spaces and '=' are escaped too, so the
- * result can stand inside a space-separated list of key=value pairs. */
+/* Appends s escaped. With token != 0 spaces, '=' and '"' are escaped too and an
+ * empty s is written "", so the result can stand inside a space-separated list
+ * of key=value pairs and parse back as one token. */
 void cmdline_escape(buf_t *out, sl_slice_t s, int token);
 
 /* Appends a value as a reply line shows it (see above), without the newline. */

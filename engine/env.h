@@ -98,6 +98,13 @@ void env_counters_reset(env_t *env);
 void env_fault_set(env_t *env, env_op_t op, uint64_t nth, env_fault_t kind, bool sticky);
 void env_fault_clear(env_t *env);
 
+/*
+ * Makes every fsync of this env a no-op (still counted). For fuzzing and tests
+ * that reopen stores thousands of times and do not test durability; never for
+ * a store that holds data someone cares about.
+ */
+void env_set_sync_off(env_t *env, bool off);
+
 /* ---- files ---- */
 
 /* Opens path with ENV_* flags. The handle records the path for messages. */

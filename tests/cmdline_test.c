@@ -73,6 +73,12 @@ static void test_escape_roundtrip(void **state)
 		assert_int_equal(cl.ntok, 1);
 		assert_true(sl_slice_eq(cl.tok[0], sl_slice(bytes, n)));
 	}
+	/* The empty token, found by fuzz_cmdline: it must come back as one token. */
+	buf_clear(&text);
+	cmdline_escape(&text, sl_slice("", 0), 1);
+	assert_int_equal(cmdline_parse(&cl, (const char *)text.data, text.len), 0);
+	assert_int_equal(cl.ntok, 1);
+	assert_int_equal(cl.tok[0].len, 0);
 	buf_free(&text);
 	cmdline_free(&cl);
 }
