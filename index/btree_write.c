@@ -51,6 +51,30 @@ static int bt_gather(btree_t *t, const uint8_t *d, uint32_t at, const uint8_t *c
 	return buf_ok(&t->cells) ? SL_OK : sl_errf(err, SL_NOMEM, "btree: out of memory");
 }
 
+/* Appends the cells of page d after those already gathered in g. */
+static int bt_gather_more(btree_t *t, const uint8_t *d, bt_cells_t *g, sl_err_t *err)
+{
+	uint32_t n = g->n + pg_n(d);
+	uint32_t *off = realloc(g->off, (n + 1) * sizeof *off);
+	if (off != NULL)
+		g->off = off;
+	uint32_t *len = realloc(g->len, (n + 1) * sizeof *len);
+	if (len != NULL)
+		g->len = len;
+	if (off == NULL || len == NULL)
+		return sl_errf(err, SL_NOMEM, "btree: out of memory");
+	for (uint32_t i = 0; i < pg_n(d); i++) {
+		bt_cell_t c;
+		if (!bt_cell_decode(t, d, i, &c))
+			return bt_corrupt(t, 0, "a cell does not decode while rebalancing", err);
+		g->off[g->n] = (uint32_t)t->cells.len;
+		g->len[g->n++] = c.size;
+		g->total += c.size + 2;
+		buf_append(&t->cells, d + pg_slot(d, i), c.size);
+	}
+	return buf_ok(&t->cells) ? SL_OK : sl_errf(err, SL_NOMEM, "btree: out of memory");
+}
+
 static void bt_cells_free(bt_cells_t *g)
 {
 	free(g->off);
@@ -402,33 +426,9 @@ static bool bt_redistribute(btree_t *t, page_t *lp, page_t *rp, page_t *pp, uint
 	bt_cells_t g = { 0 };
 	bt_cell_t old;
 	*rc = bt_gather(t, l, 0, NULL, 0, &g, err);
-	bt_cells_t gr = { 0 };
 	uint32_t nl = g.n;
-	if (*rc == SL_OK) {
-		/* Gather r's cells after l's in the same buffer. */
-		free(gr.off);
-		for (uint32_t i = 0; i < pg_n(r); i++) {
-			bt_cell_t c;
-			if (!bt_cell_decode(t, r, i, &c)) {
-				*rc = bt_corrupt(t, page_pgno(rp), "a leaf cell does not decode", err);
-				break;
-			}
-			uint32_t *off = realloc(g.off, (g.n + 1) * sizeof *off);
-			uint32_t *len = realloc(g.len, (g.n + 1) * sizeof *len);
-			if (off == NULL || len == NULL) {
-				g.off = off ? off : g.off;
-				g.len = len ? len : g.len;
-				*rc = sl_errf(err, SL_NOMEM, "btree: out of memory");
-				break;
-			}
-			g.off = off;
-			g.len = len;
-			g.off[g.n] = (uint32_t)t->cells.len;
-			g.len[g.n++] = c.size;
-			g.total += c.size + 2;
-			buf_append(&t->cells, r + pg_slot(r, i), c.size);
-		}
-	}
+	if (*rc == SL_OK)
+		*rc = bt_gather_more(t, r, &g, err);
 	bool done = false;
 	if (*rc == SL_OK && bt_cell_decode(t, p, sep_i, &old)) {
 		uint32_t k = bt_split_point(&g);
