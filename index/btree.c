@@ -227,29 +227,43 @@ int bt_value_read(btree_t *t, const bt_cell_t *c, buf_t *out, sl_err_t *err)
 	return kvcell_value(t->pager, &kv, out, err);
 }
 
+int bt_locate(btree_t *t, sl_slice_t key, bt_path_t *path, page_t **leaf, bt_hit_t *hit,
+	      sl_err_t *err)
+{
+	*hit = (bt_hit_t){ 0 };
+	int rc = bt_descend(t, &key, path, leaf, err);
+	if (rc != SL_OK)
+		return rc;
+	const uint8_t *d = page_data(*leaf);
+	bool bad;
+	hit->slot = bt_search(t, d, key, &hit->found, &bad);
+	if (bad || (hit->found && !bt_cell_decode(t, d, hit->slot, &hit->cell))) {
+		rc = bt_corrupt(t, page_pgno(*leaf), "a leaf cell does not decode", err);
+		pager_unpin(t->pager, *leaf);
+		*leaf = NULL;
+	}
+	return rc;
+}
+
 int btree_get(btree_t *t, sl_slice_t key, buf_t *value, sl_err_t *err)
 {
 	bt_path_t path;
 	page_t *leaf;
+	bt_hit_t hit;
 	t->st.gets++;
 	t->st.get_pages++;
-	int rc = bt_descend(t, &key, &path, &leaf, err);
+	int rc = bt_locate(t, key, &path, &leaf, &hit, err);
 	if (rc != SL_OK)
 		return rc;
-	const uint8_t *d = page_data(leaf);
-	bool found, bad;
-	uint32_t i = bt_search(t, d, key, &found, &bad);
-	bt_cell_t c;
-	if (bad || (found && !bt_cell_decode(t, d, i, &c)))
-		rc = bt_corrupt(t, page_pgno(leaf), "a leaf cell does not decode", err);
-	else if (!found)
-		rc = SL_NOTFOUND;
 	if (trace_on(t->trace))
 		trace_emit(t->trace, "page %u: leaf, %u keys; binary search %s at slot %u",
-			   page_pgno(leaf), pg_n(d), found ? "finds the key" : "misses", i);
-	if (rc == SL_OK) {
+			   page_pgno(leaf), pg_n(page_data(leaf)),
+			   hit.found ? "finds the key" : "misses", hit.slot);
+	if (hit.found) {
 		buf_clear(value);
-		rc = bt_value_read(t, &c, value, err);
+		rc = bt_value_read(t, &hit.cell, value, err);
+	} else {
+		rc = SL_NOTFOUND;
 	}
 	pager_unpin(t->pager, leaf);
 	return rc;

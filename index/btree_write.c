@@ -321,19 +321,15 @@ static int bt_insert(btree_t *t, sl_slice_t key, sl_slice_t value, sl_err_t *err
 {
 	bt_path_t path;
 	page_t *lp;
-	int rc = bt_descend(t, &key, &path, &lp, err);
+	bt_hit_t hit;
+	int rc = bt_locate(t, key, &path, &lp, &hit, err);
 	if (rc != SL_OK)
 		return rc;
 	uint8_t *d = page_data(lp);
-	bool found, bad;
-	uint32_t at = bt_search(t, d, key, &found, &bad);
 	uint8_t *cell = t->cellbuf;
-	uint32_t size = 0;
-	bt_cell_t old;
-	if (bad || (found && !bt_cell_decode(t, d, at, &old))) {
-		rc = bt_corrupt(t, page_pgno(lp), "a leaf cell does not decode", err);
-		goto out;
-	}
+	uint32_t size = 0, at = hit.slot;
+	bool found = hit.found;
+	const bt_cell_t old = hit.cell;
 	if (found && old.overflow && (rc = overflow_free(t->pager, old.ov_pgno, err)) != SL_OK)
 		goto out;
 	if ((rc = bt_make_leaf_cell(t, key, value, cell, &size, err)) != SL_OK)
@@ -628,19 +624,17 @@ static int bt_delete(btree_t *t, sl_slice_t key, sl_err_t *err)
 {
 	bt_path_t path;
 	page_t *lp;
-	int rc = bt_descend(t, &key, &path, &lp, err);
+	bt_hit_t hit;
+	int rc = bt_locate(t, key, &path, &lp, &hit, err);
 	if (rc != SL_OK)
 		return rc;
-	uint8_t *d = page_data(lp);
-	bool found, bad;
-	uint32_t at = bt_search(t, d, key, &found, &bad);
-	bt_cell_t c;
-	if (bad || (found && !bt_cell_decode(t, d, at, &c)))
-		rc = bt_corrupt(t, page_pgno(lp), "a leaf cell does not decode", err);
-	if (rc != SL_OK || !found) {
+	if (!hit.found) {
 		pager_unpin(t->pager, lp);
-		return rc;
+		return SL_OK;
 	}
+	uint8_t *d = page_data(lp);
+	uint32_t at = hit.slot;
+	const bt_cell_t c = hit.cell;
 	if (c.overflow)
 		rc = overflow_free(t->pager, c.ov_pgno, err);
 	bt_page_remove(t, d, at);
