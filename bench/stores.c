@@ -8,6 +8,7 @@
 #include "engine/store.h"
 #include "index/btree_store.h"
 #include "index/hash_store.h"
+#include "kv/lsm_store.h"
 #include "kv/ref.h"
 
 void stores_register_all(void)
@@ -19,6 +20,7 @@ void stores_register_all(void)
 	store_register(&ref_store_ops);
 	store_register(&btree_store_ops);
 	store_register(&hash_store_ops);
+	store_register(&lsm_store_ops);
 #ifdef SL_PEER_LEVELDB
 	store_register(&peer_leveldb_ops);
 #endif

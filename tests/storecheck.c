@@ -10,10 +10,17 @@
 #include <time.h>
 #include <unistd.h>
 
+static const char *sc_params; /* params for the store under test (sc_set_params) */
+
+void sc_set_params(const char *params)
+{
+	sc_params = params;
+}
+
 store_t *sc_open(const char *name, const char *dir, uint32_t page_size, sl_sync_t sync)
 {
 	store_opts_t o = { .page_size = page_size, .sync = sync, .cache_bytes = 1 << 20,
-			   .params = strcmp(name, "ref") == 0 ? "log=off" : NULL };
+			   .params = strcmp(name, "ref") == 0 ? "log=off" : sc_params };
 	store_t *s;
 	sl_err_t err = { 0 };
 	if (store_open(name, dir, &o, &s, &err) != SL_OK)
@@ -158,7 +165,7 @@ static void sc_crash_child(const char *name, const char *dir, uint32_t page_size
 {
 	store_t *s;
 	sl_err_t err = { 0 };
-	store_opts_t o = { .sync = SL_SYNC_ALWAYS, .page_size = page_size };
+	store_opts_t o = { .sync = SL_SYNC_ALWAYS, .page_size = page_size, .params = sc_params };
 	if (store_open(name, dir, &o, &s, &err) != SL_OK)
 		_exit(3);
 	for (uint32_t i = 0;; i++) {
@@ -235,7 +242,7 @@ void sc_corrupt_sweep(const char *name, const char *dir, const char *file, uint3
 	for (uint64_t off = page_size; off < size; off += step) {
 		tu_flip_byte(path, off, 0x40);
 		sl_err_t err = { 0 };
-		store_opts_t o = { .page_size = page_size };
+		store_opts_t o = { .page_size = page_size, .params = sc_params };
 		int rc = store_open(name, dir, &o, &s, &err);
 		if (rc == SL_OK) {
 			if (store_check(s) != SL_CORRUPT)

@@ -14,6 +14,12 @@
 
 #include "engine/store.h"
 
+/*
+ * Store params (store_opts.params) for every open below except the reference
+ * store's, e.g. a tiny memtable; NULL = none. The string must outlive the calls.
+ */
+void sc_set_params(const char *params);
+
 /* Opens `name` in dir (page_size 0 = the store's default; "ref" opens in memory). */
 store_t *sc_open(const char *name, const char *dir, uint32_t page_size, sl_sync_t sync);
 
