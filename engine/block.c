@@ -20,6 +20,7 @@ void block_builder_init(block_builder_t *b, uint32_t interval, sl_cmp_fn cmp)
 	memset(b, 0, sizeof *b);
 	b->interval = interval ? interval : BLOCK_DEFAULT_RESTART_INTERVAL;
 	b->cmp = cmp;
+	b->min_saving_pct = BLOCK_DEFAULT_MIN_SAVING_PCT;
 }
 
 static size_t block_shared_prefix(sl_slice_t a, sl_slice_t b)
@@ -68,15 +69,15 @@ static void block_builder_reset(block_builder_t *b)
 	b->count = 0;
 }
 
-/* Appends the lz4 form of contents to out if it saves at least 1/8; true if it did. */
-static bool block_try_lz4(const buf_t *contents, buf_t *out)
+/* Appends the lz4 form of contents to out if it saves min_pct percent; true if it did. */
+static bool block_try_lz4(const buf_t *contents, unsigned min_pct, buf_t *out)
 {
 	int bound = LZ4_compressBound((int)contents->len);
 	if (bound <= 0 || !buf_reserve(out, (size_t)bound))
 		return false;
 	int n = LZ4_compress_default((const char *)contents->data, (char *)out->data + out->len,
 				     (int)contents->len, bound);
-	if (n <= 0 || (size_t)n > contents->len - contents->len / 8)
+	if (n <= 0 || (uint64_t)n * 100 > (uint64_t)contents->len * (100 - min_pct))
 		return false;
 	out->len += (size_t)n;
 	return true;
@@ -96,7 +97,7 @@ int block_builder_finish(block_builder_t *b, bool compress, buf_t *out)
 
 	size_t start = out->len;
 	uint8_t type = BLOCK_TYPE_RAW;
-	if (compress && block_try_lz4(&b->entries, out))
+	if (compress && block_try_lz4(&b->entries, b->min_saving_pct, out))
 		type = BLOCK_TYPE_LZ4;
 	else
 		buf_append(out, b->entries.data, b->entries.len);
@@ -180,8 +181,10 @@ int block_open(block_t *blk, const uint8_t *stored, size_t n, sl_err_t *err)
 	if (blk->type == BLOCK_TYPE_RAW) {
 		blk->data = stored;
 	} else {
-		if (buf_extend(&blk->owned, raw_len) == NULL)
+		/* Room without zeroing: lz4 writes every byte (buf_extend would memset them). */
+		if (!buf_reserve(&blk->owned, raw_len))
 			return sl_errf(err, SL_NOMEM, "block: out of memory for %u bytes", raw_len);
+		blk->owned.len = raw_len;
 		int got = LZ4_decompress_safe((const char *)stored, (char *)blk->owned.data,
 					      (int)plen, (int)raw_len);
 		if (got < 0 || (uint32_t)got != raw_len) {
@@ -282,16 +285,40 @@ void block_iter_next(block_iter_t *it)
 	block_iter_decode(it, it->next_off);
 }
 
+/*
+ * The key of restart entry i, read in place (a restart stores its key whole, so
+ * no copy is needed to compare it). false when the entry does not decode.
+ */
+static bool block_restart_key(const block_t *blk, uint32_t i, sl_slice_t *key)
+{
+	uint32_t off = block_restart_off(blk, i);
+	if (off >= blk->entries_end)
+		return false;
+	const uint8_t *p = blk->data + off, *end = blk->data + blk->entries_end;
+	uint64_t shared, unshared, vlen;
+	size_t n1 = codec_get_varint(p, end, &shared);
+	size_t n2 = n1 ? codec_get_varint(p + n1, end, &unshared) : 0;
+	size_t n3 = n2 ? codec_get_varint(p + n1 + n2, end, &vlen) : 0;
+	p += n1 + n2 + n3;
+	if (n3 == 0 || shared != 0 || unshared > (uint64_t)(end - p))
+		return false;
+	*key = sl_slice(p, (size_t)unshared);
+	return true;
+}
+
 void block_iter_seek(block_iter_t *it, sl_slice_t target)
 {
 	it->status = SL_OK;
-	/* Binary search for the last restart whose key is < target. */
+	/* Binary search for the last restart whose key is < target, comparing in place. */
 	uint32_t lo = 0, hi = it->blk->nrestarts - 1;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo + 1) / 2;
-		if (!block_iter_at_restart(it, mid))
+		sl_slice_t key;
+		if (!block_restart_key(it->blk, mid, &key)) {
+			block_iter_corrupt(it, "restart entry does not decode");
 			return;
-		if (block_cmp(it->cmp, block_iter_key(it), target) < 0)
+		}
+		if (block_cmp(it->cmp, key, target) < 0)
 			lo = mid;
 		else
 			hi = mid - 1;

@@ -32,8 +32,10 @@
  *   checksum = XXH3 over payload, type and raw len (everything before it).
  *
  * The builder compresses with lz4 and keeps the result only when it saves at
- * least 1/8 of the bytes; otherwise the contents are stored raw, since decoding
- * an lz4 block that barely shrank costs more read time than it saves.
+ * least min_saving_pct percent of the bytes (12 unless the caller says otherwise);
+ * otherwise the contents are stored raw, since decoding an lz4 block that barely
+ * shrank costs more read time than it saves. A store whose reads decode a whole
+ * block per lookup sets a higher bar (the LSM store: 25, see docs/lsm.md).
  *
  * Invariants:
  *   1. Keys strictly increase under the block's comparator.
@@ -55,6 +57,7 @@
 #define BLOCK_TYPE_RAW 0 /* on disk — never renumber */
 #define BLOCK_TYPE_LZ4 1
 #define BLOCK_DEFAULT_RESTART_INTERVAL 16
+#define BLOCK_DEFAULT_MIN_SAVING_PCT 12
 
 typedef struct block_builder {
 	buf_t entries;          /* encoded entries so far */
@@ -64,6 +67,7 @@ typedef struct block_builder {
 	uint32_t since_restart; /* entries since the last restart */
 	uint64_t count;         /* entries added */
 	sl_cmp_fn cmp;          /* key order; NULL = bytewise */
+	unsigned min_saving_pct; /* lz4 is kept when it saves this many percent (1..99) */
 } block_builder_t;
 
 /* Prepares an empty builder; interval 0 means BLOCK_DEFAULT_RESTART_INTERVAL. */

@@ -1,6 +1,7 @@
 /* env.c — POSIX files with counters and fault injection (see env.h). */
 #include "engine/env.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,6 +38,8 @@ struct env_file {
 	int fd;       /* the open file */
 	uint64_t size_bytes; /* size as seen through this handle */
 	char *path;   /* for messages */
+	const uint8_t *map; /* env_map's mapping of map_bytes, or NULL */
+	size_t map_bytes;
 };
 
 struct env_lock {
@@ -208,6 +212,8 @@ int env_close(env_file_t *f, sl_err_t *err)
 	if (f == NULL)
 		return SL_OK;
 	int rc = SL_OK;
+	if (f->map != NULL)
+		munmap((void *)f->map, f->map_bytes);
 	if (close(f->fd) != 0)
 		rc = env_errno(err, errno, "close", f->path);
 	free(f->path);
@@ -243,6 +249,35 @@ int env_pread(env_file_t *f, void *buf, size_t n, uint64_t off, size_t *got, sl_
 			       "%s: file ends early: wanted %zu bytes at offset %llu, file has %llu",
 			       f->path, n, (unsigned long long)off,
 			       (unsigned long long)(off + done));
+	return SL_OK;
+}
+
+int env_map(env_file_t *f, sl_err_t *err)
+{
+	if (f->size_bytes == 0 || f->size_bytes > SIZE_MAX)
+		return sl_errf(err, SL_CORRUPT, "%s: cannot map a file of %llu bytes", f->path,
+			       (unsigned long long)f->size_bytes);
+	void *p = mmap(NULL, (size_t)f->size_bytes, PROT_READ, MAP_SHARED, f->fd, 0);
+	if (p == MAP_FAILED)
+		return env_errno(err, errno, "mmap", f->path);
+	f->map = p;
+	f->map_bytes = (size_t)f->size_bytes;
+	return SL_OK;
+}
+
+int env_read_mapped(env_file_t *f, uint64_t off, size_t n, const uint8_t **p, sl_err_t *err)
+{
+	assert(f->map != NULL);
+	int fault = env_fault_check(f->env, ENV_OP_READ);
+	if (fault >= 0)
+		return env_errno(err, env_fault_errno(fault), "read", f->path);
+	if (off > f->map_bytes || n > f->map_bytes - off)
+		return sl_errf(err, SL_CORRUPT,
+			       "%s: file ends early: wanted %zu bytes at offset %llu, file has %zu",
+			       f->path, n, (unsigned long long)off, f->map_bytes);
+	env_count(&f->env->reads, 1);
+	env_count(&f->env->bytes_read, n);
+	*p = f->map + off;
 	return SL_OK;
 }
 

@@ -120,6 +120,20 @@ int env_close(env_file_t *f, sl_err_t *err);
  */
 int env_pread(env_file_t *f, void *buf, size_t n, uint64_t off, size_t *got, sl_err_t *err);
 
+/*
+ * Maps the whole file (its size now) read-only into memory, so that reads become
+ * memory accesses with no system call and no copy. Only for files that never
+ * change while open — SSTables: a file that shrank under its map would turn a
+ * read into SIGBUS. The map goes with env_close.
+ */
+int env_map(env_file_t *f, sl_err_t *err);
+/*
+ * A read from the map: *p points at n bytes at off. Counted like env_pread, and
+ * an armed read fault fails it the same way; SL_CORRUPT past the end.
+ * REQUIRES: env_map succeeded on f.
+ */
+int env_read_mapped(env_file_t *f, uint64_t off, size_t n, const uint8_t **p, sl_err_t *err);
+
 /* Writes all n bytes at off (looping over partial writes). */
 int env_pwrite(env_file_t *f, const void *buf, size_t n, uint64_t off, sl_err_t *err);
 

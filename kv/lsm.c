@@ -47,6 +47,7 @@ static void lsm_fill_defaults(lsm_opts_t *o)
 	LSM_DEFAULT(block_bytes, 4096);
 	LSM_DEFAULT(bloom_bits, 10);
 	LSM_DEFAULT(cache_bytes, 8u << 20);
+	LSM_DEFAULT(compress_min_pct, 25);
 #undef LSM_DEFAULT
 	if (o->l0_slowdown < o->l0_trigger)
 		o->l0_slowdown = o->l0_trigger;

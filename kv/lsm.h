@@ -101,6 +101,7 @@ typedef struct lsm_opts {
 	uint32_t bloom_bits;     /* bits per key of the filters; 0 = 10; set no_bloom for none */
 	bool no_bloom;           /* tables without filters (to measure what they buy) */
 	bool no_compress;        /* never lz4 data blocks */
+	uint32_t compress_min_pct; /* lz4 kept for a block only if it saves this %; 0 = 25 */
 	uint64_t cache_bytes;    /* block cache; 0 = 8 MiB */
 	const trace_t *trace;    /* narration (store.h); NULL = none */
 } lsm_opts_t;

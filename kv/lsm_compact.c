@@ -25,7 +25,8 @@ static sst_opts_t lsm_sst_opts(const lsm_t *db)
 {
 	return (sst_opts_t){ .block_bytes = db->opts.block_bytes,
 			     .bloom_bits = db->opts.no_bloom ? 0 : db->opts.bloom_bits,
-			     .compress = !db->opts.no_compress };
+			     .compress = !db->opts.no_compress,
+			     .compress_min_pct = db->opts.compress_min_pct };
 }
 
 void lsm_bg_fail(lsm_t *db, int rc, const sl_err_t *err)

@@ -7,6 +7,12 @@
  * smallest beats a heap, and reads more plainly. Internal keys never tie (no two
  * entries share a sequence number), so the order is total.
  *
+ * One shortcut, because scans spend most steps inside one source (most data
+ * lives in the last level): the merge remembers the runner-up, the source with
+ * the second-smallest key. After stepping the current source, one comparison
+ * with the runner-up tells whether it is still the smallest; only when it is
+ * not are all sources compared again.
+ *
  * A run's cursor walks its tables one after another, opening the next table's
  * iterator when the previous one ends: the tables of a run do not overlap, so
  * their concatenation is sorted.
@@ -29,6 +35,7 @@ struct lsm_merge {
 	lsm_child_t *kids;
 	size_t n, cap;
 	lsm_child_t *cur;          /* the child with the smallest key; NULL = not valid */
+	lsm_child_t *second;       /* the child with the next smallest key; NULL = none */
 	int status;
 	sl_err_t err;
 };
@@ -174,18 +181,23 @@ static sl_slice_t lsm_child_key(const lsm_child_t *c)
 
 static void lsm_merge_pick(lsm_merge_t *m)
 {
-	m->cur = NULL;
+	m->cur = m->second = NULL;
 	if (m->status != SL_OK)
 		return; /* a damaged source: stop rather than yield a wrong order */
-	sl_slice_t best = { 0 };
+	sl_slice_t best = { 0 }, next = { 0 };
 	for (size_t i = 0; i < m->n; i++) {
 		lsm_child_t *c = &m->kids[i];
 		if (!c->valid)
 			continue;
 		sl_slice_t k = lsm_child_key(c);
 		if (m->cur == NULL || lsm_ikey_cmp(k, best) < 0) {
+			m->second = m->cur;
+			next = best;
 			m->cur = c;
 			best = k;
+		} else if (m->second == NULL || lsm_ikey_cmp(k, next) < 0) {
+			m->second = c;
+			next = k;
 		}
 	}
 }
@@ -208,6 +220,9 @@ void lsm_merge_next(lsm_merge_t *m)
 {
 	assert(m->cur != NULL);
 	lsm_child_next(m, m->cur);
+	if (m->status == SL_OK && m->cur->valid &&
+	    (m->second == NULL || lsm_ikey_cmp(lsm_child_key(m->cur), lsm_child_key(m->second)) < 0))
+		return; /* still the smallest: the others have not moved */
 	lsm_merge_pick(m);
 }
 

@@ -71,7 +71,7 @@ int lsm_store_opts(const store_opts_t *opts, lsm_opts_t *o, sl_err_t *err)
 		{ "ratio", &o->ratio, 2, 1000 },          { "tier_runs", &o->tier_runs, 2, 64 },
 		{ "l0_trigger", &o->l0_trigger, 1, 1000 }, { "l0_slowdown", &o->l0_slowdown, 1, 1000 },
 		{ "l0_stop", &o->l0_stop, 1, 1000 },       { "block", &o->block_bytes, 256, 1u << 20 },
-		{ "bloom_bits", &o->bloom_bits, 0, 64 },
+		{ "bloom_bits", &o->bloom_bits, 0, 64 },  { "compress_min", &o->compress_min_pct, 1, 99 },
 	};
 	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
 		uint64_t n;

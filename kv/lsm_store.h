@@ -15,6 +15,7 @@
  *   block=BYTES             data block size (default 4K)
  *   bloom_bits=N            bloom filter bits per key, 0 = no filters (default 10)
  *   compress=on|off         lz4 data blocks (default on)
+ *   compress_min=PCT        keep a block's lz4 form only if it saves PCT % (default 25)
  *   deterministic=on|off    flush and compact inline, no background thread
  *
  * BYTES take a k, m or g suffix (powers of 1024).

@@ -38,9 +38,10 @@ void lsm_file_unref(lsm_t *db, lsm_file_t *f)
 	assert(f->refs > 0);
 	if (--f->refs > 0)
 		return;
-	sst_close(f->table);
+	/* Cached blocks may point into the table's map: drop them before the map goes. */
 	if (db != NULL && db->cache != NULL)
 		cache_erase_file(db->cache, f->number);
+	sst_close(f->table);
 	if (f->obsolete && db != NULL) {
 		/* No version holds it: nothing can read it again. */
 		char path[4200];

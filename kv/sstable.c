@@ -83,6 +83,8 @@ int sst_builder_open(env_t *env, const char *path, const sst_opts_t *opts, sst_b
 	if (b->opts.block_bytes == 0)
 		b->opts.block_bytes = 4096;
 	block_builder_init(&b->data, 0, block_cmp_ikey);
+	if (b->opts.compress_min_pct)
+		b->data.min_saving_pct = b->opts.compress_min_pct;
 	/* Every index entry is a restart: the index is binary-searched, never scanned. */
 	block_builder_init(&b->index, 1, block_cmp_ikey);
 	b->props.min_seq = UINT64_MAX;
@@ -313,18 +315,20 @@ int sst_builder_finish(sst_builder_t *b, uint64_t *file_bytes, sst_props_t *prop
 
 /* ================================================================ reading */
 
-/* A decoded block as the cache keeps it. */
+/*
+ * A decoded block as the cache keeps it: a raw block's contents stay in the
+ * file's map (block_t points there), an lz4 block lives decompressed in blk.owned.
+ */
 typedef struct sst_cached {
 	block_t blk;
-	uint8_t *stored; /* the bytes read (kept for a raw block, whose contents live there) */
 } sst_cached_t;
 
 struct sst {
-	env_file_t *file;
+	env_file_t *file;    /* mapped (env_map): reads are memory accesses */
 	uint64_t number;     /* the name in the block cache */
 	uint64_t size;       /* file bytes */
 	cache_t *cache;
-	sst_cached_t index;  /* the index block, pinned for the table's life */
+	sst_cached_t index;  /* the index block, held for the table's life */
 	sst_cached_t filter_blk;
 	sl_slice_t filter;   /* the bloom filter inside filter_blk; len 0 = none */
 	sst_props_t props;
@@ -334,11 +338,10 @@ static void sst_cached_free(void *p)
 {
 	sst_cached_t *c = p;
 	block_close(&c->blk);
-	free(c->stored);
 	free(c);
 }
 
-/* Reads and verifies the block at h into c; SL_CORRUPT names the table. */
+/* Verifies and opens the block at h into c; SL_CORRUPT names the table. */
 static int sst_read_block(sst_t *t, sst_handle_t h, sst_cached_t *c, sl_err_t *err)
 {
 	memset(c, 0, sizeof *c);
@@ -346,19 +349,13 @@ static int sst_read_block(sst_t *t, sst_handle_t h, sst_cached_t *c, sl_err_t *e
 		return sl_errf(err, SL_CORRUPT, "%s: block at %llu (+%llu) lies outside the table",
 			       env_path(t->file), (unsigned long long)h.off,
 			       (unsigned long long)h.len);
-	c->stored = malloc(h.len);
-	if (c->stored == NULL)
-		return sl_errf(err, SL_NOMEM, "%s: out of memory", env_path(t->file));
-	int rc = env_pread(t->file, c->stored, h.len, h.off, NULL, err);
+	const uint8_t *stored;
+	int rc = env_read_mapped(t->file, h.off, h.len, &stored, err);
 	if (rc == SL_OK) {
-		rc = block_open(&c->blk, c->stored, h.len, err);
+		rc = block_open(&c->blk, stored, h.len, err);
 		if (rc != SL_OK)
 			sl_err_prefix(err, "%s: block at offset %llu", env_path(t->file),
 				      (unsigned long long)h.off);
-	}
-	if (rc != SL_OK || c->blk.type != BLOCK_TYPE_RAW) {
-		free(c->stored); /* an lz4 block lives decompressed in blk.owned */
-		c->stored = NULL;
 	}
 	return rc;
 }
@@ -376,12 +373,14 @@ static int sst_decode_handle(sst_t *t, sl_slice_t v, sst_handle_t *h, sl_err_t *
 static int sst_read_footer(sst_t *t, sst_handle_t *index, sst_handle_t *filter,
 			   sst_handle_t *props, sl_err_t *err)
 {
-	uint8_t f[SST_FOOTER_BYTES];
+	const uint8_t *f;
 	const char *path = env_path(t->file);
 	if (t->size < SST_FOOTER_BYTES)
 		return sl_errf(err, SL_CORRUPT, "%s: %llu bytes is too short for a table", path,
 			       (unsigned long long)t->size);
-	int rc = env_pread(t->file, f, sizeof f, t->size - SST_FOOTER_BYTES, NULL, err);
+	int rc = env_map(t->file, err);
+	if (rc == SL_OK)
+		rc = env_read_mapped(t->file, t->size - SST_FOOTER_BYTES, SST_FOOTER_BYTES, &f, err);
 	if (rc != SL_OK)
 		return rc;
 	if (memcmp(f + FOOT_MAGIC, SST_MAGIC, 8) != 0)
@@ -431,7 +430,6 @@ static int sst_load_props(sst_t *t, sst_handle_t h, sl_err_t *err)
 	rc = block_iter_status(&it);
 	block_iter_free(&it);
 	block_close(&c.blk);
-	free(c.stored);
 	if (rc != SL_OK || seen != 0xff)
 		return sl_errf(err, SL_CORRUPT, "%s: properties block is incomplete",
 			       env_path(t->file));
@@ -491,9 +489,7 @@ void sst_close(sst_t *t)
 	if (t == NULL)
 		return;
 	block_close(&t->index.blk);
-	free(t->index.stored);
 	block_close(&t->filter_blk.blk);
-	free(t->filter_blk.stored);
 	sst_props_free(&t->props);
 	env_close(t->file, NULL);
 	free(t);
@@ -539,7 +535,8 @@ static int sst_fetch(sst_t *t, sst_handle_t h, cache_handle_t **handle, sst_cach
 		*own = c;
 		return SL_OK;
 	}
-	size_t charge = h.len + (c->blk.type == BLOCK_TYPE_RAW ? 0 : block_raw_size(&c->blk));
+	/* What the entry holds in memory: the decompressed copy (a raw block lives in the map). */
+	size_t charge = sizeof *c + (c->blk.type == BLOCK_TYPE_RAW ? 0 : block_raw_size(&c->blk));
 	*handle = cache_insert(t->cache, t->number, h.off, c, charge, sst_cached_free);
 	if (*handle == NULL)
 		return sl_errf(err, SL_NOMEM, "%s: out of memory", env_path(t->file));

@@ -64,7 +64,8 @@
 typedef struct sst_opts {
 	uint32_t block_bytes;  /* target uncompressed data block size */
 	uint32_t bloom_bits;   /* bits per key of the filter; 0 = no filter */
-	bool compress;         /* lz4 data blocks when it saves 1/8 */
+	bool compress;         /* lz4 data blocks when it saves compress_min_pct */
+	uint32_t compress_min_pct; /* percent lz4 must save to be kept; 0 = block's default */
 } sst_opts_t;
 
 /* What a table holds, from its properties block. */
