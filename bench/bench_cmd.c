@@ -185,7 +185,7 @@ static int bench_stores(char *list, const char **out, size_t max, size_t *n, cha
 	}
 	*n = bench_split_list(list, out, max);
 	for (size_t i = 0; i < *n; i++) {
-		if (store_lookup(out[i]) != NULL)
+		if (stores_spec_lookup(out[i]) != NULL)
 			continue;
 		const char *pkg = stores_peer_package(out[i]);
 		if (pkg != NULL) {

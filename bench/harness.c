@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bench/phase.h"
+#include "bench/stores.h"
 
 static char harness_tmp[4096];          /* the run's temporary directory */
 static volatile pid_t harness_child;    /* the phase running now, for SIGINT */
@@ -37,7 +38,7 @@ void bench_cfg_defaults(bench_cfg_t *cfg)
 static int harness_check_store(const bench_cfg_t *cfg, const char *name, char *err,
 			       size_t err_size)
 {
-	const store_ops_t *ops = store_lookup(name);
+	const store_ops_t *ops = stores_spec_lookup(name);
 	if (ops == NULL) {
 		snprintf(err, err_size, "no store named '%s'", name);
 		return -1;
@@ -61,7 +62,7 @@ static int harness_check_store(const bench_cfg_t *cfg, const char *name, char *e
 /* Can the store run the workload at all? (A hash index cannot scan.) */
 static bool harness_supported(const char *store, const workload_def_t *d)
 {
-	const store_ops_t *ops = store_lookup(store);
+	const store_ops_t *ops = stores_spec_lookup(store);
 	bool scans = d->kind == PHASE_SCAN || (d->kind == PHASE_MIX && d->mix.p[OP_SCAN] > 0);
 	return !scans || (ops->caps & STORE_CAN_SCAN);
 }

@@ -1,5 +1,6 @@
 /* phase.c — runs one timed phase inside the harness's child (see phase.h). */
 #include "bench/phase.h"
+#include "bench/stores.h"
 
 #include <ftw.h>
 #include <pthread.h>
@@ -10,6 +11,8 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "bench/stores.h"
 
 #define PHASE_LOAD_BATCH 1000       /* keys per batch when loading untimed */
 #define PHASE_WARMUP_MAX 50000      /* untimed reads before a read phase */
@@ -287,13 +290,15 @@ static uint64_t phase_dir_size(const char *dir)
 static int phase_open(const bench_cfg_t *cfg, const char *name, const char *dir, env_t *env,
 		      store_t **s, phase_run_t *out)
 {
-	char params[512];
-	snprintf(params, sizeof params, "expected_keys=%llu%s%s", (unsigned long long)cfg->n,
-		 cfg->params ? "," : "", cfg->params ? cfg->params : "");
+	char params[1024], own[256], base[64];
+	stores_spec_params(name, own, sizeof own);
+	snprintf(params, sizeof params, "expected_keys=%llu%s%s%s%s", (unsigned long long)cfg->n,
+		 cfg->params ? "," : "", cfg->params ? cfg->params : "", own[0] ? "," : "", own);
+	snprintf(base, sizeof base, "%s", stores_spec_lookup(name)->name);
 	store_opts_t o = { .sync = cfg->sync, .cache_bytes = cfg->cache_bytes, .params = params,
 			   .env = env };
 	sl_err_t err = { 0, "" };
-	int rc = store_open(name, dir, &o, s, &err);
+	int rc = store_open(base, dir, &o, s, &err);
 	if (rc != SL_OK) {
 		out->status = rc;
 		snprintf(out->error, sizeof out->error, "open: %.240s", err.msg);
@@ -445,7 +450,7 @@ void phase_run(const bench_cfg_t *cfg, const char *name, const char *dir,
 		env_free(env);
 		return;
 	}
-	bool peer = (store_lookup(name)->caps & STORE_IS_PEER) != 0;
+	bool peer = (stores_spec_lookup(name)->caps & STORE_IS_PEER) != 0;
 	store_t *s = NULL;
 	uint32_t *perm = NULL;
 	io_snap_t a = { 0 }, b = { 0 };

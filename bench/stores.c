@@ -2,6 +2,7 @@
 #include "bench/stores.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bench/peer.h"
@@ -50,4 +51,24 @@ const char *stores_peer_package(const char *name)
 		if (strcmp(peers[i][0], name) == 0)
 			return peers[i][1];
 	return NULL;
+}
+
+const store_ops_t *stores_spec_lookup(const char *spec)
+{
+	char name[64];
+	size_t n = strcspn(spec, ":");
+	if (n >= sizeof name)
+		return NULL;
+	memcpy(name, spec, n);
+	name[n] = 0;
+	return store_lookup(name);
+}
+
+void stores_spec_params(const char *spec, char *out, size_t size)
+{
+	const char *colon = strchr(spec, ':');
+	snprintf(out, size, "%s", colon ? colon + 1 : "");
+	for (char *p = out; *p; p++)
+		if (*p == ':')
+			*p = ',';
 }

@@ -11,6 +11,19 @@
 /* Registers every built store (safe to call more than once). */
 void stores_register_all(void);
 
+/*
+ * A store spec names a store and, optionally, params of its own, so that one
+ * run can hold two configurations of a store side by side:
+ *   "lsm"                              the store at its defaults
+ *   "lsm:policy=tiered:memtable=4m"    with params policy=tiered,memtable=4m
+ * stores_spec_lookup gives the implementation of the spec's store (NULL if
+ * none); stores_spec_params writes the spec's params, comma-separated ("" if
+ * none), into out.
+ */
+#include "engine/store.h"
+const store_ops_t *stores_spec_lookup(const char *spec);
+void stores_spec_params(const char *spec, char *out, size_t size);
+
 /* The Debian package that would add peer `name`, or NULL when name is no known peer. */
 const char *stores_peer_package(const char *name);
 

@@ -318,15 +318,43 @@ static bool lsm_take_level(lsm_compaction_t *c, const lsm_version_t *v, int l)
 	return true;
 }
 
-/* Leveled, level >= 1: the table after the level's compact pointer (round robin). */
-static lsm_file_t *lsm_next_victim(lsm_t *db, const lsm_level_t *lv, int l)
+/* Bytes of the tables of level l that overlap f's key range. */
+static uint64_t lsm_overlap_bytes(const lsm_version_t *v, int l, const lsm_file_t *f)
 {
-	const lsm_run_t *run = &lv->runs[0];
-	for (size_t i = 0; i < run->n; i++)
-		if (db->compact_pointer[l].len == 0 ||
-		    lsm_ikey_cmp(buf_slice(&run->files[i]->largest), buf_slice(&db->compact_pointer[l])) > 0)
-			return run->files[i];
-	return run->files[0];
+	sl_slice_t lo = lsm_ikey_user(buf_slice(&f->smallest)), hi = lsm_ikey_user(buf_slice(&f->largest));
+	uint64_t n = 0;
+	for (size_t r = 0; r < v->levels[l].n; r++)
+		for (size_t i = 0; i < v->levels[l].runs[r].n; i++)
+			if (lsm_overlaps(v->levels[l].runs[r].files[i], lo, hi))
+				n += v->levels[l].runs[r].files[i]->bytes;
+	return n;
+}
+
+/*
+ * Leveled, level >= 1: the table whose push down costs least — the smallest
+ * ratio of bytes it overlaps in the next level to its own bytes (RocksDB's
+ * "min overlapping ratio"). Pushing a table down rewrites what it overlaps, so
+ * this keeps write amplification down; ties go to the table after the level's
+ * compact pointer, so the key space is still swept round-robin.
+ */
+static lsm_file_t *lsm_next_victim(lsm_t *db, const lsm_version_t *v, int l)
+{
+	const lsm_run_t *run = &v->levels[l].runs[0];
+	size_t start = 0;
+	while (start < run->n && db->compact_pointer[l].len != 0 &&
+	       lsm_ikey_cmp(buf_slice(&run->files[start]->largest), buf_slice(&db->compact_pointer[l])) <= 0)
+		start++;
+	lsm_file_t *best = NULL;
+	double best_ratio = 0;
+	for (size_t k = 0; k < run->n; k++) {
+		lsm_file_t *f = run->files[(start + k) % run->n];
+		double ratio = (double)lsm_overlap_bytes(v, l + 1, f) / (double)(f->bytes + 1);
+		if (best == NULL || ratio < best_ratio) {
+			best = f;
+			best_ratio = ratio;
+		}
+	}
+	return best;
 }
 
 static uint64_t lsm_inputs_max_seq(const lsm_compaction_t *c)
@@ -421,7 +449,7 @@ static bool lsm_pick(lsm_t *db, const lsm_version_t *v, lsm_compaction_t *c)
 		if (l == 0) {
 			ok = lsm_take_level(c, v, 0);
 		} else {
-			lsm_file_t *f = lsm_next_victim(db, &v->levels[l], l);
+			lsm_file_t *f = lsm_next_victim(db, v, l);
 			ok = lsm_compaction_take(c, f, l);
 			buf_set(&db->compact_pointer[l], f->largest.data, f->largest.len);
 		}
