@@ -33,7 +33,7 @@
 #include "bench/workload.h"
 #include "engine/store.h"
 
-#define HARNESS_MAX_FIGURES 32  /* store-specific figures kept per result */
+#define HARNESS_MAX_FIGURES 96  /* store-specific figures kept per result */
 #define HARNESS_NAME_BYTES 32
 #define HARNESS_MAX_WORKLOADS 32 /* phases in one sequence */
 

@@ -211,27 +211,10 @@ static int ls_stats(store_t *s, stats_list_t *out)
 	lsm_stats_t st;
 	lsm_get_stats(b->db, &st);
 	store_home_stats(&b->home, out);
-	char name[STATS_NAME_BYTES];
 	uint64_t files = 0, compact_written = 0;
 	for (int l = 0; l < LSM_LEVELS; l++) {
-		const lsm_level_stats_t *ls = &st.levels[l];
-		files += ls->files;
-		compact_written += ls->written_bytes;
-		if (ls->files == 0 && ls->written_bytes == 0)
-			continue;
-		const struct { const char *what; uint64_t v; } per[] = {
-			{ "files", ls->files }, { "runs", ls->runs }, { "bytes", ls->bytes },
-			{ "read_bytes", ls->read_bytes }, { "written_bytes", ls->written_bytes },
-			{ "compactions", ls->compactions },
-		};
-		for (size_t i = 0; i < sizeof per / sizeof per[0]; i++) {
-			snprintf(name, sizeof name, "lsm.L%d.%s", l, per[i].what);
-			stats_list_add(out, name, (double)per[i].v);
-		}
-		/* Per-level write amplification: bytes written into the level per user byte. */
-		uint64_t user = stats_load(&s->counters.user_bytes_written);
-		snprintf(name, sizeof name, "lsm.L%d.write_amp", l);
-		stats_list_add(out, name, user ? (double)ls->written_bytes / (double)user : 0);
+		files += st.levels[l].files;
+		compact_written += st.levels[l].written_bytes;
 	}
 	stats_list_add(out, "lsm.policy_tiered", b->policy == LSM_TIERED);
 	stats_list_add(out, "lsm.files", (double)files);
@@ -259,6 +242,26 @@ static int ls_stats(store_t *s, stats_list_t *out)
 	stats_list_add(out, "lsm.cache_misses", (double)st.cache_misses);
 	stats_list_add(out, "lsm.cache_bytes", (double)st.cache_bytes);
 	stats_list_add(out, "lsm.snapshots", (double)st.snapshots);
+	/* Per level, after the summary: a learner reads the summary first. */
+	char name[STATS_NAME_BYTES];
+	for (int l = 0; l < LSM_LEVELS; l++) {
+		const lsm_level_stats_t *ls = &st.levels[l];
+		if (ls->files == 0 && ls->written_bytes == 0)
+			continue;
+		const struct { const char *what; uint64_t v; } per[] = {
+			{ "files", ls->files }, { "runs", ls->runs }, { "bytes", ls->bytes },
+			{ "read_bytes", ls->read_bytes }, { "written_bytes", ls->written_bytes },
+			{ "compactions", ls->compactions },
+		};
+		for (size_t i = 0; i < sizeof per / sizeof per[0]; i++) {
+			snprintf(name, sizeof name, "lsm.L%d.%s", l, per[i].what);
+			stats_list_add(out, name, (double)per[i].v);
+		}
+		/* Per-level write amplification: bytes written into the level per user byte. */
+		uint64_t user = stats_load(&s->counters.user_bytes_written);
+		snprintf(name, sizeof name, "lsm.L%d.write_amp", l);
+		stats_list_add(out, name, user ? (double)ls->written_bytes / (double)user : 0);
+	}
 	return SL_OK;
 }
 

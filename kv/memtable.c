@@ -121,14 +121,16 @@ static int memtable_random_height(memtable_t *m)
  */
 static memtable_node_t *memtable_find(memtable_t *m, sl_slice_t ikey, memtable_node_t **prev)
 {
-	memtable_node_t *x = m->head;
+	memtable_node_t *x = m->head, *bound = NULL; /* bound: a node known to be >= ikey */
 	int level = atomic_load_explicit(&m->height, memory_order_relaxed) - 1;
 	for (;;) {
 		memtable_node_t *next = node_next(x, level);
-		if (next != NULL && lsm_ikey_cmp(node_ikey(next), ikey) < 0) {
+		/* Going down a level often meets the node that stopped us above: no need to compare again. */
+		if (next != NULL && next != bound && lsm_ikey_cmp(node_ikey(next), ikey) < 0) {
 			x = next; /* still before ikey: move right */
 			continue;
 		}
+		bound = next;
 		if (prev != NULL)
 			prev[level] = x;
 		if (level == 0)
