@@ -1,5 +1,6 @@
 /* env.c — POSIX files with counters and fault injection (see env.h). */
 #include "engine/env.h"
+#include "engine/env_int.h"
 
 #include <assert.h>
 #include <dirent.h>
@@ -31,6 +32,7 @@ struct env {
 	_Atomic bool faults_armed;      /* fast check: any slot armed */
 	bool sync_off;                  /* fsyncs skipped (env_set_sync_off) */
 	env_fault_slot_t faults[ENV_OP_COUNT_];
+	env_loss_t *loss;               /* power-loss tracking, NULL when off */
 };
 
 struct env_file {
@@ -77,7 +79,21 @@ env_t *env_new(void)
 
 void env_free(env_t *env)
 {
+	if (env != NULL)
+		env_loss_free(env->loss);
 	free(env);
+}
+
+env_loss_t *env_loss_of(env_t *env)
+{
+	return env->loss;
+}
+
+int env_loss_track(env_t *env, bool on)
+{
+	env_loss_free(env->loss);
+	env->loss = on ? env_loss_new() : NULL;
+	return on && env->loss == NULL ? SL_NOMEM : SL_OK;
 }
 
 void env_counters(const env_t *env, env_counters_t *out)
@@ -172,7 +188,10 @@ int env_open(env_t *env, const char *path, int flags, env_file_t **out, sl_err_t
 	if (fault >= 0)
 		return env_errno(err, env_fault_errno(fault), "open", path);
 
+	bool is_new = env->loss != NULL && (flags & ENV_CREATE) && !env_exists(path);
 	int fd = open(path, env_open_flags(flags), 0644);
+	if (fd >= 0 && is_new)
+		env_loss_created(env->loss, path);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return sl_errf(err, SL_NOTFOUND, "open %s: no such file", path);
@@ -284,6 +303,8 @@ int env_read_mapped(env_file_t *f, uint64_t off, size_t n, const uint8_t **p, sl
 /* Writes all of buf at off, or injects the armed write fault. */
 static int env_write_at(env_file_t *f, const void *buf, size_t n, uint64_t off, sl_err_t *err)
 {
+	if (env_loss_power_off(f->env->loss))
+		return env_errno(err, EIO, "write (power cut)", f->path);
 	int fault = env_fault_check(f->env, ENV_OP_WRITE);
 	size_t limit = n;
 	if (fault == ENV_FAULT_SHORT)
@@ -291,6 +312,8 @@ static int env_write_at(env_file_t *f, const void *buf, size_t n, uint64_t off, 
 	else if (fault >= 0)
 		return env_errno(err, env_fault_errno(fault), "write", f->path);
 
+	if (f->env->loss != NULL)
+		env_loss_before_change(f->env->loss, f->path, f->fd, off, limit, f->size_bytes);
 	size_t done = 0;
 	while (done < limit) {
 		ssize_t w = pwrite(f->fd, (const uint8_t *)buf + done, limit - done,
@@ -333,6 +356,8 @@ void env_set_sync_off(env_t *env, bool off)
 
 static int env_sync_fd(env_t *env, int fd, bool data_only, const char *path, sl_err_t *err)
 {
+	if (env_loss_power_off(env->loss))
+		return env_errno(err, EIO, "fsync (power cut)", path);
 	int fault = env_fault_check(env, ENV_OP_SYNC);
 	if (fault >= 0)
 		return env_errno(err, env_fault_errno(fault), "fsync", path);
@@ -343,18 +368,36 @@ static int env_sync_fd(env_t *env, int fd, bool data_only, const char *path, sl_
 	return SL_OK;
 }
 
+/* After a successful fsync of f, with power-loss tracking: its changes are durable. */
+static int env_synced(env_file_t *f, int rc, sl_err_t *err)
+{
+	if (rc != SL_OK || f->env->loss == NULL)
+		return rc;
+	env_loss_synced(f->env->loss, f->path);
+	/* A cut that came while this fsync ran may have taken its writes back: it failed. */
+	if (env_loss_power_off(f->env->loss))
+		return env_errno(err, EIO, "fsync (power cut)", f->path);
+	return SL_OK;
+}
+
 int env_sync(env_file_t *f, sl_err_t *err)
 {
-	return env_sync_fd(f->env, f->fd, false, f->path, err);
+	return env_synced(f, env_sync_fd(f->env, f->fd, false, f->path, err), err);
 }
 
 int env_datasync(env_file_t *f, sl_err_t *err)
 {
-	return env_sync_fd(f->env, f->fd, true, f->path, err);
+	return env_synced(f, env_sync_fd(f->env, f->fd, true, f->path, err), err);
 }
 
 int env_truncate(env_file_t *f, uint64_t size, sl_err_t *err)
 {
+	if (env_loss_power_off(f->env->loss))
+		return env_errno(err, EIO, "truncate (power cut)", f->path);
+	if (f->env->loss != NULL && size != f->size_bytes)
+		env_loss_before_change(f->env->loss, f->path, f->fd, size < f->size_bytes ? size : f->size_bytes,
+				       size < f->size_bytes ? f->size_bytes - size : size - f->size_bytes,
+				       f->size_bytes);
 	if (ftruncate(f->fd, (off_t)size) != 0)
 		return env_errno(err, errno, "truncate", f->path);
 	f->size_bytes = size;
@@ -394,19 +437,27 @@ int env_mkdir(env_t *env, const char *path, sl_err_t *err)
 
 int env_rename(env_t *env, const char *from, const char *to, sl_err_t *err)
 {
+	if (env_loss_power_off(env->loss))
+		return env_errno(err, EIO, "rename (power cut)", from);
 	int fault = env_fault_check(env, ENV_OP_RENAME);
 	if (fault >= 0)
 		return env_errno(err, env_fault_errno(fault), "rename", from);
 	if (rename(from, to) != 0)
 		return sl_errf(err, SL_IO, "rename %s to %s: %s", from, to, strerror(errno));
+	if (env->loss != NULL)
+		env_loss_renamed(env->loss, from, to);
 	return SL_OK;
 }
 
 int env_unlink(env_t *env, const char *path, sl_err_t *err)
 {
-	(void)env;
-	if (unlink(path) == 0)
+	if (env_loss_power_off(env->loss))
+		return env_errno(err, EIO, "unlink (power cut)", path);
+	if (unlink(path) == 0) {
+		if (env->loss != NULL)
+			env_loss_unlinked(env->loss, path);
 		return SL_OK;
+	}
 	if (errno == ENOENT)
 		return sl_errf(err, SL_NOTFOUND, "unlink %s: no such file", path);
 	return env_errno(err, errno, "unlink", path);
@@ -419,6 +470,11 @@ int env_sync_dir(env_t *env, const char *dir, sl_err_t *err)
 		return env_errno(err, errno, "open directory", dir);
 	int rc = env_sync_fd(env, fd, false, dir, err);
 	close(fd);
+	if (rc == SL_OK && env->loss != NULL) {
+		env_loss_dir_synced(env->loss, dir);
+		if (env_loss_power_off(env->loss))
+			rc = env_errno(err, EIO, "fsync (power cut)", dir);
+	}
 	return rc;
 }
 

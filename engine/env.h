@@ -105,6 +105,39 @@ void env_fault_clear(env_t *env);
  */
 void env_set_sync_off(env_t *env, bool off);
 
+/*
+ * Power-loss simulation (engine/env_loss.c). With tracking on, the env records
+ * every change to a file that is not yet durable (not fsynced since) with the
+ * bytes it replaced, and every file created since its directory's last fsync.
+ * env_power_loss then does to the files what a power cut may do: per file, it
+ * keeps a random prefix of the unsynced changes (each file drawn on its own, so
+ * writes to different files land out of order) and takes the rest back; TEAR
+ * also cuts the last kept write short at a random byte, ZERO zeroes one of its
+ * 512-byte sectors; DROP takes back every unsynced change and new name. A new
+ * name not yet made durable by a directory fsync may vanish. Call it, then stop
+ * using the store's handles (a test's child process exits): what is on disk is
+ * what the machine would find after the cut.
+ */
+typedef enum env_loss_mode {
+	ENV_LOSS_DROP,   /* everything unsynced is lost */
+	ENV_LOSS_PREFIX, /* each file keeps a random prefix of its unsynced writes */
+	ENV_LOSS_TEAR,   /* ... and the last kept write is cut short */
+	ENV_LOSS_ZERO,   /* ... or has a sector zeroed */
+} env_loss_mode_t;
+
+typedef struct env_loss_report {
+	uint64_t files;          /* files with unsynced changes */
+	uint64_t changes_lost;   /* changes taken back */
+	uint64_t changes_kept;   /* unsynced changes left in place */
+	uint64_t torn, zeroed;   /* writes cut short, sectors zeroed */
+	uint64_t files_vanished; /* new files whose names were lost */
+} env_loss_report_t;
+
+/* Starts (or stops, forgetting everything) recording unsynced changes. SL_NOMEM possible. */
+int env_loss_track(env_t *env, bool on);
+/* Simulates the cut (seeded); SL_INVALID when tracking is off. */
+int env_power_loss(env_t *env, uint64_t seed, env_loss_mode_t mode, env_loss_report_t *report);
+
 /* ---- files ---- */
 
 /* Opens path with ENV_* flags. The handle records the path for messages. */

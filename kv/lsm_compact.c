@@ -141,6 +141,17 @@ int lsm_write_l0(lsm_t *db, memtable_t *mem, uint64_t number, lsm_edit_t *edit,
 	return SL_OK;
 }
 
+/* Does the edit both remove and add table `number` (a move between levels)? */
+static bool lsm_edit_moves(const lsm_edit_t *e, uint64_t number)
+{
+	bool added = false, deleted = false;
+	for (size_t j = 0; j < e->nadds; j++)
+		added = added || e->adds[j].file->number == number;
+	for (size_t j = 0; j < e->ndels; j++)
+		deleted = deleted || e->dels[j].number == number;
+	return added && deleted;
+}
+
 /*
  * Applies edit to the current version, makes it durable in the manifest and
  * installs the result. Tables the edit removes are marked obsolete, so their
@@ -156,17 +167,21 @@ static int lsm_install(lsm_t *db, lsm_edit_t *edit, sl_err_t *err)
 	lsm_version_t *v = lsm_version_apply(db->current, edit);
 	if (v == NULL)
 		return sl_errf(err, SL_NOMEM, "lsm: out of memory for a version");
+	bool fresh = false; /* does the edit name new files? */
+	for (size_t i = 0; i < edit->nadds; i++)
+		fresh = fresh || !lsm_edit_moves(edit, edit->adds[i].file->number);
 	pthread_mutex_unlock(&db->mu);
-	int rc = lsm_manifest_append(db, edit, err);
+	/* The new tables' names must be durable before an edit that needs them is. */
+	int rc = fresh ? env_sync_dir(db->env, db->dir, err) : SL_OK;
+	if (rc == SL_OK)
+		rc = lsm_manifest_append(db, edit, err);
 	pthread_mutex_lock(&db->mu);
 	if (rc != SL_OK) {
 		lsm_version_unref(db, v);
 		return rc;
 	}
 	for (size_t i = 0; i < edit->ndels; i++) {
-		bool moved = false;
-		for (size_t j = 0; j < edit->nadds; j++)
-			moved = moved || edit->adds[j].file->number == edit->dels[i].number;
+		bool moved = lsm_edit_moves(edit, edit->dels[i].number);
 		const lsm_level_t *lv = &db->current->levels[edit->dels[i].level];
 		for (size_t r = 0; r < lv->n && !moved; r++)
 			for (size_t k = 0; k < lv->runs[r].n; k++)

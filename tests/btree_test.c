@@ -130,6 +130,13 @@ static void test_crash_loses_no_acknowledged_write(void **state)
 	assert_true(total > rounds);
 }
 
+/* Simulated power cuts mid-flight: unsynced page and log writes lost, torn or zeroed. */
+static void test_power_loss(void **state)
+{
+	tu_fixture_t *f = *state;
+	assert_true(sc_power_loss("btree", f->dir, 512, tu_ops(16), tu_seed() + 6, NULL) > 0);
+}
+
 /* ---- bulk load ---- */
 
 typedef struct seq_src {
@@ -340,6 +347,7 @@ int main(void)
 		T(test_limits),
 		T(test_corruption_detected),
 		T(test_crash_loses_no_acknowledged_write),
+		T(test_power_loss),
 		T(test_bulk_load),
 		T(test_bulk_load_unsorted_leaves_empty_tree),
 		T(test_split_at_every_slot),

@@ -225,6 +225,13 @@ static void test_crash_loses_no_acknowledged_write(void **state)
 	assert_true(total > rounds);
 }
 
+/* Simulated power cuts mid-flight: unsynced page and log writes lost, torn or zeroed. */
+static void test_power_loss(void **state)
+{
+	tu_fixture_t *f = *state;
+	assert_true(sc_power_loss("hash", f->dir, 512, tu_ops(16), tu_seed() + 8, NULL) > 0);
+}
+
 static void test_wrong_kinds(void **state)
 {
 	tu_fixture_t *f = *state;
@@ -259,6 +266,7 @@ int main(void)
 		T(test_no_scans_and_limits),
 		T(test_corruption_detected),
 		T(test_crash_loses_no_acknowledged_write),
+		T(test_power_loss),
 		T(test_wrong_kinds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -778,6 +778,15 @@ static void test_crash(void **state)
 	assert_true(acked > 0);
 }
 
+/* Simulated power cuts: unsynced writes lost, torn, zeroed; new names vanished. */
+static void test_power_loss(void **state)
+{
+	tu_fixture_t *f = *state;
+	sc_set_params(TINY);
+	assert_true(sc_power_loss("lsm", f->path, 0, tu_ops(24), tu_seed() + 5, NULL) > 0);
+	sc_set_params(NULL);
+}
+
 /* ---- faults ---- */
 
 /*
@@ -977,6 +986,7 @@ int main(void)
 		T(test_missing_table),
 		T(test_table_corruption_sweep),
 		T(test_crash),
+		T(test_power_loss),
 		T(test_fault_sweep),
 		T(test_read_faults),
 		T(test_bad_input),

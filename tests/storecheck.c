@@ -2,6 +2,7 @@
 #include "tests/testutil.h"
 #include "tests/storecheck.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,6 +222,129 @@ uint64_t sc_crash(const char *name, const char *dir, uint32_t page_size, uint64_
 		buf_free(&v);
 		store_close(s);
 	}
+	return total;
+}
+
+/* The power cut of sc_power_loss's child: fired from a second thread at a random moment. */
+typedef struct sc_cutter {
+	env_t *env;
+	uint64_t seed;
+	uint32_t delay_us;
+	env_loss_mode_t mode;
+	int fd;
+} sc_cutter_t;
+
+static void *sc_cutter_main(void *p)
+{
+	sc_cutter_t *c = p;
+	struct timespec ts = { 0, (long)c->delay_us * 1000L };
+	nanosleep(&ts, NULL);
+	env_loss_report_t rep;
+	if (env_power_loss(c->env, c->seed, c->mode, &rep) != SL_OK)
+		_exit(6);
+	/* The acknowledgements written so far are all in the pipe; then this report. */
+	uint32_t marker = UINT32_MAX;
+	if (write(c->fd, &marker, sizeof marker) != sizeof marker ||
+	    write(c->fd, &rep, sizeof rep) != sizeof rep)
+		_exit(7);
+	_exit(0); /* the power is off: nothing more reaches the files */
+}
+
+/*
+ * The child of sc_power_loss: puts with sync always, acknowledging each through
+ * the pipe, until the cutter thread cuts the power mid-flight — during a put, a
+ * flush, a compaction or a checkpoint, wherever it falls.
+ */
+static void sc_loss_child(const char *name, const char *dir, uint32_t page_size, uint64_t round,
+			  uint32_t delay_us, env_loss_mode_t mode, int fd)
+{
+	static pthread_mutex_t pipe_mu = PTHREAD_MUTEX_INITIALIZER;
+	env_t *env = env_new();
+	if (env == NULL || env_loss_track(env, true) != SL_OK)
+		_exit(2);
+	store_t *s;
+	sl_err_t err = { 0 };
+	store_opts_t o = { .sync = SL_SYNC_ALWAYS, .page_size = page_size, .params = sc_params,
+			   .env = env };
+	if (store_open(name, dir, &o, &s, &err) != SL_OK)
+		_exit(3);
+	sc_cutter_t c = { env, round * 7919 + delay_us, delay_us, mode, fd };
+	pthread_t t;
+	pthread_mutex_lock(&pipe_mu);
+	if (pthread_create(&t, NULL, sc_cutter_main, &c) != 0)
+		_exit(8);
+	pthread_mutex_unlock(&pipe_mu);
+	for (uint32_t i = 0;; i++) {
+		char k[48], v[40];
+		snprintf(k, sizeof k, "r%llu-%06u", (unsigned long long)round, i);
+		snprintf(v, sizeof v, "value-%u", i);
+		if (store_put(s, sl_slice_str(k), sl_slice_str(v)) != SL_OK)
+			pause(); /* the power is off; wait for the cutter to end us */
+		if (write(fd, &i, sizeof i) != sizeof i)
+			_exit(5);
+	}
+}
+
+uint64_t sc_power_loss(const char *name, const char *dir, uint32_t page_size, uint64_t rounds,
+		       uint64_t seed, sc_loss_totals_t *totals)
+{
+	tu_rng_t r;
+	tu_rng_init(&r, seed);
+	uint64_t total = 0;
+	sc_loss_totals_t t = { 0 };
+	for (uint64_t round = 0; round < rounds; round++) {
+		int p[2];
+		assert_int_equal(pipe(p), 0);
+		uint32_t delay_us = (uint32_t)(2000 + tu_below(&r, 60000));
+		env_loss_mode_t mode = (env_loss_mode_t)(round % 4);
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(p[0]);
+			sc_loss_child(name, dir, page_size, round, delay_us, mode, p[1]);
+		}
+		close(p[1]);
+		/* Acknowledgements until the cutter's marker; puts are numbered from 0. */
+		uint32_t acked = 0, i;
+		while (read(p[0], &i, sizeof i) == sizeof i && i != UINT32_MAX)
+			acked = i + 1;
+		env_loss_report_t rep = { 0 };
+		bool reported = i == UINT32_MAX && read(p[0], &rep, sizeof rep) == sizeof rep;
+		int status;
+		waitpid(pid, &status, 0); /* before closing the pipe: late acks must not SIGPIPE it */
+		close(p[0]);
+		if (!reported || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			fail_msg("%s round %llu: the writer failed (exit status %d)", name,
+				 (unsigned long long)round, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		store_t *s = sc_open(name, dir, page_size, SL_SYNC_NONE);
+		sc_check(s);
+		buf_t v = BUF_INIT;
+		for (uint32_t j = 0; j < acked; j++) {
+			char k[48], want[40];
+			snprintf(k, sizeof k, "r%llu-%06u", (unsigned long long)round, j);
+			snprintf(want, sizeof want, "value-%u", j);
+			if (store_get(s, sl_slice_str(k), &v) != SL_OK)
+				fail_msg("%s round %llu (loss mode %d): acknowledged put %u of %u lost: %s",
+					 name, (unsigned long long)round, (int)mode, j, acked,
+					 store_errmsg(s));
+			assert_true(sl_slice_eq(buf_slice(&v), sl_slice_str(want)));
+		}
+		buf_free(&v);
+		store_close(s);
+		total += acked;
+		t.rounds++;
+		t.changes_lost += rep.changes_lost;
+		t.changes_kept += rep.changes_kept;
+		t.torn += rep.torn;
+		t.zeroed += rep.zeroed;
+		t.files_vanished += rep.files_vanished;
+	}
+	print_message("%s: %llu power cuts, %llu acknowledged puts all kept; the cuts took back "
+		      "%llu unsynced changes, tore %llu writes, zeroed %llu sectors, lost %llu new "
+		      "names\n", name, (unsigned long long)t.rounds, (unsigned long long)total,
+		      (unsigned long long)t.changes_lost, (unsigned long long)t.torn,
+		      (unsigned long long)t.zeroed, (unsigned long long)t.files_vanished);
+	if (totals)
+		*totals = t;
 	return total;
 }
 

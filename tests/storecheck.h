@@ -43,6 +43,21 @@ void sc_differential(const char *name, const char *dir, uint32_t page_size, uint
 uint64_t sc_crash(const char *name, const char *dir, uint32_t page_size, uint64_t rounds,
 		  uint64_t seed);
 
+/* What the simulated power cuts of sc_power_loss did, added up. */
+typedef struct sc_loss_totals {
+	uint64_t rounds, changes_lost, changes_kept, torn, zeroed, files_vanished;
+} sc_loss_totals_t;
+
+/*
+ * Like sc_crash, but the writer's env tracks unsynced changes and the writer
+ * ends with a simulated power cut (env_power_loss; the modes take turns:
+ * drop, prefix, tear, zero) after a random number of acknowledged puts.
+ * Reopens, checks, and verifies every acknowledged put. Prints a summary and
+ * returns their number; totals (may be NULL) receives what the cuts did.
+ */
+uint64_t sc_power_loss(const char *name, const char *dir, uint32_t page_size, uint64_t rounds,
+		       uint64_t seed, sc_loss_totals_t *totals);
+
 /*
  * Writes n entries, then flips one byte at a time at offsets step apart through
  * `file` (in dir): each reopen either reports SL_CORRUPT or serves every get
