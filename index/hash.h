@@ -56,7 +56,7 @@
  * Metadata (the pager header's owner area): "SLHASH\0\0" (8) | version u32 |
  * global depth u32 | first directory page u32 | seed u64 | keys u64 | buckets u64.
  *
- * Limits: keys up to hash_max_key(page size) bytes (1000 at 4 KiB), values up to
+ * Limits: keys up to hash_max_key(page size) bytes (992 at 4 KiB), values up to
  * HASH_MAX_VALUE (larger values live in overflow pages).
  *
  * Invariants (hash_check verifies them):

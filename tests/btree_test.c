@@ -19,6 +19,7 @@
 #include "engine/store.h"
 #include "index/btree.h"
 #include "index/btree_store.h"
+#include "index/hash_store.h"
 #include "kv/ref.h"
 
 static void test_differential_small_pages(void **state)
@@ -135,6 +136,19 @@ static void test_power_loss(void **state)
 {
 	tu_fixture_t *f = *state;
 	assert_true(sc_power_loss("btree", f->dir, 512, tu_ops(16), tu_seed() + 6, NULL) > 0);
+}
+
+static void test_fault_sweep(void **state)
+{
+	tu_fixture_t *f = *state;
+	uint64_t fired, tried = sc_fault_sweep("btree", f->path, 512, &fired);
+	assert_true(fired > tried / 2);
+}
+
+static void test_edges(void **state)
+{
+	tu_fixture_t *f = *state;
+	sc_edges("btree", f->path, "hash", 0); /* the declared limits hold from 4 KiB pages */
 }
 
 /* ---- bulk load ---- */
@@ -338,6 +352,7 @@ int main(void)
 	tu_seed();
 	store_register(&ref_store_ops);
 	store_register(&btree_store_ops);
+	store_register(&hash_store_ops);
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tu_setup, tu_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_differential_small_pages),
@@ -348,6 +363,8 @@ int main(void)
 		T(test_corruption_detected),
 		T(test_crash_loses_no_acknowledged_write),
 		T(test_power_loss),
+		T(test_fault_sweep),
+		T(test_edges),
 		T(test_bulk_load),
 		T(test_bulk_load_unsorted_leaves_empty_tree),
 		T(test_split_at_every_slot),

@@ -232,6 +232,19 @@ static void test_power_loss(void **state)
 	assert_true(sc_power_loss("hash", f->dir, 512, tu_ops(16), tu_seed() + 8, NULL) > 0);
 }
 
+static void test_fault_sweep(void **state)
+{
+	tu_fixture_t *f = *state;
+	uint64_t fired, tried = sc_fault_sweep("hash", f->path, 512, &fired);
+	assert_true(fired > tried / 2);
+}
+
+static void test_edges(void **state)
+{
+	tu_fixture_t *f = *state;
+	sc_edges("hash", f->path, "btree", 0); /* the declared limits hold from 4 KiB pages */
+}
+
 static void test_wrong_kinds(void **state)
 {
 	tu_fixture_t *f = *state;
@@ -267,6 +280,8 @@ int main(void)
 		T(test_corruption_detected),
 		T(test_crash_loses_no_acknowledged_write),
 		T(test_power_loss),
+		T(test_fault_sweep),
+		T(test_edges),
 		T(test_wrong_kinds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -789,63 +789,19 @@ static void test_power_loss(void **state)
 
 /* ---- faults ---- */
 
-/*
- * Arms a sticky fault on the nth call of op, writes with sync always until a
- * write fails, and checks: the error is clear, later writes are refused, and
- * after a reopen (fault cleared) every acknowledged write is there.
- * Returns 1 when the fault fired.
- */
-static int run_fault(tu_fixture_t *f, env_op_t op, uint64_t nth, env_fault_t kind)
-{
-	tu_rmrf(f->path);
-	env_fault_clear(f->env);
-	lsm_t *db = open_lsm(f, TINY ",deterministic=on", SL_SYNC_ALWAYS);
-	env_fault_set(f->env, op, nth, kind, true);
-	char k[32], v[32];
-	sl_err_t err = { 0 };
-	int acked = 0, rc = SL_OK;
-	for (; acked < 1500; acked++) {
-		snprintf(k, sizeof k, "dur-%05d", acked);
-		snprintf(v, sizeof v, "value-%d", acked);
-		rc = lsm_put(db, sl_slice_str(k), sl_slice_str(v), &err);
-		if (rc != SL_OK)
-			break;
-	}
-	if (rc != SL_OK) {
-		if (rc != SL_IO && rc != SL_FULL && rc != SL_READONLY)
-			fail_msg("fault on op %d #%llu: unexpected %d: %s", (int)op,
-				 (unsigned long long)nth, rc, err.msg);
-		assert_true(strlen(err.msg) > 0);
-		/* Refused from now on, and says why. */
-		assert_int_not_equal(lsm_put(db, sl_slice_str("after"), sl_slice_str("x"), &err), SL_OK);
-	}
-	lsm_close(db, NULL);
-	env_fault_clear(f->env);
-	db = open_lsm(f, TINY ",deterministic=on", SL_SYNC_ALWAYS);
-	expect_range(db, 0, acked);
-	check_lsm(db);
-	assert_int_equal(lsm_close(db, &err), SL_OK);
-	return rc != SL_OK;
-}
-
 static void test_fault_sweep(void **state)
 {
 	tu_fixture_t *f = *state;
-	const struct { env_op_t op; env_fault_t kind; uint64_t step, max; } plan[] = {
-		{ ENV_OP_WRITE, ENV_FAULT_ENOSPC, 7, 400 },
-		{ ENV_OP_WRITE, ENV_FAULT_SHORT, 13, 400 },
-		{ ENV_OP_SYNC, ENV_FAULT_EIO, 9, 400 },
-		{ ENV_OP_OPEN, ENV_FAULT_EIO, 1, 12 },
-		{ ENV_OP_RENAME, ENV_FAULT_EIO, 1, 6 },
-	};
-	int tried = 0, fired = 0;
-	for (size_t p = 0; p < sizeof plan / sizeof plan[0]; p++)
-		for (uint64_t nth = 1; nth <= plan[p].max; nth += plan[p].step) {
-			fired += run_fault(f, plan[p].op, nth, plan[p].kind);
-			tried++;
-		}
-	print_message("lsm: %d fault points tried, %d fired\n", tried, fired);
+	sc_set_params(TINY ",deterministic=on");
+	uint64_t fired, tried = sc_fault_sweep("lsm", f->path, 0, &fired);
+	sc_set_params(NULL);
 	assert_true(fired > tried / 2);
+}
+
+static void test_edges(void **state)
+{
+	tu_fixture_t *f = *state;
+	sc_edges("lsm", f->path, "btree", 0);
 }
 
 /* Reads that fail (EIO) are reported, and the store keeps serving what it can. */
@@ -990,6 +946,7 @@ int main(void)
 		T(test_fault_sweep),
 		T(test_read_faults),
 		T(test_bad_input),
+		T(test_edges),
 		T(test_trace),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

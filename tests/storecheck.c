@@ -348,6 +348,158 @@ uint64_t sc_power_loss(const char *name, const char *dir, uint32_t page_size, ui
 	return total;
 }
 
+/*
+ * One fault point: a fresh store, the fault armed (sticky), puts with sync
+ * always until one fails; then the checks of sc_fault_sweep. true if it fired.
+ */
+static bool sc_fault_point(const char *name, const char *dir, uint32_t page_size, env_op_t op,
+			   env_fault_t kind, uint64_t nth)
+{
+	tu_rmrf(dir);
+	env_t *env = env_new();
+	store_t *s;
+	sl_err_t err = { 0 };
+	store_opts_t o = { .sync = SL_SYNC_ALWAYS, .page_size = page_size, .params = sc_params,
+			   .env = env };
+	if (store_open(name, dir, &o, &s, &err) != SL_OK)
+		fail_msg("open %s: %s", name, err.msg);
+	env_fault_set(env, op, nth, kind, true);
+	char k[32], v[40];
+	uint32_t acked = 0;
+	int rc = SL_OK;
+	for (; acked < 2000 && rc == SL_OK; acked += rc == SL_OK) {
+		snprintf(k, sizeof k, "f-%06u", acked);
+		snprintf(v, sizeof v, "value-%u", acked);
+		rc = store_put(s, sl_slice_str(k), sl_slice_str(v));
+	}
+	if (rc != SL_OK) {
+		if (rc != SL_IO && rc != SL_FULL && rc != SL_READONLY)
+			fail_msg("%s: fault on op %d call %llu: status %d: %s", name, (int)op,
+				 (unsigned long long)nth, rc, store_errmsg(s));
+		if (strlen(store_errmsg(s)) == 0)
+			fail_msg("%s: a failed put without a message", name);
+		/* The disk is still failing: nothing may claim success now. */
+		if (store_put(s, sl_slice_str("after"), sl_slice_str("x")) == SL_OK)
+			fail_msg("%s: a put succeeded on a failing disk after: %s", name,
+				 store_errmsg(s));
+	}
+	store_close(s);
+	env_free(env);
+	/* The disk is healthy again: every acknowledged put must be there. */
+	s = sc_open(name, dir, page_size, SL_SYNC_NONE);
+	sc_check(s);
+	buf_t got = BUF_INIT;
+	for (uint32_t i = 0; i < acked; i++) {
+		snprintf(k, sizeof k, "f-%06u", i);
+		snprintf(v, sizeof v, "value-%u", i);
+		if (store_get(s, sl_slice_str(k), &got) != SL_OK)
+			fail_msg("%s: fault on op %d call %llu: acknowledged put %u of %u lost: %s",
+				 name, (int)op, (unsigned long long)nth, i, acked, store_errmsg(s));
+		assert_true(sl_slice_eq(buf_slice(&got), sl_slice_str(v)));
+	}
+	buf_free(&got);
+	store_close(s);
+	return rc != SL_OK;
+}
+
+uint64_t sc_fault_sweep(const char *name, const char *dir, uint32_t page_size, uint64_t *fired)
+{
+	const struct { env_op_t op; env_fault_t kind; uint64_t step, max; } plan[] = {
+		{ ENV_OP_WRITE, ENV_FAULT_ENOSPC, 7, 300 },
+		{ ENV_OP_WRITE, ENV_FAULT_SHORT, 11, 300 },
+		{ ENV_OP_SYNC, ENV_FAULT_EIO, 7, 300 },
+		{ ENV_OP_OPEN, ENV_FAULT_EIO, 1, 8 },
+		{ ENV_OP_RENAME, ENV_FAULT_EIO, 1, 4 },
+	};
+	uint64_t tried = 0;
+	*fired = 0;
+	for (size_t p = 0; p < sizeof plan / sizeof plan[0]; p++)
+		for (uint64_t nth = 1; nth <= plan[p].max; nth += plan[p].step) {
+			*fired += sc_fault_point(name, dir, page_size, plan[p].op, plan[p].kind, nth);
+			tried++;
+		}
+	print_message("%s: %llu fault points tried, %llu fired; every acknowledged put kept\n",
+		      name, (unsigned long long)tried, (unsigned long long)*fired);
+	return tried;
+}
+
+/* ---- bad input at the edges ---- */
+
+void sc_edges(const char *name, const char *dir, const char *other_kind, uint32_t page_size)
+{
+	tu_rmrf(dir);
+	store_t *s = sc_open(name, dir, page_size, SL_SYNC_NONE), *again;
+	const store_ops_t *ops = store_lookup(name);
+	buf_t got = BUF_INIT;
+	/* The empty key, and keys and values of any bytes, are keys like any other. */
+	const uint8_t bin[] = { 0, 0xff, 0, '\n', 0x80 };
+	assert_int_equal(store_put(s, sl_slice("", 0), sl_slice_str("empty key")), SL_OK);
+	assert_int_equal(store_put(s, sl_slice(bin, sizeof bin), sl_slice(bin, sizeof bin)), SL_OK);
+	assert_int_equal(store_put(s, sl_slice_str("empty value"), sl_slice("", 0)), SL_OK);
+	/* At the limits: accepted; one byte past: SL_INVALID, saying so. */
+	uint64_t kmax = ops->max_key_bytes ? ops->max_key_bytes : 4096;
+	uint64_t vmax = ops->max_value_bytes ? ops->max_value_bytes : 1 << 20;
+	if (vmax > (8u << 20))
+		vmax = 8u << 20; /* a limit that high is checked by the store's own suite */
+	uint8_t *big = malloc(vmax + 1);
+	memset(big, 'b', vmax + 1);
+	assert_int_equal(store_put(s, sl_slice(big, kmax), sl_slice_str("longest key")), SL_OK);
+	assert_int_equal(store_put(s, sl_slice_str("largest value"), sl_slice(big, vmax)), SL_OK);
+	if (ops->max_key_bytes) {
+		assert_int_equal(store_put(s, sl_slice(big, kmax + 1), sl_slice_str("v")), SL_INVALID);
+		assert_true(strlen(store_errmsg(s)) > 0);
+	}
+	if (ops->max_value_bytes && ops->max_value_bytes <= (8u << 20)) {
+		assert_int_equal(store_put(s, sl_slice_str("k"), sl_slice(big, vmax + 1)), SL_INVALID);
+		assert_true(strlen(store_errmsg(s)) > 0);
+	}
+	/* A second opener is refused while the first holds the directory. */
+	store_opts_t o = { .page_size = page_size, .params = sc_params };
+	sl_err_t err = { 0 };
+	assert_int_equal(store_open(name, dir, &o, &again, &err), SL_BUSY);
+	assert_true(strlen(err.msg) > 0);
+	store_close(s);
+	/* Everything above, back after a reopen. */
+	s = sc_open(name, dir, page_size, SL_SYNC_NONE);
+	assert_int_equal(store_get(s, sl_slice("", 0), &got), SL_OK);
+	assert_true(sl_slice_eq(buf_slice(&got), sl_slice_str("empty key")));
+	assert_int_equal(store_get(s, sl_slice(bin, sizeof bin), &got), SL_OK);
+	assert_true(sl_slice_eq(buf_slice(&got), sl_slice(bin, sizeof bin)));
+	assert_int_equal(store_get(s, sl_slice_str("empty value"), &got), SL_OK);
+	assert_int_equal(got.len, 0);
+	assert_int_equal(store_get(s, sl_slice_str("largest value"), &got), SL_OK);
+	assert_int_equal(got.len, vmax);
+	assert_int_equal(store_get(s, sl_slice(big, kmax), &got), SL_OK);
+	sc_check(s);
+	store_close(s);
+	/* Another kind of store's directory is refused, naming what was expected. */
+	char path[4200];
+	snprintf(path, sizeof path, "%s-other", dir);
+	tu_rmrf(path);
+	s = sc_open(other_kind, path, 0, SL_SYNC_NONE);
+	store_close(s);
+	assert_int_equal(store_open(name, path, &o, &again, &err), SL_INVALID);
+	assert_non_null(strstr(err.msg, name));
+	tu_rmrf(path);
+	/* A full disk: writes fail with SL_FULL and a message; what was acknowledged stays. */
+	env_t *env = env_new();
+	store_opts_t fo = { .page_size = page_size, .params = sc_params, .env = env,
+			    .sync = SL_SYNC_ALWAYS };
+	assert_int_equal(store_open(name, dir, &fo, &s, &err), SL_OK);
+	env_fault_set(env, ENV_OP_WRITE, 1, ENV_FAULT_ENOSPC, true);
+	int rc = store_put(s, sl_slice_str("disk full"), sl_slice_str("v"));
+	assert_int_equal(rc, SL_FULL);
+	assert_non_null(strstr(store_errmsg(s), "space"));
+	store_close(s);
+	env_free(env);
+	s = sc_open(name, dir, page_size, SL_SYNC_NONE);
+	assert_int_equal(store_get(s, sl_slice_str("largest value"), &got), SL_OK);
+	assert_int_equal(got.len, vmax);
+	store_close(s);
+	free(big);
+	buf_free(&got);
+}
+
 void sc_corrupt_sweep(const char *name, const char *dir, const char *file, uint32_t page_size,
 		      uint64_t step)
 {

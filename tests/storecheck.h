@@ -59,6 +59,25 @@ uint64_t sc_power_loss(const char *name, const char *dir, uint32_t page_size, ui
 		       uint64_t seed, sc_loss_totals_t *totals);
 
 /*
+ * Fault injection: for each point of a plan (the nth write failing with ENOSPC
+ * or short, the nth fsync, open or rename failing with EIO, all sticky), a fresh
+ * store takes puts with sync always until one fails. The failure must be
+ * SL_IO / SL_FULL / SL_READONLY with a message, no put may succeed while the
+ * fault lasts, and after a reopen on a healthy disk every acknowledged put is
+ * there and the store checks out. Returns the points tried; *fired = how many
+ * faults actually fired.
+ */
+uint64_t sc_fault_sweep(const char *name, const char *dir, uint32_t page_size, uint64_t *fired);
+
+/*
+ * Bad input at the edges: the empty key, binary keys and values, the longest
+ * key and largest value the store declares (and one byte past them), a second
+ * opener (SL_BUSY), the directory of store `other_kind` (SL_INVALID naming
+ * `name`), a full disk (SL_FULL, nothing acknowledged lost).
+ */
+void sc_edges(const char *name, const char *dir, const char *other_kind, uint32_t page_size);
+
+/*
  * Writes n entries, then flips one byte at a time at offsets step apart through
  * `file` (in dir): each reopen either reports SL_CORRUPT or serves every get
  * correctly or with SL_CORRUPT, and store_check reports SL_CORRUPT.
