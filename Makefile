@@ -3,6 +3,7 @@
 #   make            library + the storelab binary (build/storelab)
 #   make test       install what is missing, build, run every cmocka suite
 #   make check      the same suites under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make tsan       the threaded suites under ThreadSanitizer
 #   make soak       the randomised suites in their long mode (millions of operations)
 #   make fuzz       libFuzzer targets for every decoder (FUZZ_SECONDS=N each)
 #   make debug      -O0 build with every assert, for stepping through in gdb
@@ -86,7 +87,7 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-.PHONY: all deps peers demo demo-run bench test check soak fuzz debug clean
+.PHONY: all deps peers demo demo-run bench test check tsan soak fuzz debug clean
 .SECONDARY:
 all: $(BIN)
 
@@ -163,6 +164,17 @@ check:
 	@$(MAKE) --no-print-directory BUILD=build/san OPT=-O1 WERROR=1 \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" test
+
+# ThreadSanitizer over the suites whose code runs threads: the LSM store (readers,
+# queued writers, its background thread, the block cache) and the env. (Not the
+# harness suite: the peers' libraries are not built with TSan, so it would report
+# their internals.)
+TSAN_TESTS := lsm_test env_test
+tsan:
+	@$(MAKE) --no-print-directory BUILD=build/tsan OPT=-O1 WERROR=1 \
+	  CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
+	  $(addprefix build/tsan/tests/,$(TSAN_TESTS)) build/tsan/storelab
+	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" sh tests/run.sh build/tsan $(TSAN_TESTS)
 
 # libFuzzer targets (clang) for the on-disk decoders and the shell's parser, each
 # run for FUZZ_SECONDS from its seed corpus in tests/fuzz/corpus/<target>/.

@@ -8,6 +8,7 @@
 #include "tests/storecheck.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -507,7 +508,7 @@ static void *writer_main(void *p)
 	return NULL;
 }
 
-static volatile bool readers_stop;
+static _Atomic bool readers_stop;
 
 static void *reader_main(void *p)
 {
