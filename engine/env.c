@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,10 @@ struct env {
 	bool sync_off;                  /* fsyncs skipped (env_set_sync_off) */
 	env_fault_slot_t faults[ENV_OP_COUNT_];
 	env_loss_t *loss;               /* power-loss tracking, NULL when off */
+	env_op_t crash_op;              /* env_crash_set: the op, */
+	char crash_part[64];            /* the path substring ("" = not armed), */
+	uint64_t crash_nth;             /* the call that kills, */
+	_Atomic uint64_t crash_calls;   /* and the matching calls so far */
 };
 
 struct env_file {
@@ -131,6 +136,21 @@ void env_fault_set(env_t *env, env_op_t op, uint64_t nth, env_fault_t kind, bool
 	slot->kind = kind;
 	slot->sticky = sticky;
 	atomic_store(&env->faults_armed, true);
+}
+
+void env_crash_set(env_t *env, env_op_t op, const char *path_part, uint64_t nth)
+{
+	env->crash_op = op;
+	snprintf(env->crash_part, sizeof env->crash_part, "%s", path_part);
+	env->crash_nth = nth;
+	atomic_store(&env->crash_calls, 0);
+}
+
+/* true when this call of op on path is the armed crash point. */
+static bool env_crash_due(env_t *env, env_op_t op, const char *path)
+{
+	return env->crash_part[0] != 0 && env->crash_op == op && strstr(path, env->crash_part) &&
+	       atomic_fetch_add(&env->crash_calls, 1) + 1 == env->crash_nth;
 }
 
 void env_fault_clear(env_t *env)
@@ -312,6 +332,12 @@ static int env_write_at(env_file_t *f, const void *buf, size_t n, uint64_t off, 
 	else if (fault >= 0)
 		return env_errno(err, env_fault_errno(fault), "write", f->path);
 
+	if (env_crash_due(f->env, ENV_OP_WRITE, f->path)) {
+		/* Die mid-write: half the bytes reach the file, as in a real crash. */
+		if (pwrite(f->fd, buf, n / 2, (off_t)off) < 0)
+			raise(SIGKILL);
+		raise(SIGKILL);
+	}
 	if (f->env->loss != NULL)
 		env_loss_before_change(f->env->loss, f->path, f->fd, off, limit, f->size_bytes);
 	size_t done = 0;
@@ -382,11 +408,15 @@ static int env_synced(env_file_t *f, int rc, sl_err_t *err)
 
 int env_sync(env_file_t *f, sl_err_t *err)
 {
+	if (env_crash_due(f->env, ENV_OP_SYNC, f->path))
+		raise(SIGKILL);
 	return env_synced(f, env_sync_fd(f->env, f->fd, false, f->path, err), err);
 }
 
 int env_datasync(env_file_t *f, sl_err_t *err)
 {
+	if (env_crash_due(f->env, ENV_OP_SYNC, f->path))
+		raise(SIGKILL);
 	return env_synced(f, env_sync_fd(f->env, f->fd, true, f->path, err), err);
 }
 
@@ -439,6 +469,8 @@ int env_rename(env_t *env, const char *from, const char *to, sl_err_t *err)
 {
 	if (env_loss_power_off(env->loss))
 		return env_errno(err, EIO, "rename (power cut)", from);
+	if (env_crash_due(env, ENV_OP_RENAME, from))
+		raise(SIGKILL);
 	int fault = env_fault_check(env, ENV_OP_RENAME);
 	if (fault >= 0)
 		return env_errno(err, env_fault_errno(fault), "rename", from);

@@ -99,6 +99,15 @@ void env_fault_set(env_t *env, env_op_t op, uint64_t nth, env_fault_t kind, bool
 void env_fault_clear(env_t *env);
 
 /*
+ * Arms a crash point: the nth call of op (counted from now) on a file whose path
+ * contains path_part kills the process with SIGKILL — a write after half of its
+ * bytes reached the file, an fsync or rename before it happens. Crash tests use
+ * it to die at exactly the moment they want to test (mid-flush, mid-checkpoint)
+ * instead of wherever a timer happens to fall. path_part is copied (63 bytes).
+ */
+void env_crash_set(env_t *env, env_op_t op, const char *path_part, uint64_t nth);
+
+/*
  * Makes every fsync of this env a no-op (still counted). For fuzzing and tests
  * that reopen stores thousands of times and do not test durability; never for
  * a store that holds data someone cares about.

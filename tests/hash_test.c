@@ -232,6 +232,23 @@ static void test_power_loss(void **state)
 	assert_true(sc_power_loss("hash", f->dir, 512, tu_ops(16), tu_seed() + 8, NULL) > 0);
 }
 
+/*
+ * SIGKILL at chosen points: mid-write of a checkpoint's double-write copy, of its
+ * in-place page writes, before the log's fsync.
+ */
+static void test_crash_points(void **state)
+{
+	tu_fixture_t *f = *state;
+	uint64_t acked = 0, fired = 0;
+	fired += sc_crash_at("hash", f->path, 512, ENV_OP_WRITE, "hash.db-dwb", 24, 3, &acked);
+	fired += sc_crash_at("hash", f->path, 512, ENV_OP_WRITE, "hash.db", 40, 5, &acked);
+	fired += sc_crash_at("hash", f->path, 512, ENV_OP_SYNC, "hash.db-log", 30, 5, &acked);
+	print_message("hash: %llu crash points fired (checkpoint copies, page writes, log "
+		      "fsyncs); %llu acknowledged puts verified\n", (unsigned long long)fired,
+		      (unsigned long long)acked);
+	assert_true(fired >= 10);
+}
+
 static void test_fault_sweep(void **state)
 {
 	tu_fixture_t *f = *state;
@@ -280,6 +297,7 @@ int main(void)
 		T(test_corruption_detected),
 		T(test_crash_loses_no_acknowledged_write),
 		T(test_power_loss),
+		T(test_crash_points),
 		T(test_fault_sweep),
 		T(test_edges),
 		T(test_wrong_kinds),

@@ -348,6 +348,72 @@ uint64_t sc_power_loss(const char *name, const char *dir, uint32_t page_size, ui
 	return total;
 }
 
+/* The writer of sc_crash_at: puts (sync always) until its env's crash point kills it. */
+static void sc_crash_at_child(const char *name, const char *dir, uint32_t page_size, env_op_t op,
+			      const char *part, uint64_t nth, int fd)
+{
+	env_t *env = env_new();
+	store_t *s;
+	sl_err_t err = { 0 };
+	store_opts_t o = { .sync = SL_SYNC_ALWAYS, .page_size = page_size, .params = sc_params,
+			   .env = env };
+	if (env == NULL || store_open(name, dir, &o, &s, &err) != SL_OK)
+		_exit(3);
+	env_crash_set(env, op, part, nth);
+	for (uint32_t i = 0; i < 4000; i++) {
+		char k[48], v[40];
+		snprintf(k, sizeof k, "c%llu-%06u", (unsigned long long)nth, i);
+		snprintf(v, sizeof v, "value-%u", i);
+		if (store_put(s, sl_slice_str(k), sl_slice_str(v)) != SL_OK)
+			_exit(4);
+		if (write(fd, &i, sizeof i) != sizeof i)
+			_exit(5);
+	}
+	_exit(0); /* the crash point was never reached */
+}
+
+uint64_t sc_crash_at(const char *name, const char *dir, uint32_t page_size, env_op_t op,
+		     const char *part, uint64_t max, uint64_t step, uint64_t *acked_total)
+{
+	uint64_t fired = 0;
+	for (uint64_t nth = 1; nth <= max; nth += step) {
+		int p[2];
+		assert_int_equal(pipe(p), 0);
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(p[0]);
+			sc_crash_at_child(name, dir, page_size, op, part, nth, p[1]);
+		}
+		close(p[1]);
+		uint32_t acked = 0, i;
+		while (read(p[0], &i, sizeof i) == sizeof i)
+			acked = i + 1;
+		close(p[0]);
+		int status;
+		waitpid(pid, &status, 0);
+		if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+			fail_msg("%s: crash point %s #%llu: the writer failed (exit %d)", name, part,
+				 (unsigned long long)nth, WEXITSTATUS(status));
+		fired += WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+		store_t *s = sc_open(name, dir, page_size, SL_SYNC_NONE);
+		sc_check(s);
+		buf_t v = BUF_INIT;
+		for (uint32_t j = 0; j < acked; j++) {
+			char k[48], want[40];
+			snprintf(k, sizeof k, "c%llu-%06u", (unsigned long long)nth, j);
+			snprintf(want, sizeof want, "value-%u", j);
+			if (store_get(s, sl_slice_str(k), &v) != SL_OK)
+				fail_msg("%s: killed at %s #%llu: acknowledged put %u of %u lost: %s", name,
+					 part, (unsigned long long)nth, j, acked, store_errmsg(s));
+			assert_true(sl_slice_eq(buf_slice(&v), sl_slice_str(want)));
+		}
+		buf_free(&v);
+		store_close(s);
+		*acked_total += acked;
+	}
+	return fired;
+}
+
 /*
  * One fault point: a fresh store, the fault armed (sticky), puts with sync
  * always until one fails; then the checks of sc_fault_sweep. true if it fired.

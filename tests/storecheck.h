@@ -43,6 +43,17 @@ void sc_differential(const char *name, const char *dir, uint32_t page_size, uint
 uint64_t sc_crash(const char *name, const char *dir, uint32_t page_size, uint64_t rounds,
 		  uint64_t seed);
 
+/*
+ * Crash points: for nth = 1, 1+step, ... up to max, a writer (sync always) is
+ * killed by its env at the nth call of op on a file whose path contains `part`
+ * (env_crash_set) — mid-flush, mid-compaction, mid-checkpoint, wherever `part`
+ * and op point. Each time the store is reopened and checked and every
+ * acknowledged put verified. Returns how many points fired (a point beyond the
+ * writer's 4,000 puts does not); *acked_total adds up the puts verified.
+ */
+uint64_t sc_crash_at(const char *name, const char *dir, uint32_t page_size, env_op_t op,
+		     const char *part, uint64_t max, uint64_t step, uint64_t *acked_total);
+
 /* What the simulated power cuts of sc_power_loss did, added up. */
 typedef struct sc_loss_totals {
 	uint64_t rounds, changes_lost, changes_kept, torn, zeroed, files_vanished;
