@@ -5,6 +5,7 @@
 #   make check      the same suites under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make tsan       the threaded suites under ThreadSanitizer
 #   make soak       the randomised suites in their long mode (millions of operations)
+#   make crash N=   the SIGKILL and power-loss tests of every store, N rounds each
 #   make fuzz       libFuzzer targets for every decoder (FUZZ_SECONDS=N each)
 #   make debug      -O0 build with every assert, for stepping through in gdb
 #   make clean      remove build/
@@ -87,7 +88,7 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-.PHONY: all deps peers demo demo-run bench test check tsan soak fuzz debug clean
+.PHONY: all deps peers demo demo-run bench test check tsan soak crash fuzz debug clean
 .SECONDARY:
 all: $(BIN)
 
@@ -159,6 +160,12 @@ test: $(BIN) $(TEST_BINS)
 
 soak: $(BIN) $(TEST_BINS)
 	@SL_SOAK=1 sh tests/run.sh $(BUILD) $(TESTS)
+
+# `make crash N=500`: the SIGKILL and power-loss tests of every store, N rounds each.
+N ?= 200
+crash: $(BIN) $(TEST_BINS)
+	@SL_CRASH_ROUNDS=$(N) SL_TESTS="test_crash*" sh tests/run.sh $(BUILD) btree_test hash_test lsm_test
+	@SL_CRASH_ROUNDS=$(N) SL_TESTS="test_power_loss" sh tests/run.sh $(BUILD) btree_test hash_test lsm_test
 
 check:
 	@$(MAKE) --no-print-directory BUILD=build/san OPT=-O1 WERROR=1 \

@@ -122,7 +122,7 @@ void env_set_sync_off(env_t *env, bool off);
  * keeps a random prefix of the unsynced changes (each file drawn on its own, so
  * writes to different files land out of order) and takes the rest back; TEAR
  * also cuts the last kept write short at a random byte, ZERO zeroes one of its
- * 512-byte sectors; DROP takes back every unsynced change and new name. A new
+ * 512-byte sectors (or all of it, when shorter); DROP takes back every unsynced change and new name. A new
  * name not yet made durable by a directory fsync may vanish. Call it, then stop
  * using the store's handles (a test's child process exits): what is on disk is
  * what the machine would find after the cut.
@@ -131,7 +131,7 @@ typedef enum env_loss_mode {
 	ENV_LOSS_DROP,   /* everything unsynced is lost */
 	ENV_LOSS_PREFIX, /* each file keeps a random prefix of its unsynced writes */
 	ENV_LOSS_TEAR,   /* ... and the last kept write is cut short */
-	ENV_LOSS_ZERO,   /* ... or has a sector zeroed */
+	ENV_LOSS_ZERO,   /* ... or has a sector (or all of a shorter write) zeroed */
 } env_loss_mode_t;
 
 typedef struct env_loss_report {

@@ -246,10 +246,12 @@ static void loss_cut_file(env_loss_t *l, const size_t *idx, size_t m, env_loss_m
 		if (mode == ENV_LOSS_TEAR && last->len > 1) {
 			loss_tear(fd, last, loss_rand(rng) % last->len);
 			rep->torn++;
-		} else if (mode == ENV_LOSS_ZERO && last->len >= 512) {
-			uint64_t sector = last->off + (loss_rand(rng) % (last->len / 512)) * 512;
+		} else if (mode == ENV_LOSS_ZERO && last->len > 0) {
+			/* One 512-byte sector of the write, or all of a shorter write, reads back as zeros. */
 			static const uint8_t zeros[512];
-			if (pwrite(fd, zeros, sizeof zeros, (off_t)sector) == (ssize_t)sizeof zeros)
+			uint64_t n = last->len < 512 ? last->len : 512;
+			uint64_t at = last->off + (last->len >= 512 ? (loss_rand(rng) % (last->len / 512)) * 512 : 0);
+			if (pwrite(fd, zeros, n, (off_t)at) == (ssize_t)n)
 				rep->zeroed++;
 		}
 	}

@@ -124,7 +124,7 @@ static void test_corruption_detected(void **state)
 static void test_crash_loses_no_acknowledged_write(void **state)
 {
 	tu_fixture_t *f = *state;
-	uint64_t rounds = tu_ops(10);
+	uint64_t rounds = tu_rounds(10);
 	uint64_t total = sc_crash("btree", f->dir, 512, rounds, tu_seed() + 5);
 	print_message("%llu acknowledged puts over %llu kills, none lost\n",
 		      (unsigned long long)total, (unsigned long long)rounds);
@@ -135,7 +135,7 @@ static void test_crash_loses_no_acknowledged_write(void **state)
 static void test_power_loss(void **state)
 {
 	tu_fixture_t *f = *state;
-	assert_true(sc_power_loss("btree", f->dir, 512, tu_ops(16), tu_seed() + 6, NULL) > 0);
+	assert_true(sc_power_loss("btree", f->dir, 512, tu_rounds(16), tu_seed() + 6, NULL) > 0);
 }
 
 /*
@@ -367,6 +367,7 @@ static void test_wrong_directory_kind(void **state)
 int main(void)
 {
 	tu_seed();
+	tu_filter();
 	store_register(&ref_store_ops);
 	store_register(&btree_store_ops);
 	store_register(&hash_store_ops);

@@ -580,7 +580,7 @@ void sc_corrupt_sweep(const char *name, const char *dir, const char *file, uint3
 	store_close(s);
 	char path[4200];
 	snprintf(path, sizeof path, "%s/%s", dir, file);
-	uint64_t size = tu_file_size(path);
+	uint64_t size = tu_file_size(path), trials = 0;
 	for (uint64_t off = page_size; off < size; off += step) {
 		tu_flip_byte(path, off, 0x40);
 		sl_err_t err = { 0 };
@@ -605,5 +605,8 @@ void sc_corrupt_sweep(const char *name, const char *dir, const char *file, uint3
 			assert_int_equal(rc, SL_CORRUPT);
 		}
 		tu_flip_byte(path, off, 0x40);
+		trials++;
 	}
+	print_message("%s: %llu flipped bytes through %s, none served wrong data\n", name,
+		      (unsigned long long)trials, file);
 }

@@ -29,6 +29,21 @@ uint64_t tu_ops(uint64_t n)
 	return soak && soak[0] == '1' ? n * 50 : n;
 }
 
+uint64_t tu_rounds(uint64_t n)
+{
+	const char *rounds = getenv("SL_CRASH_ROUNDS");
+	if (rounds != NULL && strtoull(rounds, NULL, 10) > 0)
+		return strtoull(rounds, NULL, 10);
+	return tu_ops(n);
+}
+
+void tu_filter(void)
+{
+	const char *pattern = getenv("SL_TESTS");
+	if (pattern != NULL && pattern[0] != '\0')
+		cmocka_set_test_filter(pattern);
+}
+
 void tu_rng_init(tu_rng_t *r, uint64_t seed)
 {
 	r->state = seed;

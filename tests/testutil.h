@@ -42,6 +42,15 @@ uint64_t tu_seed(void);
 /* How many operations a randomised test should run: n, or n * 50 in soak mode. */
 uint64_t tu_ops(uint64_t n);
 
+/*
+ * How many rounds a crash or power-loss test should run: SL_CRASH_ROUNDS when
+ * set (`make crash N=...`), else tu_ops(n).
+ */
+uint64_t tu_rounds(uint64_t n);
+
+/* Runs only the tests whose names match SL_TESTS (a cmocka pattern, * wildcards). */
+void tu_filter(void);
+
 /* A small, fast PRNG (splitmix64) so tests do not depend on libc's rand(). */
 typedef struct tu_rng {
 	uint64_t state;
