@@ -71,11 +71,13 @@ uint64_t sc_power_loss(const char *name, const char *dir, uint32_t page_size, ui
 
 /*
  * Fault injection: for each point of a plan (the nth write failing with ENOSPC
- * or short, the nth fsync, open or rename failing with EIO, all sticky), a fresh
- * store takes puts with sync always until one fails. The failure must be
- * SL_IO / SL_FULL / SL_READONLY with a message, no put may succeed while the
- * fault lasts, and after a reopen on a healthy disk every acknowledged put is
- * there and the store checks out. Returns the points tried; *fired = how many
+ * or short, the nth fsync, open or rename failing with EIO — sticky, and once
+ * more for fsync as a single failure), a fresh store takes puts with sync always
+ * until one fails. The failure must be SL_IO / SL_FULL / SL_READONLY with a
+ * message; no put may succeed afterwards (after a single failed fsync the store
+ * must answer SL_READONLY: it never retries an fsync and reports success); after
+ * a reopen on a healthy disk every acknowledged put is there and the store
+ * checks out. Returns the points tried; *fired = how many
  * faults actually fired.
  */
 uint64_t sc_fault_sweep(const char *name, const char *dir, uint32_t page_size, uint64_t *fired);
