@@ -180,7 +180,7 @@ int lsm_write_l0(lsm_t *db, memtable_t *mem, uint64_t number, lsm_edit_t *edit,
 /* Records an error that stops background work (and writes). REQUIRES mu. */
 void lsm_bg_fail(lsm_t *db, int rc, const sl_err_t *err);
 
-/* ---- lsm.c ---- */
+/* ---- lsm.c and lsm_read.c ---- */
 uint64_t lsm_smallest_snapshot(const lsm_t *db); /* REQUIRES mu */
 uint64_t lsm_now_ns(void);
 
