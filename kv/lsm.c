@@ -589,12 +589,39 @@ static int lsm_queue_leave(lsm_t *db, lsm_writer_t *w, int rc, sl_err_t *err)
 	return rc;
 }
 
-int lsm_write(lsm_t *db, const batch_t *b, sl_err_t *err)
+static int lsm_check_sizes(sl_slice_t key, size_t value_len, sl_err_t *err)
 {
-	if (b->count == 0)
-		return SL_OK;
+	if (key.len > LSM_MAX_KEY_BYTES)
+		return sl_errf(err, SL_INVALID, "lsm: key of %zu bytes is over the %u-byte limit",
+			       key.len, LSM_MAX_KEY_BYTES);
+	if (value_len > LSM_MAX_VALUE_BYTES)
+		return sl_errf(err, SL_INVALID, "lsm: value of %zu bytes is over the %u-byte limit",
+			       value_len, LSM_MAX_VALUE_BYTES);
+	return SL_OK;
+}
+
+/*
+ * Bad input must be refused before it reaches the log: a record the log cannot
+ * take would otherwise look like a failed write and leave the store read-only.
+ */
+static int lsm_check_batch(const batch_t *b, sl_err_t *err)
+{
 	if (batch_status(b) != SL_OK)
 		return sl_errf(err, SL_NOMEM, "lsm: the batch ran out of memory while being built");
+	if (b->rep.len > WAL_MAX_RECORD - 8)
+		return sl_errf(err, SL_INVALID, "lsm: a batch of %zu bytes is over the %u-byte limit "
+			       "of one log record", b->rep.len, WAL_MAX_RECORD - 8);
+	batch_reader_t br;
+	int rc = batch_reader_init(&br, batch_bytes(b), err), op;
+	sl_slice_t k, v;
+	while (rc == SL_OK && (rc = batch_reader_next(&br, &op, &k, &v, err)) == SL_OK)
+		rc = lsm_check_sizes(k, op == BATCH_OP_PUT ? v.len : 0, err);
+	return rc == SL_NOTFOUND ? SL_OK : rc;
+}
+
+/* Queues b and writes it (as leader or in a leader's group). REQUIRES: b checked. */
+static int lsm_write_checked(lsm_t *db, const batch_t *b, sl_err_t *err)
+{
 	lsm_writer_t w = { .batch = b };
 	pthread_mutex_lock(&db->mu);
 	if (!lsm_queue_wait(db, &w)) /* a leader wrote our batch with its group */
@@ -624,15 +651,12 @@ int lsm_write(lsm_t *db, const batch_t *b, sl_err_t *err)
 	return lsm_queue_leave(db, &w, rc, err);
 }
 
-static int lsm_check_sizes(sl_slice_t key, size_t value_len, sl_err_t *err)
+int lsm_write(lsm_t *db, const batch_t *b, sl_err_t *err)
 {
-	if (key.len > LSM_MAX_KEY_BYTES)
-		return sl_errf(err, SL_INVALID, "lsm: key of %zu bytes is over the %u-byte limit",
-			       key.len, LSM_MAX_KEY_BYTES);
-	if (value_len > LSM_MAX_VALUE_BYTES)
-		return sl_errf(err, SL_INVALID, "lsm: value of %zu bytes is over the %u-byte limit",
-			       value_len, LSM_MAX_VALUE_BYTES);
-	return SL_OK;
+	if (b->count == 0)
+		return SL_OK;
+	int rc = lsm_check_batch(b, err);
+	return rc == SL_OK ? lsm_write_checked(db, b, err) : rc;
 }
 
 int lsm_put(lsm_t *db, sl_slice_t key, sl_slice_t value, sl_err_t *err)
@@ -643,7 +667,8 @@ int lsm_put(lsm_t *db, sl_slice_t key, sl_slice_t value, sl_err_t *err)
 	batch_t b;
 	batch_init(&b);
 	batch_put(&b, key, value);
-	rc = lsm_write(db, &b, err);
+	rc = batch_status(&b) == SL_OK ? lsm_write_checked(db, &b, err)
+				       : sl_errf(err, SL_NOMEM, "lsm: out of memory");
 	batch_free(&b);
 	return rc;
 }
@@ -656,7 +681,8 @@ int lsm_del(lsm_t *db, sl_slice_t key, sl_err_t *err)
 	batch_t b;
 	batch_init(&b);
 	batch_del(&b, key);
-	rc = lsm_write(db, &b, err);
+	rc = batch_status(&b) == SL_OK ? lsm_write_checked(db, &b, err)
+				       : sl_errf(err, SL_NOMEM, "lsm: out of memory");
 	batch_free(&b);
 	return rc;
 }

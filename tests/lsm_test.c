@@ -882,6 +882,16 @@ static void test_bad_input(void **state)
 			 SL_INVALID);
 	assert_non_null(strstr(err.msg, "limit"));
 	assert_int_equal(lsm_put(db, sl_slice(big, LSM_MAX_KEY_BYTES), sl_slice_str("v"), &err), SL_OK);
+	/* The same inside a batch: the whole batch is refused, and the store still takes writes. */
+	batch_t bad;
+	batch_init(&bad);
+	batch_put(&bad, sl_slice_str("fine"), sl_slice_str("v"));
+	batch_put(&bad, sl_slice(big, LSM_MAX_KEY_BYTES + 1), sl_slice_str("v"));
+	assert_int_equal(lsm_write(db, &bad, &err), SL_INVALID);
+	assert_non_null(strstr(err.msg, "limit"));
+	batch_free(&bad);
+	assert_string_equal(get_str(db, NULL, "fine"), "");
+	put_ok(db, "after", "still writable");
 	free(big);
 	assert_int_equal(lsm_close(db, &err), SL_OK);
 
