@@ -530,6 +530,17 @@ void sc_edges(const char *name, const char *dir, const char *other_kind, uint32_
 		assert_int_equal(store_put(s, sl_slice_str("k"), sl_slice(big, vmax + 1)), SL_INVALID);
 		assert_true(strlen(store_errmsg(s)) > 0);
 	}
+	if (ops->max_key_bytes) {
+		/* In a batch too: all of it refused, none of it applied, the store still writable. */
+		batch_t b;
+		batch_init(&b);
+		batch_put(&b, sl_slice_str("batch fine"), sl_slice_str("v"));
+		batch_put(&b, sl_slice(big, kmax + 1), sl_slice_str("v"));
+		assert_int_equal(store_write(s, &b), SL_INVALID);
+		batch_free(&b);
+		assert_int_equal(store_get(s, sl_slice_str("batch fine"), &got), SL_NOTFOUND);
+		assert_int_equal(store_put(s, sl_slice_str("after batch"), sl_slice_str("v")), SL_OK);
+	}
 	/* A second opener is refused while the first holds the directory. */
 	store_opts_t o = { .page_size = page_size, .params = sc_params };
 	sl_err_t err = { 0 };

@@ -84,7 +84,8 @@ uint64_t sc_fault_sweep(const char *name, const char *dir, uint32_t page_size, u
 
 /*
  * Bad input at the edges: the empty key, binary keys and values, the longest
- * key and largest value the store declares (and one byte past them), a second
+ * key and largest value the store declares (and one byte past them, alone and
+ * inside a batch, which must then apply nothing), a second
  * opener (SL_BUSY), the directory of store `other_kind` (SL_INVALID naming
  * `name`), a full disk (SL_FULL, nothing acknowledged lost).
  */
