@@ -38,19 +38,23 @@ void report_table(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, si
 	fprintf(out, "n=%llu keys of %u B, values of %zu B, sync %s, %u repeat%s, median shown; "
 		"latency in us\n\n", (unsigned long long)cfg->n, cfg->key_size, cfg->value_size,
 		sl_sync_name(cfg->sync), cfg->repeat, cfg->repeat == 1 ? "" : "s");
-	fprintf(out, "%-11s %-12s %10s %7s %9s %9s %9s %7s %7s %7s %9s %8s %7s\n", "store",
+	int w = 11; /* the store column fits the longest name or spec ("lsm:policy=tiered") */
+	for (size_t i = 0; i < n; i++)
+		if ((int)strlen(r[i].store) > w)
+			w = (int)strlen(r[i].store);
+	fprintf(out, "%-*s %-12s %10s %7s %9s %9s %9s %7s %7s %7s %9s %8s %7s\n", w, "store",
 		"workload", "ops/s", "spread", "p50", "p99", "p99.9", "w-amp", "r-amp", "s-amp",
 		"disk MB", "RSS MB", "close s");
 	for (size_t i = 0; i < n; i++) {
 		const bench_result_t *x = &r[i];
 		if (x->status != 0) {
-			fprintf(out, "%-11s %-12s %s: %s\n", x->store, x->workload,
+			fprintf(out, "%-*s %-12s %s: %s\n", w, x->store, x->workload,
 				x->status == SL_NOTSUP ? "n/a" : "FAILED", x->error);
 			continue;
 		}
 		char ops[16];
-		fprintf(out, "%-11s %-12s %10s %6.1f%% %9.2f %9.2f %9.2f %7.2f %7.2f %7.2f %9.1f %8.1f "
-			"%7.2f\n", x->store, x->workload, report_si(ops, sizeof ops, x->ops_per_sec),
+		fprintf(out, "%-*s %-12s %10s %6.1f%% %9.2f %9.2f %9.2f %7.2f %7.2f %7.2f %9.1f %8.1f "
+			"%7.2f\n", w, x->store, x->workload, report_si(ops, sizeof ops, x->ops_per_sec),
 			report_spread_pct(x), x->lat_us[0], x->lat_us[2], x->lat_us[3], x->write_amp,
 			x->read_amp, x->space_amp, (double)x->disk_bytes / 1e6,
 			(double)x->peak_rss_bytes / 1e6, x->close_seconds);
