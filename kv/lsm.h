@@ -115,7 +115,10 @@ typedef struct lsm_iter lsm_iter_t;
  * out of dir: the "lsm" store (kv/lsm_store.h) holds its LOCK file.
  */
 int lsm_open(env_t *env, const char *dir, const lsm_opts_t *opts, lsm_t **out, sl_err_t *err);
-/* Finishes the background job in progress, writes buffered log records, frees db. */
+/*
+ * Finishes the background job in progress, writes buffered log records, frees db.
+ * REQUIRES: every snapshot released and every iterator freed.
+ */
 int lsm_close(lsm_t *db, sl_err_t *err);
 
 int lsm_put(lsm_t *db, sl_slice_t key, sl_slice_t value, sl_err_t *err);
