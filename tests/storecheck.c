@@ -160,6 +160,38 @@ void sc_differential(const char *name, const char *dir, uint32_t page_size, uint
 	store_close(ref);
 }
 
+/* Put number i of a writer whose keys start with prefix: key prefix + i (6 digits), value "value-i". */
+static int sc_numbered_put(store_t *s, const char *prefix, uint32_t i)
+{
+	char k[64], v[32];
+	snprintf(k, sizeof k, "%s%06u", prefix, i);
+	snprintf(v, sizeof v, "value-%u", i);
+	return store_put(s, sl_slice_str(k), sl_slice_str(v));
+}
+
+/*
+ * Reopens the store in dir and checks it, then fails the test (saying `what`
+ * happened to the writer) unless puts 0 .. acked-1 of prefix are all there.
+ */
+static void sc_expect_acked(const char *name, const char *dir, uint32_t page_size,
+			    const char *prefix, uint32_t acked, const char *what)
+{
+	store_t *s = sc_open(name, dir, page_size, SL_SYNC_NONE);
+	sc_check(s);
+	buf_t got = BUF_INIT;
+	for (uint32_t i = 0; i < acked; i++) {
+		char k[64], want[32];
+		snprintf(k, sizeof k, "%s%06u", prefix, i);
+		snprintf(want, sizeof want, "value-%u", i);
+		if (store_get(s, sl_slice_str(k), &got) != SL_OK)
+			fail_msg("%s, %s: acknowledged put %u of %u lost: %s", name, what, i, acked,
+				 store_errmsg(s));
+		assert_true(sl_slice_eq(buf_slice(&got), sl_slice_str(want)));
+	}
+	buf_free(&got);
+	store_close(s);
+}
+
 /* The child of a crash round: puts until killed, reporting each acknowledged one. */
 static void sc_crash_child(const char *name, const char *dir, uint32_t page_size,
 			   uint64_t round, int fd)
@@ -169,11 +201,10 @@ static void sc_crash_child(const char *name, const char *dir, uint32_t page_size
 	store_opts_t o = { .sync = SL_SYNC_ALWAYS, .page_size = page_size, .params = sc_params };
 	if (store_open(name, dir, &o, &s, &err) != SL_OK)
 		_exit(3);
+	char prefix[32];
+	snprintf(prefix, sizeof prefix, "r%llu-", (unsigned long long)round);
 	for (uint32_t i = 0;; i++) {
-		char k[32], v[40];
-		snprintf(k, sizeof k, "r%llu-%06u", (unsigned long long)round, i);
-		snprintf(v, sizeof v, "value-%u", i);
-		if (store_put(s, sl_slice_str(k), sl_slice_str(v)) != SL_OK)
+		if (sc_numbered_put(s, prefix, i) != SL_OK)
 			_exit(4);
 		if (write(fd, &i, sizeof i) != sizeof i)
 			_exit(5);
@@ -206,21 +237,11 @@ uint64_t sc_crash(const char *name, const char *dir, uint32_t page_size, uint64_
 			any = true;
 		}
 		close(p[0]);
-		store_t *s = sc_open(name, dir, page_size, SL_SYNC_NONE);
-		sc_check(s);
-		buf_t v = BUF_INIT;
-		for (uint32_t j = 0; any && j <= last; j++) {
-			char k[32], want[40];
-			snprintf(k, sizeof k, "r%llu-%06u", (unsigned long long)round, j);
-			snprintf(want, sizeof want, "value-%u", j);
-			if (store_get(s, sl_slice_str(k), &v) != SL_OK)
-				fail_msg("%s round %llu: acknowledged put %u of %u lost", name,
-					 (unsigned long long)round, j, last);
-			assert_true(sl_slice_eq(buf_slice(&v), sl_slice_str(want)));
-		}
+		char prefix[32], what[64];
+		snprintf(prefix, sizeof prefix, "r%llu-", (unsigned long long)round);
+		snprintf(what, sizeof what, "SIGKILL round %llu", (unsigned long long)round);
+		sc_expect_acked(name, dir, page_size, prefix, any ? last + 1 : 0, what);
 		total += any ? last + 1 : 0;
-		buf_free(&v);
-		store_close(s);
 	}
 	return total;
 }
@@ -274,11 +295,10 @@ static void sc_loss_child(const char *name, const char *dir, uint32_t page_size,
 	if (pthread_create(&t, NULL, sc_cutter_main, &c) != 0)
 		_exit(8);
 	pthread_mutex_unlock(&pipe_mu);
+	char prefix[32];
+	snprintf(prefix, sizeof prefix, "r%llu-", (unsigned long long)round);
 	for (uint32_t i = 0;; i++) {
-		char k[48], v[40];
-		snprintf(k, sizeof k, "r%llu-%06u", (unsigned long long)round, i);
-		snprintf(v, sizeof v, "value-%u", i);
-		if (store_put(s, sl_slice_str(k), sl_slice_str(v)) != SL_OK)
+		if (sc_numbered_put(s, prefix, i) != SL_OK)
 			pause(); /* the power is off; wait for the cutter to end us */
 		if (write(fd, &i, sizeof i) != sizeof i)
 			_exit(5);
@@ -315,21 +335,11 @@ uint64_t sc_power_loss(const char *name, const char *dir, uint32_t page_size, ui
 		if (!reported || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			fail_msg("%s round %llu: the writer failed (exit status %d)", name,
 				 (unsigned long long)round, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-		store_t *s = sc_open(name, dir, page_size, SL_SYNC_NONE);
-		sc_check(s);
-		buf_t v = BUF_INIT;
-		for (uint32_t j = 0; j < acked; j++) {
-			char k[48], want[40];
-			snprintf(k, sizeof k, "r%llu-%06u", (unsigned long long)round, j);
-			snprintf(want, sizeof want, "value-%u", j);
-			if (store_get(s, sl_slice_str(k), &v) != SL_OK)
-				fail_msg("%s round %llu (loss mode %d): acknowledged put %u of %u lost: %s",
-					 name, (unsigned long long)round, (int)mode, j, acked,
-					 store_errmsg(s));
-			assert_true(sl_slice_eq(buf_slice(&v), sl_slice_str(want)));
-		}
-		buf_free(&v);
-		store_close(s);
+		char prefix[32], what[64];
+		snprintf(prefix, sizeof prefix, "r%llu-", (unsigned long long)round);
+		snprintf(what, sizeof what, "power cut %llu (mode %d)", (unsigned long long)round,
+			 (int)mode);
+		sc_expect_acked(name, dir, page_size, prefix, acked, what);
 		total += acked;
 		t.rounds++;
 		t.changes_lost += rep.changes_lost;
@@ -360,11 +370,10 @@ static void sc_crash_at_child(const char *name, const char *dir, uint32_t page_s
 	if (env == NULL || store_open(name, dir, &o, &s, &err) != SL_OK)
 		_exit(3);
 	env_crash_set(env, op, part, nth);
+	char prefix[32];
+	snprintf(prefix, sizeof prefix, "c%llu-", (unsigned long long)nth);
 	for (uint32_t i = 0; i < 4000; i++) {
-		char k[48], v[40];
-		snprintf(k, sizeof k, "c%llu-%06u", (unsigned long long)nth, i);
-		snprintf(v, sizeof v, "value-%u", i);
-		if (store_put(s, sl_slice_str(k), sl_slice_str(v)) != SL_OK)
+		if (sc_numbered_put(s, prefix, i) != SL_OK)
 			_exit(4);
 		if (write(fd, &i, sizeof i) != sizeof i)
 			_exit(5);
@@ -395,20 +404,10 @@ uint64_t sc_crash_at(const char *name, const char *dir, uint32_t page_size, env_
 			fail_msg("%s: crash point %s #%llu: the writer failed (exit %d)", name, part,
 				 (unsigned long long)nth, WEXITSTATUS(status));
 		fired += WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-		store_t *s = sc_open(name, dir, page_size, SL_SYNC_NONE);
-		sc_check(s);
-		buf_t v = BUF_INIT;
-		for (uint32_t j = 0; j < acked; j++) {
-			char k[48], want[40];
-			snprintf(k, sizeof k, "c%llu-%06u", (unsigned long long)nth, j);
-			snprintf(want, sizeof want, "value-%u", j);
-			if (store_get(s, sl_slice_str(k), &v) != SL_OK)
-				fail_msg("%s: killed at %s #%llu: acknowledged put %u of %u lost: %s", name,
-					 part, (unsigned long long)nth, j, acked, store_errmsg(s));
-			assert_true(sl_slice_eq(buf_slice(&v), sl_slice_str(want)));
-		}
-		buf_free(&v);
-		store_close(s);
+		char prefix[32], what[96];
+		snprintf(prefix, sizeof prefix, "c%llu-", (unsigned long long)nth);
+		snprintf(what, sizeof what, "killed at %s call %llu", part, (unsigned long long)nth);
+		sc_expect_acked(name, dir, page_size, prefix, acked, what);
 		*acked_total += acked;
 	}
 	return fired;
@@ -430,14 +429,10 @@ static bool sc_fault_point(const char *name, const char *dir, uint32_t page_size
 	if (store_open(name, dir, &o, &s, &err) != SL_OK)
 		fail_msg("open %s: %s", name, err.msg);
 	env_fault_set(env, op, nth, kind, sticky);
-	char k[32], v[40];
 	uint32_t acked = 0;
 	int rc = SL_OK;
-	for (; acked < 2000 && rc == SL_OK; acked += rc == SL_OK) {
-		snprintf(k, sizeof k, "f-%06u", acked);
-		snprintf(v, sizeof v, "value-%u", acked);
-		rc = store_put(s, sl_slice_str(k), sl_slice_str(v));
-	}
+	for (; acked < 2000 && rc == SL_OK; acked += rc == SL_OK)
+		rc = sc_numbered_put(s, "f-", acked);
 	if (rc != SL_OK) {
 		if (rc != SL_IO && rc != SL_FULL && rc != SL_READONLY)
 			fail_msg("%s: fault on op %d call %llu: status %d: %s", name, (int)op,
@@ -461,19 +456,9 @@ static bool sc_fault_point(const char *name, const char *dir, uint32_t page_size
 	store_close(s);
 	env_free(env);
 	/* The disk is healthy again: every acknowledged put must be there. */
-	s = sc_open(name, dir, page_size, SL_SYNC_NONE);
-	sc_check(s);
-	buf_t got = BUF_INIT;
-	for (uint32_t i = 0; i < acked; i++) {
-		snprintf(k, sizeof k, "f-%06u", i);
-		snprintf(v, sizeof v, "value-%u", i);
-		if (store_get(s, sl_slice_str(k), &got) != SL_OK)
-			fail_msg("%s: fault on op %d call %llu: acknowledged put %u of %u lost: %s",
-				 name, (int)op, (unsigned long long)nth, i, acked, store_errmsg(s));
-		assert_true(sl_slice_eq(buf_slice(&got), sl_slice_str(v)));
-	}
-	buf_free(&got);
-	store_close(s);
+	char what[64];
+	snprintf(what, sizeof what, "fault on op %d call %llu", (int)op, (unsigned long long)nth);
+	sc_expect_acked(name, dir, page_size, "f-", acked, what);
 	return rc != SL_OK;
 }
 
