@@ -20,6 +20,7 @@ static const char bench_usage[] =
 	"Runs each workload on each store and reports throughput, latency percentiles,\n"
 	"amplification, disk use and memory, as medians of --repeat runs (default 3).\n"
 	"Workloads named together run in order on the same store (fills start empty).\n"
+	"A store may carry params of its own: --stores lsm,lsm:policy=tiered:ratio=4\n"
 	"Defaults: every built store; fillseq,fillrandom,readrandom,readmissing,scan,overwrite;\n"
 	"n 100000, 16-byte keys, 100-byte values, sync none.\n";
 
