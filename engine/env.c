@@ -31,6 +31,7 @@ struct env {
 	_Atomic uint64_t syncs;
 	_Atomic uint64_t opens;
 	_Atomic bool faults_armed;      /* fast check: any slot armed */
+	char fault_part[64];            /* env_fault_aim: only paths holding this fail */
 	bool sync_off;                  /* fsyncs skipped (env_set_sync_off) */
 	env_fault_slot_t faults[ENV_OP_COUNT_];
 	env_loss_t *loss;               /* power-loss tracking, NULL when off */
@@ -153,17 +154,25 @@ static bool env_crash_due(env_t *env, env_op_t op, const char *path)
 	       atomic_fetch_add(&env->crash_calls, 1) + 1 == env->crash_nth;
 }
 
+void env_fault_aim(env_t *env, const char *path_part)
+{
+	snprintf(env->fault_part, sizeof env->fault_part, "%s", path_part ? path_part : "");
+}
+
 void env_fault_clear(env_t *env)
 {
 	memset(env->faults, 0, sizeof env->faults);
+	env->fault_part[0] = 0;
 	atomic_store(&env->faults_armed, false);
 }
 
 /* Counts a call of op; returns the fault to inject, or -1 for none. */
-static int env_fault_check(env_t *env, env_op_t op)
+static int env_fault_check(env_t *env, env_op_t op, const char *path)
 {
 	if (!atomic_load_explicit(&env->faults_armed, memory_order_relaxed))
 		return -1;
+	if (env->fault_part[0] != 0 && strstr(path, env->fault_part) == NULL)
+		return -1; /* faults are aimed at other files */
 	env_fault_slot_t *slot = &env->faults[op];
 	if (slot->nth == 0)
 		return -1;
@@ -204,7 +213,7 @@ static int env_open_flags(int flags)
 int env_open(env_t *env, const char *path, int flags, env_file_t **out, sl_err_t *err)
 {
 	*out = NULL;
-	int fault = env_fault_check(env, ENV_OP_OPEN);
+	int fault = env_fault_check(env, ENV_OP_OPEN, path);
 	if (fault >= 0)
 		return env_errno(err, env_fault_errno(fault), "open", path);
 
@@ -262,7 +271,7 @@ int env_close(env_file_t *f, sl_err_t *err)
 
 int env_pread(env_file_t *f, void *buf, size_t n, uint64_t off, size_t *got, sl_err_t *err)
 {
-	int fault = env_fault_check(f->env, ENV_OP_READ);
+	int fault = env_fault_check(f->env, ENV_OP_READ, f->path);
 	if (fault >= 0)
 		return env_errno(err, env_fault_errno(fault), "read", f->path);
 
@@ -307,7 +316,7 @@ int env_map(env_file_t *f, sl_err_t *err)
 int env_read_mapped(env_file_t *f, uint64_t off, size_t n, const uint8_t **p, sl_err_t *err)
 {
 	assert(f->map != NULL);
-	int fault = env_fault_check(f->env, ENV_OP_READ);
+	int fault = env_fault_check(f->env, ENV_OP_READ, f->path);
 	if (fault >= 0)
 		return env_errno(err, env_fault_errno(fault), "read", f->path);
 	if (off > f->map_bytes || n > f->map_bytes - off)
@@ -325,7 +334,7 @@ static int env_write_at(env_file_t *f, const void *buf, size_t n, uint64_t off, 
 {
 	if (env_loss_power_off(f->env->loss))
 		return env_errno(err, EIO, "write (power cut)", f->path);
-	int fault = env_fault_check(f->env, ENV_OP_WRITE);
+	int fault = env_fault_check(f->env, ENV_OP_WRITE, f->path);
 	size_t limit = n;
 	if (fault == ENV_FAULT_SHORT)
 		limit = n / 2;
@@ -384,7 +393,7 @@ static int env_sync_fd(env_t *env, int fd, bool data_only, const char *path, sl_
 {
 	if (env_loss_power_off(env->loss))
 		return env_errno(err, EIO, "fsync (power cut)", path);
-	int fault = env_fault_check(env, ENV_OP_SYNC);
+	int fault = env_fault_check(env, ENV_OP_SYNC, path);
 	if (fault >= 0)
 		return env_errno(err, env_fault_errno(fault), "fsync", path);
 	int r = env->sync_off ? 0 : data_only ? fdatasync(fd) : fsync(fd);
@@ -471,7 +480,7 @@ int env_rename(env_t *env, const char *from, const char *to, sl_err_t *err)
 		return env_errno(err, EIO, "rename (power cut)", from);
 	if (env_crash_due(env, ENV_OP_RENAME, from))
 		raise(SIGKILL);
-	int fault = env_fault_check(env, ENV_OP_RENAME);
+	int fault = env_fault_check(env, ENV_OP_RENAME, from);
 	if (fault >= 0)
 		return env_errno(err, env_fault_errno(fault), "rename", from);
 	if (rename(from, to) != 0)

@@ -96,6 +96,12 @@ void env_counters_reset(env_t *env);
  * gone bad stays bad). env_fault_clear disarms all faults.
  */
 void env_fault_set(env_t *env, env_op_t op, uint64_t nth, env_fault_t kind, bool sticky);
+/*
+ * Aims the armed faults at files whose path contains path_part (NULL or "" =
+ * every file): calls on other files neither fail nor count toward nth.
+ * env_fault_clear also clears the aim.
+ */
+void env_fault_aim(env_t *env, const char *path_part);
 void env_fault_clear(env_t *env);
 
 /*

@@ -40,8 +40,8 @@ void lsm_bg_fail(lsm_t *db, int rc, const sl_err_t *err)
 }
 
 /*
- * Makes a table from an iterator's entries. The caller has allocated `number`.
- * *out gets the new file (refs 1, table open) or NULL when the input was empty.
+ * The tables a flush or a compaction writes: the one being built and those
+ * finished (each an lsm_file_t with its table open, one reference held here).
  */
 typedef struct lsm_out {
 	lsm_t *db;
@@ -52,16 +52,23 @@ typedef struct lsm_out {
 	uint64_t bytes;          /* written */
 } lsm_out_t;
 
-/* Starts the next output table, under a fresh file number. */
-static int lsm_out_open(lsm_out_t *o, sl_err_t *err)
+/* Starts output table `number`. */
+static int lsm_out_start(lsm_out_t *o, uint64_t number, sl_err_t *err)
 {
 	char path[4200];
-	pthread_mutex_lock(&o->db->mu);
-	o->number = o->db->next_file++;
-	pthread_mutex_unlock(&o->db->mu);
-	lsm_file_path(o->db, o->number, "sst", path, sizeof path);
+	o->number = number;
+	lsm_file_path(o->db, number, "sst", path, sizeof path);
 	sst_opts_t so = lsm_sst_opts(o->db);
 	return sst_builder_open(o->db->env, path, &so, &o->b, err);
+}
+
+/* Starts the next output table of a compaction, under a fresh file number. */
+static int lsm_out_open(lsm_out_t *o, sl_err_t *err)
+{
+	pthread_mutex_lock(&o->db->mu);
+	uint64_t number = o->db->next_file++;
+	pthread_mutex_unlock(&o->db->mu);
+	return lsm_out_start(o, number, err);
 }
 
 /* Appends f to the finished outputs. */
@@ -105,24 +112,25 @@ static int lsm_out_close(lsm_out_t *o, sl_err_t *err)
 	return sst_open(o->db->env, path, o->number, o->db->cache, &f->table, err);
 }
 
+/*
+ * Gives up on the outputs: the table being built is removed, finished ones are
+ * left on disk. They are not installed, but a manifest edit naming them may
+ * have reached the disk even when its fsync failed, so deleting them could
+ * break the store; the next open deletes every table no edit names.
+ */
 static void lsm_out_abandon(lsm_out_t *o)
 {
 	sst_builder_abandon(o->b);
-	for (size_t i = 0; i < o->n; i++) {
-		o->files[i]->obsolete = true; /* never installed: its file goes */
+	for (size_t i = 0; i < o->n; i++)
 		lsm_file_unref(o->db, o->files[i]);
-	}
 	free(o->files);
 }
 
 int lsm_write_l0(lsm_t *db, memtable_t *mem, uint64_t number, lsm_edit_t *edit,
 		 uint64_t *bytes, sl_err_t *err)
 {
-	char path[4200];
-	lsm_file_path(db, number, "sst", path, sizeof path);
-	sst_opts_t so = lsm_sst_opts(db);
-	lsm_out_t o = { .db = db, .number = number };
-	int rc = sst_builder_open(db->env, path, &so, &o.b, err);
+	lsm_out_t o = { .db = db };
+	int rc = lsm_out_start(&o, number, err);
 	memtable_iter_t it;
 	memtable_iter_init(&it, mem);
 	for (memtable_iter_first(&it); rc == SL_OK && memtable_iter_valid(&it); memtable_iter_next(&it))
@@ -209,9 +217,7 @@ static int lsm_flush_imm(lsm_t *db, sl_err_t *err)
 	if (rc == SL_OK)
 		rc = lsm_install(db, &edit, err);
 	if (rc != SL_OK) {
-		for (size_t i = 0; i < edit.nadds; i++)
-			edit.adds[i].file->obsolete = true; /* never installed */
-		lsm_edit_free(&edit);
+		lsm_edit_free(&edit); /* the table stays on disk: see lsm_out_abandon */
 		return rc;
 	}
 	lsm_edit_free(&edit);
