@@ -180,8 +180,9 @@ cache_handle_t *cache_insert(cache_t *c, uint64_t file, uint64_t off, void *valu
 		free_fn(value);
 		return NULL;
 	}
+	/* The entry's own bookkeeping counts too, so many tiny values cannot overrun the bound. */
 	*e = (struct cache_entry){ .file = file, .off = off, .hash = cache_hash(file, off),
-				   .value = value, .charge = charge, .free_fn = free_fn,
+				   .value = value, .charge = charge + sizeof *e, .free_fn = free_fn,
 				   .refs = 2, .in_table = true };
 	cache_shard_t *s = cache_shard(c, e->hash);
 	pthread_mutex_lock(&s->mu);
@@ -192,7 +193,7 @@ cache_handle_t *cache_insert(cache_t *c, uint64_t file, uint64_t off, void *valu
 	*p = e;
 	cache_lru_push(s, e);
 	s->count++;
-	s->used += charge;
+	s->used += e->charge;
 	s->inserts++;
 	/* Evict from the cold end; e itself is the most recent, so it goes last. */
 	while (s->used > s->capacity && s->lru.prev != e) {

@@ -5,7 +5,8 @@
  * block, a decompression. Hot blocks are read again and again, so the LSM store
  * (and, later, the inverted index) keeps decoded blocks here, shared by every
  * table of a store. Entries are named by two integers — the file's number and the
- * block's offset in it — and carry a "charge", the bytes they hold in memory.
+ * block's offset in it — and carry a "charge", the bytes they hold in memory (the
+ * cache adds its own bookkeeping per entry to what the caller charges).
  * When the charges pass the capacity, the least recently used entries leave.
  *
  * Entries in use are pinned by handles: cache_lookup and cache_insert return a
