@@ -62,6 +62,25 @@ static inline void lsm_ikey_set(buf_t *out, sl_slice_t user, uint64_t seq, int t
 	codec_buf_put_u64(out, lsm_trailer(seq, type));
 }
 
+/*
+ * The seek key of a read of `user` at sequence seq: (user, seq, the highest type),
+ * which sorts before every version of user written at or before seq. Built in
+ * small (small_size bytes) when it fits, so a get needs no allocation; else in
+ * *big, which the caller frees.
+ */
+static inline sl_slice_t lsm_seek_key(sl_slice_t user, uint64_t seq, uint8_t *small,
+				      size_t small_size, buf_t *big)
+{
+	if (user.len + LSM_TRAILER_BYTES > small_size) {
+		lsm_ikey_set(big, user, seq, LSM_TYPE_PUT);
+		return buf_slice(big);
+	}
+	if (user.len)
+		memcpy(small, user.data, user.len);
+	codec_put_u64(small + user.len, lsm_trailer(seq, LSM_TYPE_PUT));
+	return sl_slice(small, user.len + LSM_TRAILER_BYTES);
+}
+
 /* Internal-key order: user key ascending, then trailer (sequence) descending. */
 static inline int lsm_ikey_cmp(sl_slice_t a, sl_slice_t b)
 {

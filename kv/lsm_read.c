@@ -86,13 +86,13 @@ static void lsm_trace_key(const lsm_t *db, const char *what, sl_slice_t key)
 								   key.len, 40));
 }
 
-/* Probes one table for key; SL_NOTFOUND sends the search on. */
-static int lsm_get_file(lsm_t *db, lsm_file_t *f, int level, sl_slice_t key, uint64_t seq,
-			uint64_t hash, buf_t *value, bool *deleted, sl_err_t *err)
+/* Probes one table with the get's seek key; SL_NOTFOUND sends the search on. */
+static int lsm_get_file(lsm_t *db, lsm_file_t *f, int level, sl_slice_t seek, uint64_t hash,
+			buf_t *value, bool *deleted, sl_err_t *err)
 {
 	sst_probe_t probe;
 	stats_count(&db->rc.files, 1);
-	int rc = sst_get(f->table, key, seq, hash, value, deleted, &probe, err);
+	int rc = sst_get(f->table, seek, hash, value, deleted, &probe, err);
 	if (probe.filtered)
 		stats_count(&db->rc.filtered, 1);
 	else if (rc == SL_NOTFOUND)
@@ -115,9 +115,10 @@ static int lsm_get_file(lsm_t *db, lsm_file_t *f, int level, sl_slice_t key, uin
 }
 
 /* Searches the tables of v, level by level and run by run, newest first. */
-static int lsm_get_tables(lsm_t *db, const lsm_version_t *v, sl_slice_t key, uint64_t seq,
+static int lsm_get_tables(lsm_t *db, const lsm_version_t *v, sl_slice_t seek, uint64_t seq,
 			  buf_t *value, bool *deleted, sl_err_t *err)
 {
+	sl_slice_t key = lsm_ikey_user(seek);
 	uint64_t hash = bloom_hash(key);
 	stats_count(&db->rc.gets, 1);
 	for (int l = 0; l < LSM_LEVELS; l++) {
@@ -132,7 +133,7 @@ static int lsm_get_tables(lsm_t *db, const lsm_version_t *v, sl_slice_t key, uin
 			}
 			if (seq < f->min_seq)
 				continue; /* every entry is newer than the reader */
-			int rc = lsm_get_file(db, f, l, key, seq, hash, value, deleted, err);
+			int rc = lsm_get_file(db, f, l, seek, hash, value, deleted, err);
 			if (rc != SL_NOTFOUND)
 				return rc;
 		}
@@ -146,21 +147,26 @@ int lsm_get(lsm_t *db, const lsm_snapshot_t *snap, sl_slice_t key, buf_t *value,
 	lsm_view_take(db, snap, &view);
 	bool deleted = false;
 	int rc = SL_NOTFOUND;
+	/* One seek key for every memtable and table the get consults. */
+	uint8_t small[256];
+	buf_t big = BUF_INIT;
+	sl_slice_t seek = lsm_seek_key(key, view.seq, small, sizeof small, &big);
 	if (trace_on(db->trace))
 		lsm_trace_key(db, "get", key);
-	if (memtable_get(view.mem, key, view.seq, value, &deleted)) {
+	if (memtable_get(view.mem, seek, value, &deleted)) {
 		rc = SL_OK;
 		if (trace_on(db->trace))
 			trace_emit(db->trace, "  memtable: %s", deleted ? "a tombstone" : "found");
-	} else if (view.imm && memtable_get(view.imm, key, view.seq, value, &deleted)) {
+	} else if (view.imm && memtable_get(view.imm, seek, value, &deleted)) {
 		rc = SL_OK;
 		if (trace_on(db->trace))
 			trace_emit(db->trace, "  immutable memtable: %s", deleted ? "a tombstone" : "found");
 	} else {
 		if (trace_on(db->trace))
 			trace_emit(db->trace, "  memtables: no entry");
-		rc = lsm_get_tables(db, view.v, key, view.seq, value, &deleted, err);
+		rc = lsm_get_tables(db, view.v, seek, view.seq, value, &deleted, err);
 	}
+	buf_free(&big);
 	lsm_view_drop(db, &view);
 	if (rc == SL_OK && deleted)
 		rc = SL_NOTFOUND;
@@ -238,10 +244,10 @@ void lsm_iter_seek(lsm_iter_t *it, const sl_slice_t *start)
 	if (start == NULL) {
 		lsm_merge_first(it->merge);
 	} else {
-		buf_t target = BUF_INIT;
-		lsm_ikey_set(&target, *start, it->view.seq, LSM_TYPE_PUT);
-		lsm_merge_seek(it->merge, buf_slice(&target));
-		buf_free(&target);
+		uint8_t small[256];
+		buf_t big = BUF_INIT;
+		lsm_merge_seek(it->merge, lsm_seek_key(*start, it->view.seq, small, sizeof small, &big));
+		buf_free(&big);
 	}
 	lsm_iter_settle(it, false);
 }

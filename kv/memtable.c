@@ -208,23 +208,10 @@ int memtable_add(memtable_t *m, uint64_t seq, int type, sl_slice_t key, sl_slice
 	return SL_OK;
 }
 
-bool memtable_get(memtable_t *m, sl_slice_t key, uint64_t seq, buf_t *value, bool *deleted)
+bool memtable_get(memtable_t *m, sl_slice_t seek, buf_t *value, bool *deleted)
 {
-	uint8_t small[256];
-	buf_t target = BUF_INIT;
-	sl_slice_t ikey;
-	/* The seek key: (key, seq, highest type), which sorts before every older version. */
-	if (key.len + LSM_TRAILER_BYTES <= sizeof small) {
-		memcpy(small, key.data, key.len);
-		codec_put_u64(small + key.len, lsm_trailer(seq, LSM_TYPE_PUT));
-		ikey = sl_slice(small, key.len + LSM_TRAILER_BYTES);
-	} else {
-		lsm_ikey_set(&target, key, seq, LSM_TYPE_PUT);
-		ikey = buf_slice(&target);
-	}
-	memtable_node_t *n = memtable_find(m, ikey, NULL);
-	buf_free(&target);
-	if (n == NULL || !sl_slice_eq(lsm_ikey_user(node_ikey(n)), key))
+	memtable_node_t *n = memtable_find(m, seek, NULL);
+	if (n == NULL || !sl_slice_eq(lsm_ikey_user(node_ikey(n)), lsm_ikey_user(seek)))
 		return false;
 	*deleted = lsm_ikey_type(node_ikey(n)) == LSM_TYPE_DEL;
 	if (!*deleted && value != NULL) {

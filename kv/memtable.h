@@ -57,11 +57,12 @@ void memtable_unref(memtable_t *m);
 int memtable_add(memtable_t *m, uint64_t seq, int type, sl_slice_t key, sl_slice_t value);
 
 /*
- * Looks up the newest entry for key with sequence <= seq. Returns false when the
- * memtable has none; otherwise true, with *deleted telling a tombstone from a
- * value, and the value copied into *value (when not NULL).
+ * Looks up the newest entry for a user key at or below a sequence; seek is
+ * their seek key (lsm_seek_key). Returns false when the memtable has none;
+ * otherwise true, with *deleted telling a tombstone from a value, and the value
+ * copied into *value (when not NULL).
  */
-bool memtable_get(memtable_t *m, sl_slice_t key, uint64_t seq, buf_t *value, bool *deleted);
+bool memtable_get(memtable_t *m, sl_slice_t seek, buf_t *value, bool *deleted);
 
 size_t memtable_bytes(const memtable_t *m); /* bytes of nodes (keys, values, links) */
 uint64_t memtable_count(const memtable_t *m); /* entries */

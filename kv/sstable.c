@@ -580,7 +580,7 @@ static int sst_locate(sst_t *t, block_iter_t *ix, sl_slice_t ikey, sst_handle_t 
 	return sst_decode_handle(t, block_iter_value(ix), h, err);
 }
 
-int sst_get(sst_t *t, sl_slice_t key, uint64_t seq, uint64_t hash, buf_t *value, bool *deleted,
+int sst_get(sst_t *t, sl_slice_t seek, uint64_t hash, buf_t *value, bool *deleted,
 	    sst_probe_t *probe, sl_err_t *err)
 {
 	*probe = (sst_probe_t){ 0 };
@@ -588,24 +588,23 @@ int sst_get(sst_t *t, sl_slice_t key, uint64_t seq, uint64_t hash, buf_t *value,
 		probe->filtered = true;
 		return SL_NOTFOUND;
 	}
-	buf_t target = BUF_INIT;
-	lsm_ikey_set(&target, key, seq, LSM_TYPE_PUT);
+	sl_slice_t key = lsm_ikey_user(seek);
 	block_iter_t ix, it;
 	block_iter_init(&ix, &t->index.blk, block_cmp_ikey);
 	sst_handle_t h;
-	int rc = sst_locate(t, &ix, buf_slice(&target), &h, err);
+	int rc = sst_locate(t, &ix, seek, &h, err);
 	block_iter_free(&ix);
 	if (rc != SL_OK)
-		goto out;
+		return rc;
 	cache_handle_t *handle;
 	sst_cached_t *own;
 	const block_t *blk;
 	rc = sst_fetch(t, h, &handle, &own, &blk, &probe->block_read, err);
 	probe->block_off = h.off;
 	if (rc != SL_OK)
-		goto out;
+		return rc;
 	block_iter_init(&it, blk, block_cmp_ikey);
-	block_iter_seek(&it, buf_slice(&target));
+	block_iter_seek(&it, seek);
 	rc = SL_NOTFOUND;
 	if (block_iter_valid(&it)) {
 		sl_slice_t ik = block_iter_key(&it);
@@ -624,8 +623,6 @@ int sst_get(sst_t *t, sl_slice_t key, uint64_t seq, uint64_t hash, buf_t *value,
 	}
 	block_iter_free(&it);
 	sst_unfetch(t, handle, own);
-out:
-	buf_free(&target);
 	return rc;
 }
 

@@ -123,11 +123,12 @@ typedef struct sst_probe {
 } sst_probe_t;
 
 /*
- * Looks up the newest entry for user key `key` at or below sequence seq; hash is
- * bloom_hash(key). SL_OK with *deleted set (and the value copied into *value when
- * it is a put); SL_NOTFOUND when the table has no such entry; SL_CORRUPT / SL_IO.
+ * Looks up the newest entry for a user key at or below a sequence; seek is their
+ * seek key (lsm_seek_key) and hash bloom_hash(user key). SL_OK with *deleted set
+ * (and the value copied into *value when it is a put); SL_NOTFOUND when the table
+ * has no such entry; SL_CORRUPT / SL_IO.
  */
-int sst_get(sst_t *t, sl_slice_t key, uint64_t seq, uint64_t hash, buf_t *value, bool *deleted,
+int sst_get(sst_t *t, sl_slice_t seek, uint64_t hash, buf_t *value, bool *deleted,
 	    sst_probe_t *probe, sl_err_t *err);
 
 /* May the table hold user key key (hash = bloom_hash(key))? false = certainly not. */

@@ -97,7 +97,10 @@ static void test_memtable_versions(void **state)
 				want = seq; /* the newest version at or before `at` */
 		snprintf(k, sizeof k, "k%03d", key);
 		bool deleted;
-		bool found = memtable_get(m, sl_slice_str(k), (uint64_t)at, &got, &deleted);
+		buf_t seek = BUF_INIT;
+		lsm_ikey_set(&seek, sl_slice_str(k), (uint64_t)at, LSM_TYPE_PUT);
+		bool found = memtable_get(m, buf_slice(&seek), &got, &deleted);
+		buf_free(&seek);
 		assert_int_equal(found, want != 0);
 		if (found) {
 			assert_int_equal(deleted, type_of[want] == LSM_TYPE_DEL);
@@ -205,12 +208,14 @@ static void test_sstable_roundtrip(void **state)
 	buf_t v = BUF_INIT;
 	char k[32], want[64];
 	uint64_t false_pos = 0;
+	buf_t seek = BUF_INIT;
 	for (int i = 0; i < 2 * N; i++) {
 		snprintf(k, sizeof k, "key%07d", i);
 		bool deleted = false;
 		sst_probe_t probe;
-		int rc = sst_get(t, sl_slice_str(k), LSM_MAX_SEQ, bloom_hash(sl_slice_str(k)), &v,
-				 &deleted, &probe, &err);
+		lsm_ikey_set(&seek, sl_slice_str(k), LSM_MAX_SEQ, LSM_TYPE_PUT);
+		int rc = sst_get(t, buf_slice(&seek), bloom_hash(sl_slice_str(k)), &v, &deleted,
+				 &probe, &err);
 		if (i % 2) {
 			assert_int_equal(rc, SL_NOTFOUND);
 			false_pos += !probe.filtered;
@@ -222,9 +227,11 @@ static void test_sstable_roundtrip(void **state)
 		if (!deleted)
 			assert_true(sl_slice_eq(buf_slice(&v), sl_slice_str(want)));
 		/* Below the entry's sequence the table has nothing for the key. */
-		assert_int_equal(sst_get(t, sl_slice_str(k), (uint64_t)i / 2, bloom_hash(sl_slice_str(k)),
-					 &v, &deleted, &probe, &err), SL_NOTFOUND);
+		lsm_ikey_set(&seek, sl_slice_str(k), (uint64_t)i / 2, LSM_TYPE_PUT);
+		assert_int_equal(sst_get(t, buf_slice(&seek), bloom_hash(sl_slice_str(k)), &v,
+					 &deleted, &probe, &err), SL_NOTFOUND);
 	}
+	buf_free(&seek);
 	double fpr = (double)false_pos / N;
 	assert_true(fpr < 2.5 * bloom_expected_fpr(10));
 	/* A scan from the middle sees the rest in order. */

@@ -81,12 +81,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			buf_t target = BUF_INIT;
 			lsm_ikey_set(&target, probe, LSM_MAX_SEQ, LSM_TYPE_PUT);
 			sst_iter_seek(it, buf_slice(&target));
-			buf_free(&target);
 			sst_iter_free(it);
 			buf_t v = BUF_INIT;
 			bool deleted;
 			sst_probe_t pr;
-			sst_get(table, probe, LSM_MAX_SEQ, bloom_hash(probe), &v, &deleted, &pr, &err);
+			sst_get(table, buf_slice(&target), bloom_hash(probe), &v, &deleted, &pr, &err);
+			buf_free(&target);
 			buf_free(&v);
 		}
 		sst_close(table);
