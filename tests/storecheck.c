@@ -413,6 +413,21 @@ uint64_t sc_crash_at(const char *name, const char *dir, uint32_t page_size, env_
 	return fired;
 }
 
+uint64_t sc_paged_crash_points(const char *name, const char *dir, const char *file)
+{
+	char dwb[128], log[128];
+	snprintf(dwb, sizeof dwb, "%s-dwb", file);
+	snprintf(log, sizeof log, "%s-log", file);
+	uint64_t acked = 0, fired = 0;
+	fired += sc_crash_at(name, dir, 512, ENV_OP_WRITE, dwb, 24, 3, &acked);
+	fired += sc_crash_at(name, dir, 512, ENV_OP_WRITE, file, 40, 5, &acked);
+	fired += sc_crash_at(name, dir, 512, ENV_OP_SYNC, log, 30, 5, &acked);
+	print_message("%s: %llu crash points fired (checkpoint copies, page writes, log fsyncs); "
+		      "%llu acknowledged puts verified\n", name, (unsigned long long)fired,
+		      (unsigned long long)acked);
+	return fired;
+}
+
 /*
  * One fault point: a fresh store, the fault armed (sticky), puts with sync
  * always until one fails; then the checks of sc_fault_sweep. true if it fired.

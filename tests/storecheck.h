@@ -54,6 +54,14 @@ uint64_t sc_crash(const char *name, const char *dir, uint32_t page_size, uint64_
 uint64_t sc_crash_at(const char *name, const char *dir, uint32_t page_size, env_op_t op,
 		     const char *part, uint64_t max, uint64_t step, uint64_t *acked_total);
 
+/*
+ * sc_crash_at's plan for a store on the pager (512-byte pages) whose file is
+ * `file`: mid-write of a checkpoint's double-write copy (file-dwb), of its
+ * in-place page writes, and before the operation log's fsync (file-log).
+ * Prints a summary; returns the points that fired.
+ */
+uint64_t sc_paged_crash_points(const char *name, const char *dir, const char *file);
+
 /* What the simulated power cuts of sc_power_loss did, added up. */
 typedef struct sc_loss_totals {
 	uint64_t rounds, changes_lost, changes_kept, torn, zeroed, files_vanished;
