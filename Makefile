@@ -29,28 +29,34 @@ BUILD   ?= build
 SRC_LIB := $(wildcard engine/*.c index/*.c kv/*.c)
 
 # ---------------------------------------------------------------- peers
-# Each peer adapter is built when its library's header is found (PEERS=none
-# builds none). The list of those found is kept in $(BUILD)/peers.list so that a
-# change (a package installed or removed) rebuilds bench/stores.c.
+# A peer's adapter is built exactly when a program that includes its header and
+# calls its library compiles and links with $(CC) (bench/find_peers.sh).
+# PEERS=auto (default) probes every peer, PEERS=none builds none, and a list
+# (PEERS=leveldb,sqlite) probes only those. The defines of the peers found are kept
+# in $(BUILD)/peers.list so that a change (a package installed or removed)
+# rebuilds bench/stores.c.
 PEERS ?= auto
-have_header = $(shell echo '\#include <$(1)>' | $(CC) -E -x c - >/dev/null 2>&1 && echo yes)
-PEER_SRCS :=
-PEER_LIBS :=
-PEER_DEFS :=
-# $(call add_peer,HEADER,SOURCE,LIBS,DEFINE): build SOURCE when HEADER is found.
-define add_peer
-ifeq ($$(call have_header,$(1)),yes)
-PEER_SRCS += $(2)
-PEER_LIBS += $(3)
-PEER_DEFS += $(4)
+PEER_PROBE    := $(shell sh bench/find_peers.sh '$(CC)' '$(PEERS)')
+peer_field     = $(strip $(shell echo '$(PEER_PROBE)' | sed -n 's/.*$(1):\([^;]*\).*/\1/p'))
+PEERS_FOUND   := $(call peer_field,found)
+PEERS_MISSING := $(call peer_field,missing)
+PEERS_UNKNOWN := $(call peer_field,unknown)
+ifneq ($(PEERS_UNKNOWN),)
+$(error PEERS=$(PEERS): no peer named $(PEERS_UNKNOWN); the peers are leveldb rocksdb lmdb sqlite kyoto)
 endif
-endef
-ifneq ($(PEERS),none)
-$(eval $(call add_peer,leveldb/c.h,bench/peer_leveldb.c,-lleveldb,-DSL_PEER_LEVELDB))
-$(eval $(call add_peer,rocksdb/c.h,bench/peer_rocksdb.c,-lrocksdb,-DSL_PEER_ROCKSDB))
-$(eval $(call add_peer,lmdb.h,bench/peer_lmdb.c,-llmdb,-DSL_PEER_LMDB))
-$(eval $(call add_peer,sqlite3.h,bench/peer_sqlite.c,-lsqlite3,-DSL_PEER_SQLITE))
-$(eval $(call add_peer,kclangc.h,bench/peer_kyoto.c,-lkyotocabinet,-DSL_PEER_KYOTO))
+# What each peer adds to the build besides its adapter, bench/peer_NAME.c: the
+# library it links and the define that registers it (bench/stores.c).
+peer_leveldb := -lleveldb -DSL_PEER_LEVELDB
+peer_rocksdb := -lrocksdb -DSL_PEER_ROCKSDB
+peer_lmdb    := -llmdb -DSL_PEER_LMDB
+peer_sqlite  := -lsqlite3 -DSL_PEER_SQLITE
+peer_kyoto   := -lkyotocabinet -DSL_PEER_KYOTO
+PEER_SRCS := $(PEERS_FOUND:%=bench/peer_%.c)
+PEER_LIBS := $(filter -l%,$(foreach p,$(PEERS_FOUND),$(peer_$(p))))
+PEER_DEFS := $(filter -D%,$(foreach p,$(PEERS_FOUND),$(peer_$(p))))
+# Say it once per make command (not again in the makes that check and demo start).
+ifeq ($(MAKELEVEL)$(filter clean,$(MAKECMDGOALS)),0)
+$(info peers built: $(or $(PEERS_FOUND),none)$(if $(PEERS_MISSING),; left out (not usable with $(firstword $(CC))): $(PEERS_MISSING)))
 endif
 $(shell mkdir -p $(BUILD)/bench; echo '$(PEER_DEFS)' | cmp -s - $(BUILD)/peers.list || \
 	echo '$(PEER_DEFS)' > $(BUILD)/peers.list)
@@ -87,6 +93,20 @@ if [ -n "$$missing" ]; then \
     { echo "apt-get install failed for:$$missing"; exit 1; }; \
 fi
 endef
+
+# The sanitizer runtimes (gcc's; Debian 12 and 13 name them so) and libFuzzer (clang's).
+DEPS_SAN  := libasan8 libubsan1 libtsan2
+DEPS_FUZZ := clang libclang-rt-dev
+
+# $(call need_flags,COMPILER,FLAGS,TARGET,PACKAGES): stop with a clear message when
+# COMPILER cannot build and link an empty program with FLAGS.
+define need_flags
+printf 'int main(void) { return 0; }\n' | $(1) -x c - -o /dev/null $(2) 2>/dev/null || \
+  { echo "make $(3) needs a compiler that builds with $(2), and '$(1)' cannot here;"; \
+    echo "on Debian: apt-get install -y $(4)"; exit 1; }
+endef
+SAN_FLAGS  := -fsanitize=address,undefined
+TSAN_FLAGS := -fsanitize=thread
 
 .PHONY: all deps peers demo demo-run bench test check tsan soak crash fuzz debug clean
 .SECONDARY:
@@ -126,8 +146,9 @@ $(BUILD)/bench/stores.o: $(BUILD)/peers.list
 $(BIN): $(BUILD)/bench/main.o $(LIB_BENCH) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PEER_LIBS) $(LDLIBS_CORE)
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/testutil.o $(BUILD)/tests/storecheck.o \
-		  $(LIB_BENCH) $(LIB)
+# A static pattern rule: only the test binaries, never the .d files included below.
+$(TEST_BINS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/testutil.o \
+		  $(BUILD)/tests/storecheck.o $(LIB_BENCH) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PEER_LIBS) $(LDLIBS_CORE) -lcmocka
 
 # ---------------------------------------------------------------- the demo
@@ -168,9 +189,11 @@ crash: $(BIN) $(TEST_BINS)
 	@SL_CRASH_ROUNDS=$(N) SL_TESTS="test_power_loss" sh tests/run.sh $(BUILD) btree_test hash_test lsm_test
 
 check:
+	@$(call install_missing,$(DEPS_CORE) $(DEPS_SAN))
+	@$(call need_flags,$(CC),$(SAN_FLAGS),check,gcc $(DEPS_SAN))
 	@$(MAKE) --no-print-directory BUILD=build/san OPT=-O1 WERROR=1 \
-	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	  LDFLAGS="-fsanitize=address,undefined" test
+	  CFLAGS="-O1 -g $(SAN_FLAGS) -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDFLAGS="$(SAN_FLAGS)" test
 
 # ThreadSanitizer over the suites whose code runs threads: the LSM store (readers,
 # queued writers, its background thread, the block cache) and the env. (Not the
@@ -178,17 +201,21 @@ check:
 # their internals.)
 TSAN_TESTS := lsm_test env_test
 tsan:
+	@$(call install_missing,$(DEPS_CORE) $(DEPS_SAN))
+	@$(call need_flags,$(CC),$(TSAN_FLAGS),tsan,gcc $(DEPS_SAN))
 	@$(MAKE) --no-print-directory BUILD=build/tsan OPT=-O1 WERROR=1 \
-	  CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
+	  CFLAGS="-O1 -g $(TSAN_FLAGS)" LDFLAGS="$(TSAN_FLAGS)" \
 	  $(addprefix build/tsan/tests/,$(TSAN_TESTS)) build/tsan/storelab
 	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" sh tests/run.sh build/tsan $(TSAN_TESTS)
 
-# libFuzzer targets (clang) for the on-disk decoders and the shell's parser, each
-# run for FUZZ_SECONDS from its seed corpus in tests/fuzz/corpus/<target>/.
+# libFuzzer targets (clang, installed when missing) for the on-disk decoders and
+# the shell's parser, each run for FUZZ_SECONDS from its seed corpus in tests/fuzz/corpus/<target>/.
 FUZZ_SECONDS ?= 10
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 fuzz:
+	@$(call install_missing,$(DEPS_CORE) $(DEPS_FUZZ))
+	@$(call need_flags,clang,-fsanitize=fuzzer,fuzz,$(DEPS_FUZZ))
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang CFLAGS="$(FUZZ_FLAGS)" \
 	  build/fuzz/libstorelab.a build/fuzz/libstorelab-bench.a
 	@for t in $(FUZZ_TARGETS); do \

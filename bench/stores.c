@@ -40,16 +40,23 @@ void stores_register_all(void)
 #endif
 }
 
+/* Every peer the kit has an adapter for, built or not, with the package that builds it. */
+static const char *const stores_peers[][2] = {
+	{ "leveldb", "libleveldb-dev" },     { "rocksdb", "librocksdb-dev" },
+	{ "lmdb", "liblmdb-dev" },           { "sqlite", "libsqlite3-dev" },
+	{ "kyoto-hash", "libkyotocabinet-dev" }, { "kyoto-tree", "libkyotocabinet-dev" },
+};
+
+const char *stores_peer_name(size_t i)
+{
+	return i < sizeof stores_peers / sizeof stores_peers[0] ? stores_peers[i][0] : NULL;
+}
+
 const char *stores_peer_package(const char *name)
 {
-	static const char *const peers[][2] = {
-		{ "leveldb", "libleveldb-dev" },     { "rocksdb", "librocksdb-dev" },
-		{ "lmdb", "liblmdb-dev" },           { "sqlite", "libsqlite3-dev" },
-		{ "kyoto-hash", "libkyotocabinet-dev" }, { "kyoto-tree", "libkyotocabinet-dev" },
-	};
-	for (size_t i = 0; i < sizeof peers / sizeof peers[0]; i++)
-		if (strcmp(peers[i][0], name) == 0)
-			return peers[i][1];
+	for (size_t i = 0; stores_peer_name(i) != NULL; i++)
+		if (strcmp(stores_peers[i][0], name) == 0)
+			return stores_peers[i][1];
 	return NULL;
 }
 

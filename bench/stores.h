@@ -21,10 +21,15 @@ void stores_register_all(void);
  * none), into out.
  */
 #include "engine/store.h"
+
 const store_ops_t *stores_spec_lookup(const char *spec);
 void stores_spec_params(const char *spec, char *out, size_t size);
 
 /* The Debian package that would add peer `name`, or NULL when name is no known peer. */
 const char *stores_peer_package(const char *name);
+
+/* The store name of the i-th peer the kit has an adapter for, whether or not it was
+ * built (store_lookup says that), or NULL when i is past the last. */
+const char *stores_peer_name(size_t i);
 
 #endif
