@@ -31,6 +31,7 @@ struct env {
 	_Atomic uint64_t syncs;
 	_Atomic uint64_t opens;
 	_Atomic bool faults_armed;      /* fast check: any slot armed */
+	_Atomic uint64_t faults_injected; /* calls failed on purpose so far */
 	char fault_part[64];            /* env_fault_aim: only paths holding this fail */
 	bool sync_off;                  /* fsyncs skipped (env_set_sync_off) */
 	env_fault_slot_t faults[ENV_OP_COUNT_];
@@ -177,9 +178,16 @@ static int env_fault_check(env_t *env, env_op_t op, const char *path)
 	if (slot->nth == 0)
 		return -1;
 	slot->calls++;
-	if (slot->calls == slot->nth || (slot->sticky && slot->calls > slot->nth))
+	if (slot->calls == slot->nth || (slot->sticky && slot->calls > slot->nth)) {
+		atomic_fetch_add(&env->faults_injected, 1);
 		return (int)slot->kind;
+	}
 	return -1;
+}
+
+uint64_t env_faults_injected(const env_t *env)
+{
+	return atomic_load(&env->faults_injected);
 }
 
 static int env_fault_errno(int kind)

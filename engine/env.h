@@ -103,6 +103,9 @@ void env_fault_set(env_t *env, env_op_t op, uint64_t nth, env_fault_t kind, bool
  */
 void env_fault_aim(env_t *env, const char *path_part);
 void env_fault_clear(env_t *env);
+/* How many calls have failed on purpose since env_new: tests compare it before and
+ * after an operation to tell which operation met the fault. */
+uint64_t env_faults_injected(const env_t *env);
 
 /*
  * Arms a crash point: the nth call of op (counted from now) on a file whose path

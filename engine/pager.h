@@ -58,8 +58,8 @@
  *      (pager_log_append: "put k v", in the owner's own encoding) with the next
  *      sequence number. That record is the operation's commit: once it is
  *      durable (at once under sync always), the operation survives any crash.
- *      Under sync none the log is written 64 KiB at a time: a process that dies
- *      loses the operations still in that buffer (the store is still valid).
+ *      Under every sync mode the record has reached the OS when the operation
+ *      returns, so a process that dies loses nothing it was told succeeded.
  *   2. The changed pages stay dirty in the pool: no page goes home before a
  *      checkpoint ("no steal"), so the file on disk is always exactly the state
  *      of the last checkpoint.
@@ -105,7 +105,6 @@
 #define PAGER_META_BYTES 128
 #define PAGER_MIN_FRAMES 8        /* smallest buffer pool, whatever the option says */
 #define PAGER_DEFAULT_LOG_LIMIT (256ull << 20) /* log bytes that trigger a checkpoint */
-#define PAGER_LOG_BUFFER_BYTES (64u << 10)    /* sync none: log written this much at a time */
 #define PAGER_LOG_OP 1            /* log and double-write record types: on disk */
 #define PAGER_DWB_PAGE 2
 #define PAGER_DWB_END 3

@@ -93,18 +93,6 @@ static int pager_dwb_recover(pager_t *p, const char *path, sl_err_t *err)
 	return rc;
 }
 
-/*
- * Under sync none the log is buffered: records are written 64 KiB at a time,
- * not one write call each, as LMDB and SQLite are run with 1,000 writes per
- * transaction in that mode (shared/PEERS.md). A process that dies loses the
- * operations still in the buffer; batch and always write every record.
- */
-static void pager_log_buffering(pager_t *p)
-{
-	if (p->log != NULL && p->sync == SL_SYNC_NONE)
-		wal_set_buffer(p->log, PAGER_LOG_BUFFER_BYTES);
-}
-
 int pager_log_open(pager_t *p, const char *path, sl_err_t *err)
 {
 	int rc = pager_dwb_recover(p, path, err);
@@ -115,7 +103,6 @@ int pager_log_open(pager_t *p, const char *path, sl_err_t *err)
 	snprintf(name, sizeof name, "%s-log", path);
 	if (!env_exists(name)) {
 		rc = pager_open_wal(p, path, "log", &p->log, 0, err);
-		pager_log_buffering(p);
 	}
 	return rc;
 }
@@ -212,7 +199,6 @@ int pager_replay(pager_t *p, pager_apply_fn apply, void *ctx, sl_err_t *err)
 	if (rc != SL_NOTFOUND)
 		return rc;
 	rc = wal_open(p->env, name, end, &p->log, err);
-	pager_log_buffering(p);
 	return rc == SL_OK ? pager_checkpoint(p, err) : rc;
 }
 

@@ -13,8 +13,7 @@
 struct wal {
 	env_t *env;       /* where the file lives */
 	env_file_t *file; /* open for appending */
-	buf_t frame;      /* framed records not yet written (one, unless buffered) */
-	size_t buffer_bytes; /* write once this much is framed; 0 = every record */
+	buf_t frame;      /* the record being framed, reused from append to append */
 	bool broken;      /* an append or sync failed: refuse further appends */
 };
 
@@ -142,19 +141,21 @@ int wal_append(wal_t *w, const void *payload, size_t len, bool sync, sl_err_t *e
 		return sl_errf(err, SL_INVALID, "%s: record of %zu bytes exceeds the %u-byte limit",
 			       env_path(w->file), len, WAL_MAX_RECORD);
 
-	/* The record lands after what is on disk and what is still buffered. */
-	uint64_t off = env_size(w->file) + w->frame.len;
-	size_t start = w->frame.len;
+	/*
+	 * Framed in memory, then written with one write call, so a crash tears at
+	 * most this record, and the record has reached the OS before we return: a
+	 * process that dies after an acknowledged append loses nothing.
+	 */
+	uint64_t off = env_size(w->file);
+	buf_clear(&w->frame);
 	buf_extend(&w->frame, WAL_RECORD_HEADER_BYTES);
 	buf_append(&w->frame, payload, len);
 	if (!buf_ok(&w->frame)) {
-		w->frame.len = start;
+		buf_clear(&w->frame);
 		return sl_errf(err, SL_NOMEM, "%s: out of memory framing a record", env_path(w->file));
 	}
-	wal_encode_record_header(w->frame.data + start, off, payload, (uint32_t)len);
-	if (w->frame.len < w->buffer_bytes && !sync)
-		return SL_OK;
-	int rc = wal_flush(w, err);
+	wal_encode_record_header(w->frame.data, off, payload, (uint32_t)len);
+	int rc = env_append(w->file, w->frame.data, w->frame.len, err);
 	if (rc == SL_OK && sync)
 		rc = env_datasync(w->file, err);
 	if (rc != SL_OK)
@@ -162,31 +163,12 @@ int wal_append(wal_t *w, const void *payload, size_t len, bool sync, sl_err_t *e
 	return rc;
 }
 
-/* One write call for everything framed, so a crash tears at most the tail. */
-int wal_flush(wal_t *w, sl_err_t *err)
-{
-	if (w->frame.len == 0)
-		return SL_OK;
-	int rc = env_append(w->file, w->frame.data, w->frame.len, err);
-	buf_clear(&w->frame);
-	if (rc != SL_OK)
-		w->broken = true;
-	return rc;
-}
-
-void wal_set_buffer(wal_t *w, size_t bytes)
-{
-	w->buffer_bytes = bytes;
-}
-
 int wal_sync(wal_t *w, sl_err_t *err)
 {
 	if (w->broken)
 		return sl_errf(err, SL_READONLY, "%s: an earlier write or fsync failed",
 			       env_path(w->file));
-	int rc = wal_flush(w, err);
-	if (rc == SL_OK)
-		rc = env_datasync(w->file, err);
+	int rc = env_datasync(w->file, err);
 	if (rc != SL_OK)
 		w->broken = true;
 	return rc;
@@ -197,7 +179,6 @@ int wal_reset(wal_t *w, sl_err_t *err)
 	if (w->broken)
 		return sl_errf(err, SL_READONLY, "%s: an earlier write or fsync failed",
 			       env_path(w->file));
-	buf_clear(&w->frame); /* buffered records are dropped with the rest */
 	int rc = env_truncate(w->file, WAL_HEADER_BYTES, err);
 	if (rc == SL_OK)
 		rc = env_datasync(w->file, err);
@@ -208,17 +189,14 @@ int wal_reset(wal_t *w, sl_err_t *err)
 
 uint64_t wal_size(const wal_t *w)
 {
-	return env_size(w->file) + w->frame.len;
+	return env_size(w->file);
 }
 
 int wal_close(wal_t *w, sl_err_t *err)
 {
 	if (w == NULL)
 		return SL_OK;
-	int rc = w->broken ? SL_OK : wal_flush(w, err);
-	int close_rc = env_close(w->file, rc == SL_OK ? err : NULL);
-	if (rc == SL_OK)
-		rc = close_rc;
+	int rc = env_close(w->file, err);
 	buf_free(&w->frame);
 	free(w);
 	return rc;

@@ -79,21 +79,16 @@ int wal_create(env_t *env, const char *path, wal_t **out, sl_err_t *err);
  */
 int wal_open(env_t *env, const char *path, uint64_t end_off, wal_t **out, sl_err_t *err);
 
-/* Appends one record. With sync true it is fdatasync'ed before returning. */
+/*
+ * Appends one record with one write call: when it returns SL_OK the record has
+ * reached the OS (a process crash cannot lose it), and with sync true it is also
+ * fdatasync'ed (a power cut cannot). A failed write or fsync breaks the log:
+ * later appends are refused with SL_READONLY until it is reopened.
+ */
 int wal_append(wal_t *w, const void *payload, size_t len, bool sync, sl_err_t *err);
 
-/* fdatasync of everything appended so far (buffered records written first). */
+/* fdatasync of everything appended so far. */
 int wal_sync(wal_t *w, sl_err_t *err);
-
-/*
- * Buffering: with bytes > 0, appended records are framed in memory and written
- * with one write call once `bytes` have gathered (or at wal_flush, wal_sync, a
- * synced append, or close). Records in the buffer are lost if the process dies;
- * that is the price of not making a system call per record. 0 (the default)
- * writes every record as it is appended.
- */
-void wal_set_buffer(wal_t *w, size_t bytes);
-int wal_flush(wal_t *w, sl_err_t *err);
 
 /* Empties the log (keeps the file header) and makes that durable. */
 int wal_reset(wal_t *w, sl_err_t *err);
@@ -101,7 +96,7 @@ int wal_reset(wal_t *w, sl_err_t *err);
 /* Bytes in the log file (header included). */
 uint64_t wal_size(const wal_t *w);
 
-/* Writes buffered records, closes (without syncing) and frees w; NULL is a no-op. */
+/* Closes (without syncing) and frees w; NULL is a no-op. */
 int wal_close(wal_t *w, sl_err_t *err);
 
 /* ---- reading ---- */

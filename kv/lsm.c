@@ -10,7 +10,6 @@
 #include "kv/lsm_int.h"
 
 #define LSM_GROUP_MAX_BYTES (1u << 20) /* a write group stops growing here */
-#define LSM_WAL_BUFFER (64u << 10)     /* sync none: log records gather this much */
 
 uint64_t lsm_now_ns(void)
 {
@@ -233,18 +232,26 @@ static void lsm_delete_strays(lsm_t *db)
 	free(nums);
 }
 
-/* Starts a fresh WAL for db->mem; REQUIRES mu (or no other thread yet). */
+/*
+ * Starts a fresh WAL for db->mem; REQUIRES mu (or no other thread yet).
+ * The old log is synced first, whatever the sync level: otherwise a power cut
+ * could take back the old log's unsynced tail while the new log's records
+ * survive, and recovery would bring back later writes without earlier ones.
+ * With the sync, a cut can only lose a tail of the writes (one fsync per
+ * memtable, nothing per write).
+ */
 static int lsm_new_wal(lsm_t *db, sl_err_t *err)
 {
+	int rc = db->wal != NULL ? wal_sync(db->wal, err) : SL_OK;
+	if (rc != SL_OK)
+		return rc;
 	char path[4200];
 	uint64_t number = db->next_file++;
 	lsm_file_path(db, number, "log", path, sizeof path);
 	wal_t *w;
-	int rc = wal_create(db->env, path, &w, err);
+	rc = wal_create(db->env, path, &w, err);
 	if (rc != SL_OK)
 		return rc;
-	if (db->opts.sync == SL_SYNC_NONE)
-		wal_set_buffer(w, LSM_WAL_BUFFER);
 	if (db->wal != NULL) {
 		sl_err_t ignored;
 		wal_close(db->wal, &ignored); /* its records are in the memtable being flushed */

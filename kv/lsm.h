@@ -116,7 +116,7 @@ typedef struct lsm_iter lsm_iter_t;
  */
 int lsm_open(env_t *env, const char *dir, const lsm_opts_t *opts, lsm_t **out, sl_err_t *err);
 /*
- * Finishes the background job in progress, writes buffered log records, frees db.
+ * Finishes the background job in progress, closes the log, frees db.
  * REQUIRES: every snapshot released and every iterator freed.
  */
 int lsm_close(lsm_t *db, sl_err_t *err);

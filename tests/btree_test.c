@@ -120,7 +120,7 @@ static void test_corruption_detected(void **state)
 	sc_corrupt_sweep("btree", f->dir, "btree.db", 512, 512 * 7 + 37);
 }
 
-/* SIGKILL at random moments with sync always: every acknowledged put survives. */
+/* SIGKILL at random moments at every sync level: every acknowledged put survives. */
 static void test_crash_loses_no_acknowledged_write(void **state)
 {
 	tu_fixture_t *f = *state;

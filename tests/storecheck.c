@@ -170,35 +170,55 @@ static int sc_numbered_put(store_t *s, const char *prefix, uint32_t i)
 }
 
 /*
- * Reopens the store in dir and checks it, then fails the test (saying `what`
- * happened to the writer) unless puts 0 .. acked-1 of prefix are all there.
+ * Reopens the store in dir and checks it, then counts how many of puts 0 ..
+ * acked-1 of prefix are there. They must form a prefix — puts 0 .. kept-1 with
+ * their values, none after — since every store applies its log in order: a
+ * power cut may take back a tail of unsynced writes, never one in the middle.
+ * Fails the test (saying `what` happened to the writer) when they do not.
  */
-static void sc_expect_acked(const char *name, const char *dir, uint32_t page_size,
-			    const char *prefix, uint32_t acked, const char *what)
+static uint32_t sc_count_kept(const char *name, const char *dir, uint32_t page_size,
+			      const char *prefix, uint32_t acked, const char *what)
 {
 	store_t *s = sc_open(name, dir, page_size, SL_SYNC_NONE);
 	sc_check(s);
 	buf_t got = BUF_INIT;
+	uint32_t kept = 0;
 	for (uint32_t i = 0; i < acked; i++) {
 		char k[64], want[32];
 		snprintf(k, sizeof k, "%s%06u", prefix, i);
 		snprintf(want, sizeof want, "value-%u", i);
-		if (store_get(s, sl_slice_str(k), &got) != SL_OK)
-			fail_msg("%s, %s: acknowledged put %u of %u lost: %s", name, what, i, acked,
-				 store_errmsg(s));
-		assert_true(sl_slice_eq(buf_slice(&got), sl_slice_str(want)));
+		int rc = store_get(s, sl_slice_str(k), &got);
+		if (rc == SL_OK && kept < i)
+			fail_msg("%s, %s: put %u is there but put %u before it was lost", name, what, i,
+				 kept);
+		if (rc == SL_OK) {
+			assert_true(sl_slice_eq(buf_slice(&got), sl_slice_str(want)));
+			kept++;
+		} else if (rc != SL_NOTFOUND) {
+			fail_msg("%s, %s: get of put %u: %s", name, what, i, store_errmsg(s));
+		}
 	}
 	buf_free(&got);
 	store_close(s);
+	return kept;
+}
+
+/* Like sc_count_kept, but every one of the acked puts must be there. */
+static void sc_expect_acked(const char *name, const char *dir, uint32_t page_size,
+			    const char *prefix, uint32_t acked, const char *what)
+{
+	uint32_t kept = sc_count_kept(name, dir, page_size, prefix, acked, what);
+	if (kept < acked)
+		fail_msg("%s, %s: acknowledged put %u of %u lost", name, what, kept, acked);
 }
 
 /* The child of a crash round: puts until killed, reporting each acknowledged one. */
 static void sc_crash_child(const char *name, const char *dir, uint32_t page_size,
-			   uint64_t round, int fd)
+			   sl_sync_t sync, uint64_t round, int fd)
 {
 	store_t *s;
 	sl_err_t err = { 0 };
-	store_opts_t o = { .sync = SL_SYNC_ALWAYS, .page_size = page_size, .params = sc_params };
+	store_opts_t o = { .sync = sync, .page_size = page_size, .params = sc_params };
 	if (store_open(name, dir, &o, &s, &err) != SL_OK)
 		_exit(3);
 	char prefix[32];
@@ -214,16 +234,18 @@ static void sc_crash_child(const char *name, const char *dir, uint32_t page_size
 uint64_t sc_crash(const char *name, const char *dir, uint32_t page_size, uint64_t rounds,
 		  uint64_t seed)
 {
+	static const sl_sync_t levels[] = { SL_SYNC_NONE, SL_SYNC_BATCH, SL_SYNC_ALWAYS };
 	tu_rng_t r;
 	tu_rng_init(&r, seed);
 	uint64_t total = 0;
 	for (uint64_t round = 0; round < rounds; round++) {
+		sl_sync_t sync = levels[round % 3];
 		int p[2];
 		assert_int_equal(pipe(p), 0);
 		pid_t pid = fork();
 		if (pid == 0) {
 			close(p[0]);
-			sc_crash_child(name, dir, page_size, round, p[1]);
+			sc_crash_child(name, dir, page_size, sync, round, p[1]);
 		}
 		close(p[1]);
 		struct timespec ts = { 0, (long)(5 + tu_below(&r, 60)) * 1000000L };
@@ -239,7 +261,8 @@ uint64_t sc_crash(const char *name, const char *dir, uint32_t page_size, uint64_
 		close(p[0]);
 		char prefix[32], what[64];
 		snprintf(prefix, sizeof prefix, "r%llu-", (unsigned long long)round);
-		snprintf(what, sizeof what, "SIGKILL round %llu", (unsigned long long)round);
+		snprintf(what, sizeof what, "SIGKILL round %llu at sync %s", (unsigned long long)round,
+			 sl_sync_name(sync));
 		sc_expect_acked(name, dir, page_size, prefix, any ? last + 1 : 0, what);
 		total += any ? last + 1 : 0;
 	}
@@ -263,10 +286,16 @@ static void *sc_cutter_main(void *p)
 	env_loss_report_t rep;
 	if (env_power_loss(c->env, c->seed, c->mode, &rep) != SL_OK)
 		_exit(6);
-	/* The acknowledgements written so far are all in the pipe; then this report. */
+	/*
+	 * The acknowledgements written so far are in the pipe; then the marker and
+	 * this report, in one write (atomic: under PIPE_BUF bytes) so that an ack the
+	 * writer thread sends meanwhile cannot land between them.
+	 */
+	uint8_t msg[sizeof(uint32_t) + sizeof rep];
 	uint32_t marker = UINT32_MAX;
-	if (write(c->fd, &marker, sizeof marker) != sizeof marker ||
-	    write(c->fd, &rep, sizeof rep) != sizeof rep)
+	memcpy(msg, &marker, sizeof marker);
+	memcpy(msg + sizeof marker, &rep, sizeof rep);
+	if (write(c->fd, msg, sizeof msg) != (ssize_t)sizeof msg)
 		_exit(7);
 	_exit(0); /* the power is off: nothing more reaches the files */
 }
@@ -276,8 +305,8 @@ static void *sc_cutter_main(void *p)
  * the pipe, until the cutter thread cuts the power mid-flight — during a put, a
  * flush, a compaction or a checkpoint, wherever it falls.
  */
-static void sc_loss_child(const char *name, const char *dir, uint32_t page_size, uint64_t round,
-			  uint32_t delay_us, env_loss_mode_t mode, int fd)
+static void sc_loss_child(const char *name, const char *dir, uint32_t page_size, sl_sync_t sync,
+			  uint64_t round, uint32_t delay_us, env_loss_mode_t mode, int fd)
 {
 	static pthread_mutex_t pipe_mu = PTHREAD_MUTEX_INITIALIZER;
 	env_t *env = env_new();
@@ -285,8 +314,7 @@ static void sc_loss_child(const char *name, const char *dir, uint32_t page_size,
 		_exit(2);
 	store_t *s;
 	sl_err_t err = { 0 };
-	store_opts_t o = { .sync = SL_SYNC_ALWAYS, .page_size = page_size, .params = sc_params,
-			   .env = env };
+	store_opts_t o = { .sync = sync, .page_size = page_size, .params = sc_params, .env = env };
 	if (store_open(name, dir, &o, &s, &err) != SL_OK)
 		_exit(3);
 	sc_cutter_t c = { env, round * 7919 + delay_us, delay_us, mode, fd };
@@ -308,19 +336,21 @@ static void sc_loss_child(const char *name, const char *dir, uint32_t page_size,
 uint64_t sc_power_loss(const char *name, const char *dir, uint32_t page_size, uint64_t rounds,
 		       uint64_t seed, sc_loss_totals_t *totals)
 {
+	static const sl_sync_t levels[] = { SL_SYNC_NONE, SL_SYNC_BATCH, SL_SYNC_ALWAYS };
 	tu_rng_t r;
 	tu_rng_init(&r, seed);
-	uint64_t total = 0;
 	sc_loss_totals_t t = { 0 };
 	for (uint64_t round = 0; round < rounds; round++) {
 		int p[2];
 		assert_int_equal(pipe(p), 0);
 		uint32_t delay_us = (uint32_t)(2000 + tu_below(&r, 60000));
+		/* 3 levels and 4 modes: every pairing comes round once in 12 rounds. */
+		int level = (int)(round % 3);
 		env_loss_mode_t mode = (env_loss_mode_t)(round % 4);
 		pid_t pid = fork();
 		if (pid == 0) {
 			close(p[0]);
-			sc_loss_child(name, dir, page_size, round, delay_us, mode, p[1]);
+			sc_loss_child(name, dir, page_size, levels[level], round, delay_us, mode, p[1]);
 		}
 		close(p[1]);
 		/* Acknowledgements until the cutter's marker; puts are numbered from 0. */
@@ -337,10 +367,13 @@ uint64_t sc_power_loss(const char *name, const char *dir, uint32_t page_size, ui
 				 (unsigned long long)round, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		char prefix[32], what[64];
 		snprintf(prefix, sizeof prefix, "r%llu-", (unsigned long long)round);
-		snprintf(what, sizeof what, "power cut %llu (mode %d)", (unsigned long long)round,
-			 (int)mode);
-		sc_expect_acked(name, dir, page_size, prefix, acked, what);
-		total += acked;
+		snprintf(what, sizeof what, "power cut %llu (mode %d, sync %s)",
+			 (unsigned long long)round, (int)mode, sl_sync_name(levels[level]));
+		uint32_t kept = sc_count_kept(name, dir, page_size, prefix, acked, what);
+		if (levels[level] == SL_SYNC_ALWAYS && kept < acked)
+			fail_msg("%s, %s: acknowledged put %u of %u lost", name, what, kept, acked);
+		t.acked[level] += acked;
+		t.lost[level] += acked - kept;
 		t.rounds++;
 		t.changes_lost += rep.changes_lost;
 		t.changes_kept += rep.changes_kept;
@@ -348,14 +381,18 @@ uint64_t sc_power_loss(const char *name, const char *dir, uint32_t page_size, ui
 		t.zeroed += rep.zeroed;
 		t.files_vanished += rep.files_vanished;
 	}
-	print_message("%s: %llu power cuts, %llu acknowledged puts all kept; the cuts took back "
-		      "%llu unsynced changes, tore %llu writes, zeroed %llu sectors, lost %llu new "
-		      "names\n", name, (unsigned long long)t.rounds, (unsigned long long)total,
-		      (unsigned long long)t.changes_lost, (unsigned long long)t.torn,
-		      (unsigned long long)t.zeroed, (unsigned long long)t.files_vanished);
+	print_message("%s: %llu power cuts took back %llu unsynced changes, tore %llu writes, "
+		      "zeroed %llu sectors, lost %llu new names; acknowledged puts lost (a tail, "
+		      "never a hole): none %llu of %llu, batch %llu of %llu, always %llu of %llu\n",
+		      name, (unsigned long long)t.rounds, (unsigned long long)t.changes_lost,
+		      (unsigned long long)t.torn, (unsigned long long)t.zeroed,
+		      (unsigned long long)t.files_vanished, (unsigned long long)t.lost[0],
+		      (unsigned long long)t.acked[0], (unsigned long long)t.lost[1],
+		      (unsigned long long)t.acked[1], (unsigned long long)t.lost[2],
+		      (unsigned long long)t.acked[2]);
 	if (totals)
 		*totals = t;
-	return total;
+	return t.acked[0] + t.acked[1] + t.acked[2];
 }
 
 /* The writer of sc_crash_at: puts (sync always) until its env's crash point kills it. */
@@ -477,6 +514,56 @@ static bool sc_fault_point(const char *name, const char *dir, uint32_t page_size
 	return rc != SL_OK;
 }
 
+/*
+ * The log's disk fills at its nth write (sticky ENOSPC aimed at the log), with
+ * the store at sync level `sync`: the put whose log write failed must be the one
+ * that reports SL_FULL — every put before it met no fault, so nothing was held
+ * back to fail later — no put may succeed after it, and after a reopen every
+ * acknowledged put is there. true if the fault fired.
+ */
+static bool sc_log_full_point(const char *name, const char *dir, uint32_t page_size,
+			      sl_sync_t sync, uint64_t nth)
+{
+	tu_rmrf(dir);
+	env_t *env = env_new();
+	store_t *s;
+	sl_err_t err = { 0 };
+	store_opts_t o = { .sync = sync, .page_size = page_size, .params = sc_params, .env = env };
+	if (store_open(name, dir, &o, &s, &err) != SL_OK)
+		fail_msg("open %s: %s", name, err.msg);
+	env_fault_aim(env, "log");
+	env_fault_set(env, ENV_OP_WRITE, nth, ENV_FAULT_ENOSPC, true);
+	uint32_t acked = 0;
+	int rc = SL_OK;
+	while (acked < 2000) {
+		uint64_t before = env_faults_injected(env);
+		rc = sc_numbered_put(s, "f-", acked);
+		bool met_fault = env_faults_injected(env) > before;
+		if (rc == SL_OK && met_fault)
+			fail_msg("%s, sync %s: put %u met the full disk yet returned OK", name,
+				 sl_sync_name(sync), acked);
+		if (rc != SL_OK && !met_fault)
+			fail_msg("%s, sync %s: put %u failed for an earlier write: %s", name,
+				 sl_sync_name(sync), acked, store_errmsg(s));
+		if (rc != SL_OK)
+			break;
+		acked++;
+	}
+	if (rc != SL_OK) {
+		if (rc != SL_FULL)
+			fail_msg("%s, sync %s: a full disk gave status %d, not SL_FULL: %s", name,
+				 sl_sync_name(sync), rc, store_errmsg(s));
+		assert_int_not_equal(store_put(s, sl_slice_str("after"), sl_slice_str("x")), SL_OK);
+	}
+	store_close(s);
+	env_free(env);
+	char what[64];
+	snprintf(what, sizeof what, "log full at write %llu, sync %s", (unsigned long long)nth,
+		 sl_sync_name(sync));
+	sc_expect_acked(name, dir, page_size, "f-", acked, what);
+	return rc != SL_OK;
+}
+
 uint64_t sc_fault_sweep(const char *name, const char *dir, uint32_t page_size, uint64_t *fired)
 {
 	const struct { env_op_t op; env_fault_t kind; uint64_t step, max; bool sticky; } plan[] = {
@@ -493,6 +580,12 @@ uint64_t sc_fault_sweep(const char *name, const char *dir, uint32_t page_size, u
 		for (uint64_t nth = 1; nth <= plan[p].max; nth += plan[p].step) {
 			*fired += sc_fault_point(name, dir, page_size, plan[p].op, plan[p].kind, nth,
 						 plan[p].sticky);
+			tried++;
+		}
+	static const sl_sync_t levels[] = { SL_SYNC_NONE, SL_SYNC_BATCH, SL_SYNC_ALWAYS };
+	for (size_t l = 0; l < 3; l++)
+		for (uint64_t nth = 1; nth <= 200; nth += 33) {
+			*fired += sc_log_full_point(name, dir, page_size, levels[l], nth);
 			tried++;
 		}
 	print_message("%s: %llu fault points tried, %llu fired; every acknowledged put kept\n",

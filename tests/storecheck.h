@@ -36,9 +36,11 @@ void sc_differential(const char *name, const char *dir, uint32_t page_size, uint
 		     uint64_t ops, uint64_t keyspace, uint64_t seed);
 
 /*
- * Forks writers with sync always that report each acknowledged put; kills each
- * with SIGKILL at a random moment; reopens and checks every acknowledged put is
- * there. Returns the number of acknowledged puts checked.
+ * Forks writers that report each acknowledged put; kills each with SIGKILL at a
+ * random moment; reopens and checks every acknowledged put is there. Rounds take
+ * the sync levels in turn (none, batch, always): at every level a write has
+ * reached the OS before it is acknowledged, so a process crash loses none.
+ * Returns the number of acknowledged puts checked.
  */
 uint64_t sc_crash(const char *name, const char *dir, uint32_t page_size, uint64_t rounds,
 		  uint64_t seed);
@@ -65,14 +67,17 @@ uint64_t sc_paged_crash_points(const char *name, const char *dir, const char *fi
 /* What the simulated power cuts of sc_power_loss did, added up. */
 typedef struct sc_loss_totals {
 	uint64_t rounds, changes_lost, changes_kept, torn, zeroed, files_vanished;
+	uint64_t acked[3], lost[3]; /* acknowledged puts and those lost, at none, batch, always */
 } sc_loss_totals_t;
 
 /*
  * Like sc_crash, but the writer's env tracks unsynced changes and the writer
  * ends with a simulated power cut (env_power_loss; the modes take turns:
- * drop, prefix, tear, zero) after a random number of acknowledged puts.
- * Reopens, checks, and verifies every acknowledged put. Prints a summary and
- * returns their number; totals (may be NULL) receives what the cuts did.
+ * drop, prefix, tear, zero) after a random number of acknowledged puts, at each
+ * sync level in turn. Reopens and checks the store: at always every
+ * acknowledged put is there; at none and batch the cut may take back a tail of
+ * them, never one in the middle. Prints a summary and returns the puts
+ * acknowledged; totals (may be NULL) receives what the cuts did and cost.
  */
 uint64_t sc_power_loss(const char *name, const char *dir, uint32_t page_size, uint64_t rounds,
 		       uint64_t seed, sc_loss_totals_t *totals);
@@ -85,8 +90,10 @@ uint64_t sc_power_loss(const char *name, const char *dir, uint32_t page_size, ui
  * message; no put may succeed afterwards (after a single failed fsync the store
  * must answer SL_READONLY: it never retries an fsync and reports success); after
  * a reopen on a healthy disk every acknowledged put is there and the store
- * checks out. Returns the points tried; *fired = how many
- * faults actually fired.
+ * checks out. Then, at each sync level, the log's disk fills at its nth write:
+ * the put whose log write failed must be the one that reports SL_FULL (none is
+ * acknowledged and then lost, none fails for an earlier put's write). Returns
+ * the points tried; *fired = how many faults actually fired.
  */
 uint64_t sc_fault_sweep(const char *name, const char *dir, uint32_t page_size, uint64_t *fired);
 
