@@ -12,8 +12,8 @@
 static const char bench_usage[] =
 	"usage: storelab bench [--suite kv] [--stores LIST] [--workloads LIST] [--n N]\n"
 	"                      [--key-size B] [--value-size B] [--dist uniform|zipfian|latest]\n"
-	"                      [--sync none|batch|always] [--seed S] [--dir DIR] [--repeat R]\n"
-	"                      [--threads T] [--scan-length L] [--cache BYTES]\n"
+	"                      [--sync none|batch|always] [--batch N] [--seed S] [--dir DIR]\n"
+	"                      [--repeat R] [--threads T] [--scan-length L] [--cache BYTES]\n"
 	"                      [--compress-ratio F] [--params NAME=VALUE,...]\n"
 	"                      [--format table|json|csv] [--out FILE]\n"
 	"                      [--chart FILE.svg] [--markdown FILE.md] [--summary]\n"
@@ -22,7 +22,8 @@ static const char bench_usage[] =
 	"Workloads named together run in order on the same store (fills start empty).\n"
 	"A store may carry params of its own: --stores lsm,lsm:policy=tiered:ratio=4\n"
 	"Defaults: every built store; fillseq,fillrandom,readrandom,readmissing,scan,overwrite;\n"
-	"n 100000, 16-byte keys, 100-byte values, sync none.\n";
+	"n 100000, 16-byte keys, 100-byte values, sync none, batch 1 (--batch N groups N\n"
+	"writes into one atomic batch or transaction, for every store).\n";
 
 static const char default_workloads[] =
 	"fillseq,fillrandom,readrandom,readmissing,scan,overwrite";
@@ -67,7 +68,15 @@ int bench_parse_common(const char *flag, const char *v, bench_cfg_t *cfg, char *
 	else if (strcmp(flag, "--repeat") == 0 &&
 		 (rc = bench_parse_u64(flag, v, 100, &x, err, err_size)) == 1)
 		cfg->repeat = (unsigned)x;
-	else if (strcmp(flag, "--threads") == 0 &&
+	else if (strcmp(flag, "--batch") == 0) {
+		rc = bench_parse_u64(flag, v, 1000000, &x, err, err_size);
+		if (rc == 1 && x == 0) {
+			snprintf(err, err_size, "--batch takes a whole number from 1 to 1000000, not '0'");
+			rc = -1;
+		}
+		if (rc == 1)
+			cfg->batch = (unsigned)x;
+	} else if (strcmp(flag, "--threads") == 0 &&
 		 (rc = bench_parse_u64(flag, v, 256, &x, err, err_size)) == 1)
 		cfg->threads = (unsigned)x;
 	else if (strcmp(flag, "--scan-length") == 0 &&

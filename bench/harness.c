@@ -30,6 +30,7 @@ void bench_cfg_defaults(bench_cfg_t *cfg)
 	cfg->scan_length = 100;
 	cfg->repeat = 3;
 	cfg->threads = 1;
+	cfg->batch = 1;
 }
 
 /* ---------------------------------------------------------------- validation */
@@ -55,6 +56,40 @@ static int harness_check_store(const bench_cfg_t *cfg, const char *name, char *e
 		snprintf(err, err_size, "--threads: store '%s' may not be shared between threads "
 			 "(run it with --threads 1)", name);
 		return -1;
+	}
+	char own[256];
+	sl_err_t e = { 0, "" };
+	stores_spec_params(name, own, sizeof own);
+	if (store_params_check(ops, own, &e) != SL_OK) {
+		snprintf(err, err_size, "%s: %s", name, e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * --params goes to every store that takes each name; a name that none of the
+ * chosen stores takes is a mistake (a typo), not something to ignore.
+ */
+static int harness_check_params(const bench_cfg_t *cfg, const char *const *stores,
+				size_t nstores, char *err, size_t err_size)
+{
+	for (const char *p = cfg->params; p != NULL && *p;) {
+		size_t len = strcspn(p, ","), name_len = strcspn(p, "=,");
+		bool known = false;
+		for (size_t i = 0; i < nstores && !known; i++)
+			known = store_param_known(stores_spec_lookup(stores[i]), p, name_len);
+		if (!known || name_len == len) {
+			int n = snprintf(err, err_size, "--params: none of the stores takes '%.*s' "
+					 "(name=value). They take:", (int)len, p);
+			for (size_t i = 0; i < nstores && n > 0 && (size_t)n < err_size; i++) {
+				const store_ops_t *ops = stores_spec_lookup(stores[i]);
+				n += snprintf(err + n, err_size - (size_t)n, " %s: %s;", ops->name,
+					      ops->params ? ops->params : "none of its own");
+			}
+			return -1;
+		}
+		p += len + (p[len] == ',');
 	}
 	return 0;
 }
@@ -101,7 +136,7 @@ int bench_validate(const bench_cfg_t *cfg, const char *const *stores, size_t nst
 	for (size_t i = 0; i < nstores; i++)
 		if (harness_check_store(cfg, stores[i], err, err_size) != 0)
 			return -1;
-	return 0;
+	return harness_check_params(cfg, stores, nstores, err, err_size);
 }
 
 /* ---------------------------------------------------------------- directories */

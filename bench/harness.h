@@ -48,6 +48,7 @@ typedef struct bench_cfg {
 	unsigned scan_length;  /* entries read per scan operation */
 	unsigned repeat;       /* runs of the whole sequence */
 	unsigned threads;      /* threads sharing one store handle */
+	unsigned batch;        /* writes grouped into one atomic batch (--batch); 1 = each alone */
 	uint64_t cache_bytes;  /* cache budget passed to every store; 0 = defaults */
 	const char *dir;       /* where temporary store directories go; NULL = $TMPDIR */
 	bool progress;         /* progress line on a terminal */

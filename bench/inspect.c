@@ -23,6 +23,33 @@ static const char inspect_usage[] =
 	"page checksum) or an SSTable (properties, every block and the key order).\n"
 	"A directory lists each file with its kind.\n";
 
+/* Whether name ends with suffix. */
+static bool inspect_ends(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), k = strlen(suffix);
+	return n >= k && strcmp(name + n - k, suffix) == 0;
+}
+
+/*
+ * The kind a file should be by the names the kit gives its files (lsm-000012.sst,
+ * lsm-000013.log, lsm.manifest, btree.db, btree.db-log, ref.log, ...); NULL for
+ * a name the kit does not use. A file whose name says one kind and whose bytes
+ * say none is damaged, not foreign.
+ */
+static const char *inspect_kind_by_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	if (inspect_ends(name, ".sst"))
+		return "table";
+	if (inspect_ends(name, ".log") || inspect_ends(name, "-log") ||
+	    inspect_ends(name, "-dwb") || strcmp(name, "lsm.manifest") == 0)
+		return "log";
+	if (strcmp(name, "btree.db") == 0 || strcmp(name, "hash.db") == 0)
+		return "paged";
+	return NULL;
+}
+
 /*
  * The kind of file at path: "log" or "paged" from its first 8 bytes, "table"
  * from its last 8 (an SSTable's magic ends its footer); NULL for none of these.
@@ -189,11 +216,28 @@ static int inspect_table(const char *path)
 	return rc == SL_OK ? 0 : 1;
 }
 
+/* A file named like one of the kit's whose bytes carry no magic number. */
+static int inspect_missing_magic(const char *path, const char *kind)
+{
+	struct stat st;
+	long long size = stat(path, &st) == 0 ? (long long)st.st_size : -1;
+	bool table = strcmp(kind, "table") == 0;
+	printf("%s: DAMAGED: named as a storelab %s, but %s (the file has %lld bytes%s)\n", path,
+	       table ? "SSTable" : strcmp(kind, "log") == 0 ? "log" : "paged file",
+	       table ? "its last 8 bytes are not the SSTable magic that ends a footer"
+		     : "its first 8 bytes are not the magic number its format starts with",
+	       size, table ? ": cut short?" : "");
+	return 1;
+}
+
 static int inspect_file(const char *path)
 {
 	const char *kind = inspect_kind(path);
+	if (kind == NULL && inspect_kind_by_name(path) != NULL)
+		return inspect_missing_magic(path, inspect_kind_by_name(path));
 	if (kind == NULL) {
-		printf("%s: not a file storelab wrote (no known magic number at offset 0)\n", path);
+		printf("%s: not a file storelab wrote (no known magic number at its start or "
+		       "end)\n", path);
 		return 1;
 	}
 	if (strcmp(kind, "table") == 0)
@@ -219,6 +263,11 @@ static int inspect_dir(const char *dir)
 		char path[4096];
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
 		const char *kind = inspect_kind(path);
+		if (kind == NULL && inspect_kind_by_name(path) != NULL) {
+			printf("\n");
+			status |= inspect_missing_magic(path, inspect_kind_by_name(path));
+			continue;
+		}
 		if (kind == NULL) {
 			struct stat st;
 			bool lock = strcmp(names[i], "LOCK") == 0;

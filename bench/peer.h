@@ -14,8 +14,17 @@
 
 #include "engine/store.h"
 
-/* Makes the store directory (honouring no_create); SL_OK or an error in err. */
-int peer_prepare_dir(const char *dir, const store_opts_t *opts, sl_err_t *err);
+/*
+ * Makes the store directory, or checks the one that is there: every file in it
+ * must match one of `files`, the space-separated shell patterns of the names
+ * peer `name` writes (its first pattern marks a store of that kind), else
+ * SL_INVALID names the stranger — as our stores refuse another store's
+ * directory instead of writing beside its files. With opts->no_create a
+ * directory without the marker is SL_NOTFOUND, before the engine can make
+ * anything there.
+ */
+int peer_prepare_dir(const char *dir, const store_opts_t *opts, const char *name,
+		     const char *files, sl_err_t *err);
 
 /* The expected key count the harness passes as params "expected_keys=N" (or dflt). */
 uint64_t peer_expected_keys(const store_opts_t *opts, uint64_t dflt);

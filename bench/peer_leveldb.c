@@ -63,7 +63,7 @@ static int ldb_close(store_t *s)
 static int ldb_open(const char *dir, const store_opts_t *opts, store_t **out, sl_err_t *err)
 {
 	*out = NULL;
-	int rc = peer_prepare_dir(dir, opts, err);
+	int rc = peer_prepare_dir(dir, opts, "leveldb", "CURRENT LOCK LOG LOG.old MANIFEST-* *.ldb *.log *.dbtmp", err);
 	if (rc != SL_OK)
 		return rc;
 	ldb_t *l = calloc(1, sizeof *l);

@@ -1,12 +1,13 @@
 /*
  * peer_lmdb.c — LMDB as the store "lmdb": a copy-on-write B+tree in an mmap.
  *
- * Configuration (shared/PEERS.md): map size 8 GiB. Sync none -> MDB_NOSYNC and
- * up to 1,000 puts per write transaction; always -> default flags and one put per
- * transaction (each commit fsyncs); batch -> MDB_NOSYNC, a write batch commits
- * and then mdb_env_sync forces it out. Reads reuse one read-only transaction for
- * up to 1,000 gets (reset and renewed, as LMDB's docs recommend), and read
- * through the open write transaction when there is one, so they see its puts.
+ * Configuration (shared/PEERS.md): map size 8 GiB. Every write commits a write
+ * transaction of its own (a single put or delete is a batch of one; `--batch N`
+ * groups N writes into one store_write, hence one transaction). Sync none ->
+ * MDB_NOSYNC; always -> default flags (each commit fsyncs); batch -> MDB_NOSYNC,
+ * and mdb_env_sync after each write batch. Reads reuse one read-only transaction
+ * for up to 1,000 gets (reset and renewed, as LMDB's docs recommend); a write
+ * resets it, so the next read sees the write.
  */
 #include <errno.h>
 #include <lmdb.h>
@@ -17,15 +18,15 @@
 #include "bench/peer.h"
 
 #define LMDB_MAP_BYTES (8ull << 30)
-#define LMDB_OPS_PER_TXN 1000
+#define LMDB_READS_PER_TXN 1000 /* gets sharing one read transaction */
 
 typedef struct lmdb {
 	store_t base;          /* must be first */
 	char *dir;
 	MDB_env *env;
 	MDB_dbi dbi;
-	MDB_txn *wtxn;         /* open write transaction, or NULL */
-	unsigned wops;         /* writes in wtxn */
+	env_lock_t *lock;      /* our flock on lock.mdb: one writer process per store */
+	MDB_txn *wtxn;         /* the write transaction of the write under way, or NULL */
 	MDB_txn *rtxn;         /* reusable read transaction, or NULL */
 	bool rtxn_live;        /* rtxn is active (not reset) */
 	unsigned rops;         /* gets in the live rtxn */
@@ -49,7 +50,6 @@ static int lmdb_commit(lmdb_t *l)
 		return SL_OK;
 	int e = mdb_txn_commit(l->wtxn);
 	l->wtxn = NULL;
-	l->wops = 0;
 	return e ? lmdb_fail(&l->base, e, "commit") : SL_OK;
 }
 
@@ -66,15 +66,6 @@ static int lmdb_begin_write(lmdb_t *l)
 	return e ? lmdb_fail(&l->base, e, "begin write") : SL_OK;
 }
 
-/* After a write: commit when the sync mode or the batch size says so. */
-static int lmdb_after_write(lmdb_t *l, unsigned ops)
-{
-	l->wops += ops;
-	if (l->sync == SL_SYNC_ALWAYS || l->wops >= LMDB_OPS_PER_TXN)
-		return lmdb_commit(l);
-	return SL_OK;
-}
-
 /* The transaction reads go through: the write one if open, else the read one. */
 static int lmdb_read_txn(lmdb_t *l, MDB_txn **out)
 {
@@ -82,7 +73,7 @@ static int lmdb_read_txn(lmdb_t *l, MDB_txn **out)
 		*out = l->wtxn;
 		return SL_OK;
 	}
-	if (l->rtxn_live && l->rops >= LMDB_OPS_PER_TXN && l->iters == 0) {
+	if (l->rtxn_live && l->rops >= LMDB_READS_PER_TXN && l->iters == 0) {
 		mdb_txn_reset(l->rtxn);
 		l->rtxn_live = false;
 	}
@@ -105,6 +96,7 @@ static int lmdb_close(store_t *s)
 		mdb_txn_abort(l->rtxn);
 	if (l->env)
 		mdb_env_close(l->env);
+	env_unlock(l->lock);
 	free(l->dir);
 	free(l);
 	return rc;
@@ -113,7 +105,7 @@ static int lmdb_close(store_t *s)
 static int lmdb_open(const char *dir, const store_opts_t *opts, store_t **out, sl_err_t *err)
 {
 	*out = NULL;
-	int rc = peer_prepare_dir(dir, opts, err);
+	int rc = peer_prepare_dir(dir, opts, "lmdb", "data.mdb lock.mdb", err);
 	if (rc != SL_OK)
 		return rc;
 	lmdb_t *l = calloc(1, sizeof *l);
@@ -122,6 +114,19 @@ static int lmdb_open(const char *dir, const store_opts_t *opts, store_t **out, s
 	store_init_base(&l->base, &peer_lmdb_ops);
 	l->dir = strdup(dir);
 	l->sync = opts->sync;
+	/*
+	 * LMDB lets several processes open one store, and a second writer waits for
+	 * the first's write transaction — forever, if the first is a shell waiting
+	 * for input. An flock on lock.mdb (LMDB itself uses fcntl locks there, which
+	 * are independent of flock) makes a second opener fail at once, as ours do.
+	 */
+	char lock_path[4200];
+	snprintf(lock_path, sizeof lock_path, "%s/lock.mdb", dir);
+	rc = env_lock(NULL, lock_path, &l->lock, err);
+	if (rc != SL_OK) {
+		lmdb_close(&l->base);
+		return rc;
+	}
 	unsigned flags = opts->sync == SL_SYNC_ALWAYS ? 0 : MDB_NOSYNC;
 	MDB_txn *txn = NULL;
 	int e = mdb_env_create(&l->env);
@@ -163,7 +168,7 @@ static int lmdb_put(store_t *s, sl_slice_t k, sl_slice_t v)
 	int e = mdb_put(l->wtxn, l->dbi, &key, &val, 0);
 	if (e != 0)
 		return lmdb_fail(s, e, "put");
-	return lmdb_after_write(l, 1);
+	return lmdb_commit(l);
 }
 
 static int lmdb_del(store_t *s, sl_slice_t k)
@@ -176,7 +181,7 @@ static int lmdb_del(store_t *s, sl_slice_t k)
 	int e = mdb_del(l->wtxn, l->dbi, &key, NULL);
 	if (e != 0 && e != MDB_NOTFOUND)
 		return lmdb_fail(s, e, "del");
-	return lmdb_after_write(l, 1);
+	return lmdb_commit(l);
 }
 
 static int lmdb_write(store_t *s, const batch_t *b)
@@ -201,7 +206,6 @@ static int lmdb_write(store_t *s, const batch_t *b)
 		if (l->wtxn)
 			mdb_txn_abort(l->wtxn);
 		l->wtxn = NULL;
-		l->wops = 0;
 		return e ? lmdb_fail(s, e, "write") : rc;
 	}
 	rc = lmdb_commit(l);

@@ -94,7 +94,7 @@ static void rdb_configure(rdb_t *r, const store_opts_t *opts)
 static int rdb_open(const char *dir, const store_opts_t *opts, store_t **out, sl_err_t *err)
 {
 	*out = NULL;
-	int rc = peer_prepare_dir(dir, opts, err);
+	int rc = peer_prepare_dir(dir, opts, "rocksdb", "CURRENT IDENTITY LOCK LOG LOG.old* MANIFEST-* OPTIONS-* *.sst *.log *.dbtmp", err);
 	if (rc != SL_OK)
 		return rc;
 	rdb_t *r = calloc(1, sizeof *r);
@@ -256,6 +256,7 @@ const store_ops_t peer_rocksdb_ops = {
 	.name = "rocksdb",
 	.summary = "RocksDB (peer): LSM tree, block-based tables, bloom 10 bits/key",
 	.caps = STORE_CAN_SCAN | STORE_THREAD_SAFE | STORE_IS_PEER,
+	.params = "profile",
 	.open = rdb_open,
 	.close = rdb_close,
 	.put = rdb_put,

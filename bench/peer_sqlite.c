@@ -3,10 +3,10 @@
  *
  * Configuration (shared/PEERS.md): CREATE TABLE kv(k BLOB PRIMARY KEY, v BLOB)
  * WITHOUT ROWID (the table is then one B-tree keyed by k), prepared statements
- * reused. Sync none -> journal_mode=WAL, synchronous=OFF, up to 1,000 writes per
- * transaction; always -> synchronous=FULL and one write per transaction; batch ->
- * WAL, synchronous=FULL, one transaction per write batch and up to 1,000 single
- * writes per transaction. Reads run inside a transaction reused for up to 1,000
+ * reused. Every write commits a transaction of its own (a single put or delete
+ * is a batch of one; `--batch N` groups N writes into one store_write, hence one
+ * transaction). Sync none -> journal_mode=WAL, synchronous=OFF; always ->
+ * synchronous=FULL; batch -> WAL, synchronous=FULL. Reads run inside a transaction reused for up to 1,000
  * operations, as LMDB's reads reuse theirs (PEERS.md): outside one, every SELECT
  * would take and drop the WAL read lock. The page cache stays at SQLite's
  * default unless --cache is given (then PRAGMA cache_size is set to it).
@@ -18,7 +18,7 @@
 
 #include "bench/peer.h"
 
-#define SQLITE_OPS_PER_TXN 1000
+#define SQLITE_READS_PER_TXN 1000 /* reads sharing one transaction */
 
 typedef struct sq {
 	store_t base;         /* must be first */
@@ -26,7 +26,7 @@ typedef struct sq {
 	sqlite3 *db;
 	sqlite3_stmt *put, *get, *del, *scan_from, *scan_all;
 	bool in_txn;          /* a BEGIN is open */
-	unsigned txn_ops;     /* operations in it */
+	unsigned txn_ops;     /* reads in it */
 	sl_sync_t sync;
 } sq_t;
 
@@ -66,10 +66,10 @@ static int sq_begin(sq_t *q)
 	return rc;
 }
 
-/* Commits after 1,000 operations, or after every write with sync always. */
+/* Commits after every write (with the reads before it), or after 1,000 reads. */
 static int sq_after(sq_t *q, bool write)
 {
-	if (++q->txn_ops >= SQLITE_OPS_PER_TXN || (write && q->sync == SL_SYNC_ALWAYS))
+	if (write || ++q->txn_ops >= SQLITE_READS_PER_TXN)
 		return sq_commit(q);
 	return SL_OK;
 }
@@ -125,7 +125,7 @@ static int sq_setup(sq_t *q, const store_opts_t *opts)
 static int sq_open(const char *dir, const store_opts_t *opts, store_t **out, sl_err_t *err)
 {
 	*out = NULL;
-	int rc = peer_prepare_dir(dir, opts, err);
+	int rc = peer_prepare_dir(dir, opts, "sqlite", "kv.sqlite kv.sqlite-wal kv.sqlite-shm kv.sqlite-journal", err);
 	if (rc != SL_OK)
 		return rc;
 	sq_t *q = calloc(1, sizeof *q);

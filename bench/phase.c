@@ -47,6 +47,11 @@ typedef struct worker {
 	char error[256];             /* its message */
 	buf_t value;                 /* get buffer */
 	uint8_t key[WL_MAX_KEY_SIZE];
+	/* --batch N > 1: writes wait here and are committed N at a time. */
+	batch_t pending;             /* the writes queued */
+	uint64_t *pending_t0;        /* when each queued operation started, ns */
+	op_kind_t *pending_kind;     /* and its kind */
+	unsigned npending;           /* queued operations */
 } worker_t;
 
 static void worker_fail(worker_t *w, int rc, const char *what)
@@ -71,12 +76,57 @@ static sl_slice_t worker_key(worker_t *w, uint64_t idx)
 	return sl_slice(w->key, w->cfg->key_size);
 }
 
-static void worker_put(worker_t *w, uint64_t idx)
+/*
+ * Commits the queued writes as one atomic batch. Each operation's latency runs
+ * from its start to this commit, when it is acknowledged: batching trades
+ * latency for throughput, and the histogram shows both sides.
+ */
+static void worker_flush(worker_t *w)
+{
+	if (w->npending == 0)
+		return;
+	int rc = batch_status(&w->pending);
+	if (rc == SL_OK)
+		rc = store_write(w->store, &w->pending);
+	uint64_t t1 = phase_now_ns();
+	if (rc != SL_OK)
+		worker_fail(w, rc, "write batch");
+	for (unsigned i = 0; i < w->npending; i++) {
+		hist_record(&w->lat, t1 - w->pending_t0[i]);
+		hist_record(&w->by_kind[w->pending_kind[i]], t1 - w->pending_t0[i]);
+	}
+	batch_clear(&w->pending);
+	w->npending = 0;
+}
+
+/* Queues a put (value != NULL) or a delete of operation kind k begun at t0. */
+static void worker_queue(worker_t *w, sl_slice_t key, const sl_slice_t *value, op_kind_t k,
+			 uint64_t t0)
+{
+	if (value)
+		batch_put(&w->pending, key, *value);
+	else
+		batch_del(&w->pending, key);
+	w->pending_t0[w->npending] = t0;
+	w->pending_kind[w->npending] = k;
+	if (++w->npending == w->cfg->batch)
+		worker_flush(w);
+}
+
+static bool worker_batching(const worker_t *w) { return w->cfg->batch > 1; }
+
+/* A put; true when it was queued for a batch (its latency is recorded at the commit). */
+static bool worker_put(worker_t *w, uint64_t idx, op_kind_t k, uint64_t t0)
 {
 	sl_slice_t v = sl_slice(value_pool_next(w->values, &w->rng), w->cfg->value_size);
+	if (worker_batching(w)) {
+		worker_queue(w, worker_key(w, idx), &v, k, t0);
+		return true;
+	}
 	int rc = store_put(w->store, worker_key(w, idx), v);
 	if (rc != SL_OK)
 		worker_fail(w, rc, "put");
+	return false;
 }
 
 static void worker_get(worker_t *w, uint64_t idx)
@@ -90,11 +140,16 @@ static void worker_get(worker_t *w, uint64_t idx)
 		worker_fail(w, rc, "get");
 }
 
-static void worker_del(worker_t *w, uint64_t idx)
+static bool worker_del(worker_t *w, uint64_t idx, uint64_t t0)
 {
+	if (worker_batching(w)) {
+		worker_queue(w, worker_key(w, idx), NULL, OP_DELETE, t0);
+		return true;
+	}
 	int rc = store_del(w->store, worker_key(w, idx));
 	if (rc != SL_OK)
 		worker_fail(w, rc, "del");
+	return false;
 }
 
 /* One scan operation: seek to key idx, read up to len entries. */
@@ -137,22 +192,25 @@ static op_kind_t worker_pick(worker_t *w, uint64_t i, uint64_t *idx, unsigned *l
 	return k;
 }
 
-static void worker_do(worker_t *w, op_kind_t k, uint64_t idx, unsigned len)
+/* Runs one operation begun at t0; true when its write was queued for a batch. */
+static bool worker_do(worker_t *w, op_kind_t k, uint64_t idx, unsigned len, uint64_t t0)
 {
+	bool queued = false;
 	switch (k) {
 	case OP_READ: worker_get(w, idx); break;
 	case OP_UPDATE:
-	case OP_INSERT: worker_put(w, idx); break;
+	case OP_INSERT: queued = worker_put(w, idx, k, t0); break;
 	case OP_SCAN: worker_scan(w, idx, len); break;
 	case OP_RMW:
 		worker_get(w, idx);
-		worker_put(w, idx);
+		queued = worker_put(w, idx, k, t0);
 		break;
-	case OP_DELETE: worker_del(w, idx); break;
+	case OP_DELETE: queued = worker_del(w, idx, t0); break;
 	default: break;
 	}
 	if (k == OP_INSERT && w->def->kind == PHASE_MIX && w->cfg->threads <= 1)
 		chooser_add(&w->chooser);
+	return queued;
 }
 
 static void worker_progress(worker_t *w, uint64_t done, uint64_t *last_ns, bool final)
@@ -179,13 +237,15 @@ static void *worker_main(void *arg)
 		unsigned len;
 		op_kind_t k = worker_pick(w, i, &idx, &len);
 		uint64_t t0 = phase_now_ns();
-		worker_do(w, k, idx, len);
-		uint64_t t1 = phase_now_ns();
-		hist_record(&w->lat, t1 - t0);
-		hist_record(&w->by_kind[k], t1 - t0);
+		if (!worker_do(w, k, idx, len, t0)) {
+			uint64_t t1 = phase_now_ns();
+			hist_record(&w->lat, t1 - t0);
+			hist_record(&w->by_kind[k], t1 - t0);
+		}
 		if (show && (i & (PHASE_PROGRESS_EVERY - 1)) == 0)
 			worker_progress(w, i - w->first, &last, false);
 	}
+	worker_flush(w); /* the last, partial batch: still inside the timed phase */
 	if (show)
 		worker_progress(w, 0, &last, true);
 	return NULL;
@@ -287,14 +347,27 @@ static uint64_t phase_dir_size(const char *dir)
 
 /* ---------------------------------------------------------------- the phase */
 
+/* Appends to params (",name=value" each) those of list that store ops takes. */
+static void phase_params_for(const store_ops_t *ops, const char *list, char *params, size_t size)
+{
+	for (const char *p = list; p != NULL && *p;) {
+		size_t len = strcspn(p, ","), used = strlen(params);
+		if (store_param_known(ops, p, strcspn(p, "=,")) && used + len + 2 < size)
+			snprintf(params + used, size - used, ",%.*s", (int)len, p);
+		p += len + (p[len] == ',');
+	}
+}
+
 static int phase_open(const bench_cfg_t *cfg, const char *name, const char *dir, env_t *env,
 		      store_t **s, phase_run_t *out)
 {
 	char params[1024], own[256], base[64];
+	const store_ops_t *ops = stores_spec_lookup(name);
 	stores_spec_params(name, own, sizeof own);
-	snprintf(params, sizeof params, "expected_keys=%llu%s%s%s%s", (unsigned long long)cfg->n,
-		 cfg->params ? "," : "", cfg->params ? cfg->params : "", own[0] ? "," : "", own);
-	snprintf(base, sizeof base, "%s", stores_spec_lookup(name)->name);
+	snprintf(params, sizeof params, "expected_keys=%llu", (unsigned long long)cfg->n);
+	phase_params_for(ops, cfg->params, params, sizeof params);
+	phase_params_for(ops, own, params, sizeof params);
+	snprintf(base, sizeof base, "%s", ops->name);
 	store_opts_t o = { .sync = cfg->sync, .cache_bytes = cfg->cache_bytes, .params = params,
 			   .env = env };
 	sl_err_t err = { 0, "" };
@@ -384,6 +457,16 @@ static void phase_time(const bench_cfg_t *cfg, store_t *s, const workload_def_t 
 				   .first = ops * i / t, .count = ops * (i + 1) / t - ops * i / t,
 				   .index = i, .label = label, .rng = { cfg->seed * 31 + i + 7 } };
 		chooser_init(&w[i].chooser, dist, st.total_keys);
+		batch_init(&w[i].pending);
+		if (cfg->batch > 1) {
+			w[i].pending_t0 = calloc(cfg->batch, sizeof *w[i].pending_t0);
+			w[i].pending_kind = calloc(cfg->batch, sizeof *w[i].pending_kind);
+			if (w[i].pending_t0 == NULL || w[i].pending_kind == NULL) {
+				w[i].status = SL_NOMEM;
+				snprintf(w[i].error, sizeof w[i].error,
+					 "out of memory for --batch %u", cfg->batch);
+			}
+		}
 		hist_init(&w[i].lat);
 		for (int k = 0; k < OP_KINDS_; k++)
 			hist_init(&w[i].by_kind[k]);
@@ -407,6 +490,9 @@ static void phase_time(const bench_cfg_t *cfg, store_t *s, const workload_def_t 
 			memcpy(out->error, w[i].error, sizeof out->error);
 		}
 		buf_free(&w[i].value);
+		batch_free(&w[i].pending);
+		free(w[i].pending_t0);
+		free(w[i].pending_kind);
 	}
 	out->after.total_keys = next_insert;
 	free(w);

@@ -35,9 +35,10 @@ static double report_spread_pct(const bench_result_t *r)
 
 void report_table(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size_t n)
 {
-	fprintf(out, "n=%llu keys of %u B, values of %zu B, sync %s, %u repeat%s, median shown; "
-		"latency in us\n\n", (unsigned long long)cfg->n, cfg->key_size, cfg->value_size,
-		sl_sync_name(cfg->sync), cfg->repeat, cfg->repeat == 1 ? "" : "s");
+	fprintf(out, "n=%llu keys of %u B, values of %zu B, sync %s, batch %u, %u repeat%s, median "
+		"shown; latency in us\n\n", (unsigned long long)cfg->n, cfg->key_size,
+		cfg->value_size, sl_sync_name(cfg->sync), cfg->batch, cfg->repeat,
+		cfg->repeat == 1 ? "" : "s");
 	int w = 11; /* the store column fits the longest name or spec ("lsm:policy=tiered") */
 	for (size_t i = 0; i < n; i++)
 		if ((int)strlen(r[i].store) > w)
@@ -140,11 +141,12 @@ void report_json(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, siz
 {
 	fprintf(out, "{\"suite\": \"kv\",\n \"config\": {\"n\": %llu, \"key_size\": %u, "
 		"\"value_size\": %zu, \"compress_ratio\": %.3g, \"dist\": \"%s\", \"sync\": \"%s\", "
-		"\"seed\": %llu, \"scan_length\": %u, \"repeat\": %u, \"threads\": %u, "
-		"\"cache_bytes\": %llu},\n \"results\": [\n",
+		"\"batch\": %u, \"seed\": %llu, \"scan_length\": %u, \"repeat\": %u, "
+		"\"threads\": %u, \"cache_bytes\": %llu},\n \"results\": [\n",
 		(unsigned long long)cfg->n, cfg->key_size, cfg->value_size, cfg->compress_ratio,
-		dist_name(cfg->dist), sl_sync_name(cfg->sync), (unsigned long long)cfg->seed,
-		cfg->scan_length, cfg->repeat, cfg->threads, (unsigned long long)cfg->cache_bytes);
+		dist_name(cfg->dist), sl_sync_name(cfg->sync), cfg->batch,
+		(unsigned long long)cfg->seed, cfg->scan_length, cfg->repeat, cfg->threads,
+		(unsigned long long)cfg->cache_bytes);
 	for (size_t i = 0; i < n; i++) {
 		json_result(out, &r[i]);
 		fputs(i + 1 < n ? ",\n" : "\n", out);
@@ -183,10 +185,11 @@ void report_csv(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size
 void report_markdown(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size_t n)
 {
 	fprintf(out, "%llu keys of %u bytes, %zu-byte values (compressible to %.0f%%), sync `%s`, "
-		"%u thread%s; each figure is the median of %u runs, spread = (fastest - slowest) / "
-		"median. Latencies in microseconds.\n\n",
+		"batch %u, %u thread%s; each figure is the median of %u runs, spread = (fastest - "
+		"slowest) / median. Latencies in microseconds.\n\n",
 		(unsigned long long)cfg->n, cfg->key_size, cfg->value_size, cfg->compress_ratio * 100,
-		sl_sync_name(cfg->sync), cfg->threads, cfg->threads == 1 ? "" : "s", cfg->repeat);
+		sl_sync_name(cfg->sync), cfg->batch, cfg->threads, cfg->threads == 1 ? "" : "s",
+		cfg->repeat);
 	fputs("| store | workload | ops/s | spread | p50 | p99 | p99.9 | write amp | read amp | "
 	      "space amp | disk MB | peak RSS MB |\n", out);
 	fputs("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n", out);
@@ -374,9 +377,9 @@ void report_svg(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size
 			"font-size='12'>%s</text>\n", x, svg_colors[s % 10], x + 16, stores[s]);
 	}
 	fprintf(out, "<text x='10' y='%d' font-size='11' fill='#555'>storelab bench: n=%llu, "
-		"key %u B, value %zu B, sync %s, median of %u</text>\n", h - 12,
+		"key %u B, value %zu B, sync %s, batch %u, median of %u</text>\n", h - 12,
 		(unsigned long long)cfg->n, cfg->key_size, cfg->value_size, sl_sync_name(cfg->sync),
-		cfg->repeat);
+		cfg->batch, cfg->repeat);
 	for (size_t c = 0; c < npanels; c++)
 		svg_panel(out, (int)c, &charts[c], r, n, stores, ns, groups, ng);
 	fputs("</svg>\n", out);

@@ -12,6 +12,7 @@
 #include "engine/store.h"
 
 #define SHELL_DEFAULT_SCAN_LIMIT 100
+#define SHELL_UNDECLARED_LIMIT ((size_t)64 << 20) /* for a store that declares no size limit */
 
 static const char shell_usage[] =
 	"usage: storelab shell STORE DIR [--sync none|batch|always] [--cache BYTES]\n"
@@ -316,6 +317,52 @@ static bool shell_skip_line(const char *line, size_t len)
 	return i == len || line[i] == '#';
 }
 
+/*
+ * The longest line worth reading for store s: a put of its largest key and
+ * value with every byte written as a 4-byte \xHH escape, plus the command word.
+ */
+static size_t shell_line_limit(const store_t *s)
+{
+	size_t k = s->ops->max_key_bytes ? s->ops->max_key_bytes : SHELL_UNDECLARED_LIMIT;
+	size_t v = s->ops->max_value_bytes ? s->ops->max_value_bytes : SHELL_UNDECLARED_LIMIT;
+	return 4 * (k + v) + 64;
+}
+
+/*
+ * Reads one line into line, without its newline and without a CR before it
+ * (CRLF files from other systems read the same). Returns 1 for a line, 0 at the
+ * end of the input, -1 for a line longer than max: the rest of it is read and
+ * dropped as it comes, never buffered, so an endless line cannot exhaust memory.
+ */
+static int shell_read_line(FILE *in, buf_t *line, size_t max)
+{
+	char stage[4096];
+	size_t n = 0;
+	bool any = false, too_long = false;
+	int c;
+	buf_clear(line);
+	while ((c = getc_unlocked(in)) != EOF && c != '\n') {
+		any = true;
+		if (line->len + n >= max) {
+			too_long = true;
+			continue;
+		}
+		stage[n++] = (char)c;
+		if (n == sizeof stage) {
+			buf_append(line, stage, n);
+			n = 0;
+		}
+	}
+	buf_append(line, stage, n);
+	if (!any && c == EOF)
+		return 0;
+	if (too_long)
+		return -1;
+	if (line->len > 0 && line->data[line->len - 1] == '\r')
+		line->len--;
+	return 1;
+}
+
 static void shell_write_reply(const buf_t *reply)
 {
 	fwrite(reply->data, 1, reply->len, stdout);
@@ -338,23 +385,28 @@ int shell_main(int argc, char **argv)
 		return 1;
 	bool tty = isatty(STDIN_FILENO);
 	cmdline_t cl = { 0 };
-	buf_t reply = BUF_INIT, val = BUF_INIT;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
+	buf_t reply = BUF_INIT, val = BUF_INIT, line = BUF_INIT;
+	size_t limit = shell_line_limit(s);
 	for (;;) {
 		if (tty) {
 			fputs("storelab> ", stdout);
 			fflush(stdout);
 		}
-		if ((len = getline(&line, &cap, stdin)) < 0)
+		int got = shell_read_line(stdin, &line, limit);
+		if (got == 0)
 			break;
-		if (len > 0 && line[len - 1] == '\n')
-			len--;
-		if (shell_skip_line(line, (size_t)len))
-			continue;
+		const char *text = (const char *)line.data;
 		int quit = 0;
-		if (cmdline_parse(&cl, line, (size_t)len) != 0) {
+		if (got < 0) {
+			char why[96];
+			snprintf(why, sizeof why, "ERR line longer than %zu bytes (the largest put "
+				 "this store takes): ignored", limit);
+			shell_reply_text(&reply, why);
+		} else if (!buf_ok(&line)) {
+			shell_reply_text(&reply, "ERR out of memory reading the line");
+		} else if (shell_skip_line(text, line.len)) {
+			continue;
+		} else if (cmdline_parse(&cl, text, line.len) != 0) {
 			buf_set(&reply, "ERR ", 4);
 			buf_append(&reply, cl.error, strlen(cl.error));
 		} else {
@@ -364,7 +416,7 @@ int shell_main(int argc, char **argv)
 		if (quit)
 			break;
 	}
-	free(line);
+	buf_free(&line);
 	cmdline_free(&cl);
 	buf_free(&reply);
 	buf_free(&val);
@@ -408,6 +460,7 @@ int trace_main(int argc, char **argv)
 		fprintf(stderr, "storelab trace: %s\n", cl.error);
 		goto out;
 	}
+	a.opts.no_create = true; /* narrating a store that is not there would make one */
 	store_t *s = shell_open(&a);
 	if (s == NULL) {
 		status = 1;

@@ -337,8 +337,8 @@ int env_read_mapped(env_file_t *f, uint64_t off, size_t n, const uint8_t **p, sl
 	return SL_OK;
 }
 
-/* Writes all of buf at off, or injects the armed write fault. */
-static int env_write_at(env_file_t *f, const void *buf, size_t n, uint64_t off, sl_err_t *err)
+/* env_write_at's work, inside the power-loss gate. */
+static int env_write_gated(env_file_t *f, const void *buf, size_t n, uint64_t off, sl_err_t *err)
 {
 	if (env_loss_power_off(f->env->loss))
 		return env_errno(err, EIO, "write (power cut)", f->path);
@@ -380,6 +380,15 @@ static int env_write_at(env_file_t *f, const void *buf, size_t n, uint64_t off, 
 		"write %s: only %zu of %zu bytes written at offset %llu: %s", f->path, done, n,
 		(unsigned long long)off, strerror(e));
 	return err ? err->code : SL_IO;
+}
+
+/* Writes all of buf at off, or injects the armed write fault. */
+static int env_write_at(env_file_t *f, const void *buf, size_t n, uint64_t off, sl_err_t *err)
+{
+	env_loss_enter(f->env->loss);
+	int rc = env_write_gated(f, buf, n, off, err);
+	env_loss_leave(f->env->loss);
+	return rc;
 }
 
 int env_pwrite(env_file_t *f, const void *buf, size_t n, uint64_t off, sl_err_t *err)
@@ -437,7 +446,7 @@ int env_datasync(env_file_t *f, sl_err_t *err)
 	return env_synced(f, env_sync_fd(f->env, f->fd, true, f->path, err), err);
 }
 
-int env_truncate(env_file_t *f, uint64_t size, sl_err_t *err)
+static int env_truncate_gated(env_file_t *f, uint64_t size, sl_err_t *err)
 {
 	if (env_loss_power_off(f->env->loss))
 		return env_errno(err, EIO, "truncate (power cut)", f->path);
@@ -449,6 +458,14 @@ int env_truncate(env_file_t *f, uint64_t size, sl_err_t *err)
 		return env_errno(err, errno, "truncate", f->path);
 	f->size_bytes = size;
 	return SL_OK;
+}
+
+int env_truncate(env_file_t *f, uint64_t size, sl_err_t *err)
+{
+	env_loss_enter(f->env->loss);
+	int rc = env_truncate_gated(f, size, err);
+	env_loss_leave(f->env->loss);
+	return rc;
 }
 
 uint64_t env_size(const env_file_t *f)

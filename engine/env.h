@@ -28,14 +28,14 @@
 #include "engine/status.h"
 
 /*
- * The durability modes every store takes (docs/substrate.md):
- *   none    the OS decides when written data reaches the disk;
- *   batch   an fsync at the end of each write batch, or at most every batch_ms;
+ * The durability levels every store takes (docs/substrate.md):
+ *   none    a write has reached the OS (not the disk) before its call returns;
+ *   batch   the same, plus an fsync at least every batch_ms;
  *   always  a write is on disk before its call returns.
  */
 typedef enum sl_sync {
-	SL_SYNC_NONE,   /* the OS decides */
-	SL_SYNC_BATCH,  /* fsync per batch, or every batch_ms */
+	SL_SYNC_NONE,   /* reached the OS; the OS decides when it reaches the disk */
+	SL_SYNC_BATCH,  /* ... and an fsync at least every batch_ms */
 	SL_SYNC_ALWAYS, /* fsync before each write returns */
 } sl_sync_t;
 

@@ -30,6 +30,15 @@ void env_loss_created(env_loss_t *l, const char *path);
 void env_loss_dir_synced(env_loss_t *l, const char *dir);
 /* true once env_power_loss has cut the power: writes, syncs and renames fail with EIO. */
 bool env_loss_power_off(const env_loss_t *l);
+/*
+ * A change in flight — from the power check to the system call that makes it —
+ * holds the gate shared (l may be NULL: no tracking, no gate); env_power_loss
+ * holds it alone. So a cut never lands between a change being recorded and its
+ * bytes reaching the file: a write is either before the cut (and subject to it)
+ * or refused, as on a real machine whose power goes.
+ */
+void env_loss_enter(env_loss_t *l);
+void env_loss_leave(env_loss_t *l);
 /* path was unlinked. */
 void env_loss_unlinked(env_loss_t *l, const char *path);
 /* from was renamed to to. */

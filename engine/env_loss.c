@@ -37,6 +37,7 @@ typedef struct loss_change {
 
 struct env_loss {
 	pthread_mutex_t mu;
+	pthread_rwlock_t gate;  /* changes in flight (shared) vs the cut (alone) */
 	loss_change_t *changes; /* in the order they happened */
 	size_t n, cap;
 	char **created;         /* files created since their directory's last fsync */
@@ -52,9 +53,23 @@ bool env_loss_power_off(const env_loss_t *l)
 env_loss_t *env_loss_new(void)
 {
 	env_loss_t *l = calloc(1, sizeof *l);
-	if (l != NULL)
+	if (l != NULL) {
 		pthread_mutex_init(&l->mu, NULL);
+		pthread_rwlock_init(&l->gate, NULL);
+	}
 	return l;
+}
+
+void env_loss_enter(env_loss_t *l)
+{
+	if (l != NULL)
+		pthread_rwlock_rdlock(&l->gate);
+}
+
+void env_loss_leave(env_loss_t *l)
+{
+	if (l != NULL)
+		pthread_rwlock_unlock(&l->gate);
 }
 
 static void loss_change_free(loss_change_t *c)
@@ -73,6 +88,7 @@ void env_loss_free(env_loss_t *l)
 		free(l->created[i]);
 	free(l->changes);
 	free(l->created);
+	pthread_rwlock_destroy(&l->gate);
 	pthread_mutex_destroy(&l->mu);
 	free(l);
 }
@@ -264,6 +280,7 @@ int env_power_loss(env_t *env, uint64_t seed, env_loss_mode_t mode, env_loss_rep
 	env_loss_t *l = env_loss_of(env);
 	if (l == NULL)
 		return SL_INVALID;
+	pthread_rwlock_wrlock(&l->gate); /* no change is half made now */
 	pthread_mutex_lock(&l->mu);
 	atomic_store(&l->off, true); /* from now on every write and sync of the env fails */
 	uint64_t rng = seed;
@@ -290,6 +307,7 @@ int env_power_loss(env_t *env, uint64_t seed, env_loss_mode_t mode, env_loss_rep
 	free(idx);
 	free(done);
 	pthread_mutex_unlock(&l->mu);
+	pthread_rwlock_unlock(&l->gate);
 	if (report)
 		*report = rep;
 	return SL_OK;

@@ -64,7 +64,6 @@ struct pager {
 	bool logged;          /* opened with a log: no dirty page goes home early */
 	sl_sync_t sync;       /* when log appends are fsynced */
 	uint32_t batch_ms;    /* SL_SYNC_BATCH: longest delay before an fsync */
-	uint64_t last_sync_ns;/* SL_SYNC_BATCH: when the log was last synced */
 	uint64_t log_limit;   /* checkpoint when the log passes this many bytes */
 	wal_t *log;           /* <path>-log: the operations since the checkpoint */
 	wal_t *dwb;           /* <path>-dwb: the double-write buffer of a checkpoint */

@@ -3,17 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "engine/codec.h"
 #include "engine/pager_int.h"
-
-static uint64_t pager_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int pager_refuse(pager_t *p, sl_err_t *err)
 {
@@ -93,6 +85,12 @@ static int pager_dwb_recover(pager_t *p, const char *path, sl_err_t *err)
 	return rc;
 }
 
+/* Sync level batch: the log's own timer fsyncs it every batch_ms (wal_sync_every). */
+static int pager_log_timer(pager_t *p, sl_err_t *err)
+{
+	return p->sync == SL_SYNC_BATCH ? wal_sync_every(p->log, p->batch_ms, err) : SL_OK;
+}
+
 int pager_log_open(pager_t *p, const char *path, sl_err_t *err)
 {
 	int rc = pager_dwb_recover(p, path, err);
@@ -103,6 +101,8 @@ int pager_log_open(pager_t *p, const char *path, sl_err_t *err)
 	snprintf(name, sizeof name, "%s-log", path);
 	if (!env_exists(name)) {
 		rc = pager_open_wal(p, path, "log", &p->log, 0, err);
+		if (rc == SL_OK)
+			rc = pager_log_timer(p, err);
 	}
 	return rc;
 }
@@ -130,14 +130,7 @@ int pager_log_append(pager_t *p, const void *op, size_t len, sl_err_t *err)
 	if (!buf_ok(&p->record))
 		return sl_errf(err, SL_NOMEM, "%s: out of memory logging an operation",
 			       env_path(p->file));
-	bool sync = p->sync == SL_SYNC_ALWAYS;
-	if (p->sync == SL_SYNC_BATCH) {
-		uint64_t now = pager_now_ns();
-		sync = now - p->last_sync_ns >= (uint64_t)p->batch_ms * 1000000u;
-		if (sync)
-			p->last_sync_ns = now;
-	}
-	int rc = wal_append(p->log, p->record.data, p->record.len, sync, err);
+	int rc = wal_append(p->log, p->record.data, p->record.len, p->sync == SL_SYNC_ALWAYS, err);
 	if (rc != SL_OK) {
 		p->broken = true;
 		return rc;
@@ -153,7 +146,6 @@ int pager_log_sync(pager_t *p, sl_err_t *err)
 		return pager_flush(p, true, err);
 	if (p->broken)
 		return pager_refuse(p, err);
-	p->last_sync_ns = pager_now_ns();
 	int rc = wal_sync(p->log, err);
 	if (rc != SL_OK)
 		p->broken = true;
@@ -199,6 +191,8 @@ int pager_replay(pager_t *p, pager_apply_fn apply, void *ctx, sl_err_t *err)
 	if (rc != SL_NOTFOUND)
 		return rc;
 	rc = wal_open(p->env, name, end, &p->log, err);
+	if (rc == SL_OK)
+		rc = pager_log_timer(p, err);
 	return rc == SL_OK ? pager_checkpoint(p, err) : rc;
 }
 

@@ -30,6 +30,41 @@ bool store_opts_param(const store_opts_t *opts, const char *name, char *out, siz
 	return false;
 }
 
+/* Whether the space-separated list holds the word name (len bytes). */
+static bool store_word_in(const char *list, const char *name, size_t len)
+{
+	for (const char *p = list; p != NULL && *p;) {
+		size_t n = strcspn(p, " ");
+		if (n == len && strncmp(p, name, len) == 0)
+			return true;
+		p += n + (p[n] == ' ');
+	}
+	return false;
+}
+
+bool store_param_known(const store_ops_t *ops, const char *name, size_t name_len)
+{
+	return store_word_in(ops->params, name, name_len) ||
+	       store_word_in(STORE_COMMON_PARAMS, name, name_len);
+}
+
+int store_params_check(const store_ops_t *ops, const char *params, sl_err_t *err)
+{
+	for (const char *p = params; p != NULL && *p;) {
+		size_t len = strcspn(p, ",");
+		size_t name_len = strcspn(p, "=,");
+		if (name_len == len || name_len == 0)
+			return sl_errf(err, SL_INVALID, "%s: param '%.*s' is not name=value", ops->name,
+				       (int)len, p);
+		if (!store_param_known(ops, p, name_len))
+			return sl_errf(err, SL_INVALID, "%s: unknown param '%.*s'; it takes: %s",
+				       ops->name, (int)name_len, p,
+				       ops->params ? ops->params : "none of its own");
+		p += len + (p[len] == ',');
+	}
+	return SL_OK;
+}
+
 /* Refuses a directory that holds another store's files. */
 static int store_dir_check_kind(env_t *env, const char *dir, const char *kind,
 				const char *prefix, sl_err_t *err)
@@ -45,12 +80,30 @@ static int store_dir_check_kind(env_t *env, const char *dir, const char *kind,
 	return rc;
 }
 
+/* Whether dir holds a file whose name starts with prefix (a store of that kind). */
+static bool store_dir_has(env_t *env, const char *dir, const char *prefix)
+{
+	char **names = NULL;
+	size_t n = 0;
+	bool found = false;
+	if (env_list_dir(env, dir, &names, &n, NULL) != SL_OK)
+		return false;
+	for (size_t i = 0; i < n && !found; i++)
+		found = strncmp(names[i], prefix, strlen(prefix)) == 0;
+	env_list_free(names, n);
+	return found;
+}
+
 int store_dir_prepare(env_t *env, const char *dir, const store_opts_t *opts, const char *kind,
 		      const char *prefix, env_lock_t **lock, sl_err_t *err)
 {
 	*lock = NULL;
 	if (opts->no_create && !env_exists(dir))
 		return sl_errf(err, SL_NOTFOUND, "%s: no such store directory", dir);
+	/* Checked before the LOCK is made: a refused open leaves the directory as it was. */
+	if (opts->no_create && !store_dir_has(env, dir, prefix))
+		return sl_errf(err, SL_NOTFOUND, "%s: no %s store there (no %s* file)", dir, kind,
+			       prefix);
 	int rc = env_mkdir(env, dir, err);
 	char path[4200];
 	if (snprintf(path, sizeof path, "%s/LOCK", dir) >= (int)sizeof path)
@@ -138,6 +191,8 @@ int store_open(const char *name, const char *dir, const store_opts_t *opts, stor
 	const store_ops_t *ops = store_lookup(name);
 	if (ops == NULL)
 		return sl_errf(err, SL_INVALID, "no store named '%s'", name);
+	if (opts != NULL && store_params_check(ops, opts->params, err) != SL_OK)
+		return SL_INVALID;
 	store_opts_t defaults = { 0 };
 	return ops->open(dir, opts ? opts : &defaults, out, err);
 }

@@ -9,9 +9,11 @@
  *
  * Keys and values are byte strings of any bytes, with explicit lengths.
  *
- * Sync modes (the same for every store; docs/substrate.md has the details):
- *   none    the OS decides when data reaches the disk;
- *   batch   an fsync at the end of each write batch or at most every batch_ms;
+ * Sync levels (the same for every store; docs/substrate.md has what each
+ * failure can cost at each):
+ *   none    a write has reached the OS before its call returns: a process crash
+ *           loses none of the writes that returned; a power cut may lose a tail;
+ *   batch   the same, plus an fsync at least every batch_ms, even when idle;
  *   always  a write is on disk before its call returns: a crash at any instant
  *           loses none of the writes that returned, and reopening never yields a
  *           corrupt store.
@@ -46,6 +48,12 @@ typedef struct store_opts {
 /* The value of name in opts->params (copied into out); false when absent. */
 bool store_opts_param(const store_opts_t *opts, const char *name, char *out, size_t out_size);
 
+/*
+ * Params every store accepts, as hints it may use or ignore: expected_keys (how
+ * many keys a run will hold, for stores that size a table up front).
+ */
+#define STORE_COMMON_PARAMS "expected_keys"
+
 typedef struct store store_t;
 typedef struct store_iter store_iter_t;
 
@@ -62,6 +70,7 @@ typedef struct store_ops {
 	unsigned caps;       /* STORE_* flags */
 	uint64_t max_key_bytes;   /* largest key accepted; 0 = no limit of its own */
 	uint64_t max_value_bytes; /* largest value accepted; 0 = no limit of its own */
+	const char *params;  /* the params it takes, space-separated ("policy ratio"); NULL = none */
 
 	/* Opens or creates the store in directory dir (which it may create). */
 	int (*open)(const char *dir, const store_opts_t *opts, store_t **out, sl_err_t *err);
@@ -164,6 +173,16 @@ size_t store_registered(const store_ops_t *const **list);
 int store_open(const char *name, const char *dir, const store_opts_t *opts, store_t **out,
 	       sl_err_t *err);
 int store_close(store_t *s);
+
+/* Whether the store takes param `name` (name_len bytes): its own or a common one. */
+bool store_param_known(const store_ops_t *ops, const char *name, size_t name_len);
+
+/*
+ * Checks "name=value,..." against the params ops takes: SL_OK, or SL_INVALID
+ * naming the first unknown or malformed one and listing the known ones.
+ * store_open runs it, so a mistyped param is never silently ignored.
+ */
+int store_params_check(const store_ops_t *ops, const char *params, sl_err_t *err);
 
 int store_put(store_t *s, sl_slice_t key, sl_slice_t value);
 int store_get(store_t *s, sl_slice_t key, buf_t *value);

@@ -1,20 +1,36 @@
 /* wal.c — the append-only record log (format and rules in wal.h). */
 #include "engine/wal.h"
 
+#include <assert.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/checksum.h"
 #include "engine/codec.h"
 
 #define WAL_READAHEAD_BYTES (64 * 1024)
 
+/* The thread of wal_sync_every: fdatasyncs the log every every_ns when it grew. */
+typedef struct wal_timer {
+	pthread_t thread;
+	pthread_mutex_t mu;  /* guards stop and err; the cv waits on it */
+	pthread_cond_t cv;   /* signalled to stop */
+	uint64_t every_ns;   /* the longest an appended record waits for its fsync */
+	bool stop;           /* wal_close asked the thread to end */
+	sl_err_t err;        /* why a background fsync failed (read once broken is set) */
+} wal_timer_t;
+
 struct wal {
 	env_t *env;       /* where the file lives */
 	env_file_t *file; /* open for appending */
 	buf_t frame;      /* the record being framed, reused from append to append */
-	bool broken;      /* an append or sync failed: refuse further appends */
+	_Atomic bool broken;       /* an append or sync failed: refuse further appends */
+	_Atomic uint64_t unsynced; /* records appended since the last fsync began */
+	wal_timer_t *timer;        /* NULL unless wal_sync_every started one */
 };
 
 struct wal_reader {
@@ -131,12 +147,26 @@ int wal_open(env_t *env, const char *path, uint64_t end_off, wal_t **out, sl_err
 	return wal_new(env, f, out, err);
 }
 
+/* The answer to a write after a failure: SL_READONLY, saying what failed. */
+static int wal_refuse(wal_t *w, sl_err_t *err)
+{
+	if (w->timer != NULL) {
+		pthread_mutex_lock(&w->timer->mu);
+		bool background = w->timer->err.code != SL_OK;
+		int rc = background ? sl_errf(err, SL_READONLY, "%s; reopen to continue",
+					      w->timer->err.msg) : SL_OK;
+		pthread_mutex_unlock(&w->timer->mu);
+		if (background)
+			return rc;
+	}
+	return sl_errf(err, SL_READONLY, "%s: an earlier write or fsync failed; reopen to continue",
+		       env_path(w->file));
+}
+
 int wal_append(wal_t *w, const void *payload, size_t len, bool sync, sl_err_t *err)
 {
 	if (w->broken)
-		return sl_errf(err, SL_READONLY,
-			       "%s: an earlier write or fsync failed; reopen to continue",
-			       env_path(w->file));
+		return wal_refuse(w, err);
 	if (len > WAL_MAX_RECORD)
 		return sl_errf(err, SL_INVALID, "%s: record of %zu bytes exceeds the %u-byte limit",
 			       env_path(w->file), len, WAL_MAX_RECORD);
@@ -157,7 +187,9 @@ int wal_append(wal_t *w, const void *payload, size_t len, bool sync, sl_err_t *e
 	wal_encode_record_header(w->frame.data, off, payload, (uint32_t)len);
 	int rc = env_append(w->file, w->frame.data, w->frame.len, err);
 	if (rc == SL_OK && sync)
-		rc = env_datasync(w->file, err);
+		rc = wal_sync(w, err);
+	else if (rc == SL_OK)
+		atomic_fetch_add(&w->unsynced, 1);
 	if (rc != SL_OK)
 		w->broken = true;
 	return rc;
@@ -166,8 +198,8 @@ int wal_append(wal_t *w, const void *payload, size_t len, bool sync, sl_err_t *e
 int wal_sync(wal_t *w, sl_err_t *err)
 {
 	if (w->broken)
-		return sl_errf(err, SL_READONLY, "%s: an earlier write or fsync failed",
-			       env_path(w->file));
+		return wal_refuse(w, err);
+	atomic_store(&w->unsynced, 0);
 	int rc = env_datasync(w->file, err);
 	if (rc != SL_OK)
 		w->broken = true;
@@ -177,8 +209,7 @@ int wal_sync(wal_t *w, sl_err_t *err)
 int wal_reset(wal_t *w, sl_err_t *err)
 {
 	if (w->broken)
-		return sl_errf(err, SL_READONLY, "%s: an earlier write or fsync failed",
-			       env_path(w->file));
+		return wal_refuse(w, err);
 	int rc = env_truncate(w->file, WAL_HEADER_BYTES, err);
 	if (rc == SL_OK)
 		rc = env_datasync(w->file, err);
@@ -192,10 +223,88 @@ uint64_t wal_size(const wal_t *w)
 	return env_size(w->file);
 }
 
+/* ---------------------------------------------------------------- the batch timer */
+
+static void wal_timer_deadline(struct timespec *ts, uint64_t after_ns)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	uint64_t ns = (uint64_t)ts->tv_nsec + after_ns;
+	ts->tv_sec += (time_t)(ns / 1000000000u);
+	ts->tv_nsec = (long)(ns % 1000000000u);
+}
+
+/*
+ * Wakes every every_ns; when records were appended since the last fsync began,
+ * fdatasyncs them (outside the lock: an fsync can take milliseconds, and
+ * wal_close must not wait on the lock for it). A failure breaks the log, so the
+ * next append is refused with this error: the failed records may not be on disk.
+ */
+static void *wal_timer_main(void *arg)
+{
+	wal_t *w = arg;
+	wal_timer_t *t = w->timer;
+	pthread_mutex_lock(&t->mu);
+	while (!t->stop) {
+		struct timespec until;
+		wal_timer_deadline(&until, t->every_ns);
+		pthread_cond_timedwait(&t->cv, &t->mu, &until);
+		if (t->stop || w->broken || atomic_exchange(&w->unsynced, 0) == 0)
+			continue;
+		pthread_mutex_unlock(&t->mu);
+		sl_err_t e = { 0 };
+		int rc = env_datasync(w->file, &e);
+		pthread_mutex_lock(&t->mu);
+		if (rc != SL_OK) {
+			t->err = e;
+			w->broken = true;
+		}
+	}
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+int wal_sync_every(wal_t *w, uint32_t ms, sl_err_t *err)
+{
+	assert(w->timer == NULL && ms > 0);
+	wal_timer_t *t = calloc(1, sizeof *t);
+	if (t == NULL)
+		return sl_errf(err, SL_NOMEM, "%s: out of memory for the sync timer", env_path(w->file));
+	t->every_ns = (uint64_t)ms * 1000000u;
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cv, NULL);
+	w->timer = t;
+	if (pthread_create(&t->thread, NULL, wal_timer_main, w) != 0) {
+		w->timer = NULL;
+		pthread_cond_destroy(&t->cv);
+		pthread_mutex_destroy(&t->mu);
+		free(t);
+		return sl_errf(err, SL_NOMEM, "%s: cannot start the sync timer thread",
+			       env_path(w->file));
+	}
+	return SL_OK;
+}
+
+static void wal_timer_stop(wal_t *w)
+{
+	wal_timer_t *t = w->timer;
+	if (t == NULL)
+		return;
+	pthread_mutex_lock(&t->mu);
+	t->stop = true;
+	pthread_cond_signal(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	pthread_join(t->thread, NULL);
+	pthread_cond_destroy(&t->cv);
+	pthread_mutex_destroy(&t->mu);
+	free(t);
+	w->timer = NULL;
+}
+
 int wal_close(wal_t *w, sl_err_t *err)
 {
 	if (w == NULL)
 		return SL_OK;
+	wal_timer_stop(w);
 	int rc = env_close(w->file, err);
 	buf_free(&w->frame);
 	free(w);

@@ -90,6 +90,16 @@ int wal_append(wal_t *w, const void *payload, size_t len, bool sync, sl_err_t *e
 /* fdatasync of everything appended so far. */
 int wal_sync(wal_t *w, sl_err_t *err);
 
+/*
+ * Sync level batch: starts a thread that fdatasyncs the log every `ms` (> 0)
+ * milliseconds whenever records were appended since the last fsync, so no
+ * acknowledged record waits longer than about ms for the disk, even when no
+ * further write comes to trigger it. A failed background fsync breaks the log:
+ * the next append is refused (SL_READONLY) with that fsync's error. wal_close
+ * stops the thread. REQUIRES: not already started.
+ */
+int wal_sync_every(wal_t *w, uint32_t ms, sl_err_t *err);
+
 /* Empties the log (keeps the file header) and makes that durable. */
 int wal_reset(wal_t *w, sl_err_t *err);
 

@@ -118,6 +118,7 @@ const store_ops_t hash_store_ops = {
 	.caps = 0,
 	.max_key_bytes = 992, /* hash_max_key(4096) at the default page size (sc_edges checks it) */
 	.max_value_bytes = HASH_MAX_VALUE,
+	.params = "seed",
 	.open = hs_open,
 	.close = hs_close,
 	.put = hs_put,

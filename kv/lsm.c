@@ -248,10 +248,14 @@ static int lsm_new_wal(lsm_t *db, sl_err_t *err)
 	char path[4200];
 	uint64_t number = db->next_file++;
 	lsm_file_path(db, number, "log", path, sizeof path);
-	wal_t *w;
+	wal_t *w = NULL;
 	rc = wal_create(db->env, path, &w, err);
-	if (rc != SL_OK)
+	if (rc == SL_OK && db->opts.sync == SL_SYNC_BATCH)
+		rc = wal_sync_every(w, db->opts.batch_ms ? db->opts.batch_ms : 10, err);
+	if (rc != SL_OK) {
+		wal_close(w, NULL);
 		return rc;
+	}
 	if (db->wal != NULL) {
 		sl_err_t ignored;
 		wal_close(db->wal, &ignored); /* its records are in the memtable being flushed */
@@ -387,26 +391,6 @@ int lsm_close(lsm_t *db, sl_err_t *err)
 }
 
 /* ================================================================ writing */
-
-/* Whether this write group must be fsynced, by the sync mode. REQUIRES mu. */
-static bool lsm_sync_now(lsm_t *db, uint32_t ops)
-{
-	switch (db->opts.sync) {
-	case SL_SYNC_ALWAYS:
-		return true;
-	case SL_SYNC_BATCH: {
-		uint64_t now = lsm_now_ns();
-		uint64_t every = (uint64_t)(db->opts.batch_ms ? db->opts.batch_ms : 10) * 1000000u;
-		if (ops > 1 || now - db->last_sync_ns >= every) {
-			db->last_sync_ns = now;
-			return true;
-		}
-		return false;
-	}
-	default:
-		return false;
-	}
-}
 
 /* L0 runs now (what the slow-down and stop thresholds count). REQUIRES mu. */
 static size_t lsm_l0_runs(const lsm_t *db) { return db->current->levels[0].n; }
@@ -640,7 +624,7 @@ static int lsm_write_checked(lsm_t *db, const batch_t *b, sl_err_t *err)
 	if (rc == SL_OK) {
 		last = lsm_gather(db, &w, &group);
 		uint64_t seq = db->last_seq + 1;
-		bool sync = lsm_sync_now(db, group->count);
+		bool sync = db->opts.sync == SL_SYNC_ALWAYS; /* batch: the log's timer syncs */
 		pthread_mutex_unlock(&db->mu);
 		rc = lsm_apply_group(db, group, seq, sync, &w.err);
 		pthread_mutex_lock(&db->mu);

@@ -113,7 +113,6 @@ struct lsm {
 	memtable_t *imm;              /* frozen, being flushed; NULL if none */
 	wal_t *wal;                   /* the log of mem */
 	uint64_t wal_number;
-	uint64_t last_sync_ns;        /* SL_SYNC_BATCH */
 	lsm_version_t *current;
 	wal_t *manifest;
 	uint64_t next_file;

@@ -277,6 +277,8 @@ const store_ops_t lsm_store_ops = {
 	.caps = STORE_CAN_SCAN | STORE_THREAD_SAFE,
 	.max_key_bytes = LSM_MAX_KEY_BYTES,
 	.max_value_bytes = LSM_MAX_VALUE_BYTES,
+	.params = "memtable file level1 ratio tier_runs l0_trigger l0_slowdown l0_stop block "
+		  "bloom_bits compress_min policy compress deterministic",
 	.open = ls_open,
 	.close = ls_close,
 	.put = ls_put,

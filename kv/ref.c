@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "engine/wal.h"
 
@@ -143,7 +142,6 @@ typedef struct ref_store {
 	uint64_t prio_state;  /* xorshift state for node priorities */
 	uint64_t entries;     /* keys in the map */
 	uint64_t live_bytes;  /* key + value bytes in the map */
-	uint64_t last_sync_ns;/* SL_SYNC_BATCH: when the log was last synced */
 	uint64_t compactions; /* log rewrites done */
 	bool broken;          /* memory and log may disagree: refuse writes */
 	batch_t scratch;      /* encoding of single puts and dels */
@@ -162,13 +160,6 @@ static uint64_t ref_next_prio(ref_store_t *r)
 	x ^= x << 17;
 	r->prio_state = x;
 	return x;
-}
-
-static uint64_t ref_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* Sets key to value in the map. */
@@ -244,6 +235,14 @@ static int ref_path(ref_store_t *r, const char *name, char *out, size_t size, sl
 
 /* ---------------------------------------------------------------- the log */
 
+/* Sync level batch: the log w fsyncs itself every batch_ms (wal_sync_every). */
+static int ref_log_timer(ref_store_t *r, wal_t *w, sl_err_t *err)
+{
+	if (r->opts.sync != SL_SYNC_BATCH)
+		return SL_OK;
+	return wal_sync_every(w, r->opts.batch_ms ? r->opts.batch_ms : 10, err);
+}
+
 /* Replays ref.log into the map and opens it for appending after its valid end. */
 static int ref_replay(ref_store_t *r, const char *log_path, sl_err_t *err)
 {
@@ -265,23 +264,16 @@ static int ref_replay(ref_store_t *r, const char *log_path, sl_err_t *err)
 	wal_reader_close(rd);
 	if (rc != SL_NOTFOUND)
 		return rc;
-	return wal_open(r->env, log_path, end, &r->wal, err);
+	rc = wal_open(r->env, log_path, end, &r->wal, err);
+	return rc == SL_OK ? ref_log_timer(r, r->wal, err) : rc;
 }
 
-/* Appends one encoded batch and syncs as the sync mode says. */
-static int ref_log(ref_store_t *r, sl_slice_t rep, bool end_of_batch)
+/* Appends one encoded batch; under sync always, fsyncs it (batch: the log's timer does). */
+static int ref_log(ref_store_t *r, sl_slice_t rep)
 {
 	if (r->log_off)
 		return SL_OK;
-	bool sync = r->opts.sync == SL_SYNC_ALWAYS;
-	if (r->opts.sync == SL_SYNC_BATCH) {
-		uint64_t now = ref_now_ns();
-		uint64_t every = (uint64_t)(r->opts.batch_ms ? r->opts.batch_ms : 10) * 1000000u;
-		sync = end_of_batch || now - r->last_sync_ns >= every;
-		if (sync)
-			r->last_sync_ns = now;
-	}
-	return wal_append(r->wal, rep.data, rep.len, sync, &r->base.err);
+	return wal_append(r->wal, rep.data, rep.len, r->opts.sync == SL_SYNC_ALWAYS, &r->base.err);
 }
 
 /* Writes every live entry into a fresh log, in batches of about 64 KiB. */
@@ -327,6 +319,8 @@ static int ref_maybe_compact(ref_store_t *r)
 	wal_t *w = NULL;
 	if (rc == SL_OK)
 		rc = wal_create(r->env, tmp, &w, &r->base.err);
+	if (rc == SL_OK)
+		rc = ref_log_timer(r, w, &r->base.err);
 	if (rc == SL_OK)
 		rc = ref_write_snapshot(r, w);
 	if (rc == SL_OK)
@@ -385,6 +379,9 @@ static int ref_open_files(ref_store_t *r, sl_err_t *err)
 		rc = ref_path(r, REF_LOG_NEW, tmp, sizeof tmp, err);
 	if (rc != SL_OK)
 		return rc;
+	/* Before the LOCK is made: a refused open leaves the directory as it was. */
+	if (r->opts.no_create && !env_exists(log))
+		return sl_errf(err, SL_NOTFOUND, "%s: no ref store here (no %s)", r->dir, REF_LOG);
 	rc = env_lock(r->env, lock, &r->lock, err);
 	if (rc != SL_OK)
 		return rc;
@@ -392,8 +389,6 @@ static int ref_open_files(ref_store_t *r, sl_err_t *err)
 	env_unlink(r->env, tmp, NULL);
 	if (env_exists(log))
 		return ref_replay(r, log, err);
-	if (r->opts.no_create)
-		return sl_errf(err, SL_NOTFOUND, "%s: no ref store here (no %s)", r->dir, REF_LOG);
 	rc = ref_check_dir_kind(r, err);
 	if (rc == SL_OK)
 		rc = wal_create(r->env, log, &r->wal, err);
@@ -444,7 +439,6 @@ static int ref_open(const char *dir, const store_opts_t *opts, store_t **out, sl
 		ref_close(&r->base);
 		return rc;
 	}
-	r->last_sync_ns = ref_now_ns();
 	*out = &r->base;
 	return SL_OK;
 }
@@ -463,12 +457,12 @@ static int ref_check_sizes(ref_store_t *r, sl_slice_t key, sl_slice_t value)
 }
 
 /* The write path shared by put, del and write: log, then apply, then maybe compact. */
-static int ref_commit(ref_store_t *r, sl_slice_t rep, bool end_of_batch)
+static int ref_commit(ref_store_t *r, sl_slice_t rep)
 {
 	if (r->broken)
 		return sl_errf(&r->base.err, SL_READONLY,
 			       "ref %s: an earlier failure left the store read-only; reopen it", r->dir);
-	int rc = ref_log(r, rep, end_of_batch);
+	int rc = ref_log(r, rep);
 	if (rc != SL_OK)
 		return rc;
 	rc = ref_apply(r, rep, &r->base.err);
@@ -492,7 +486,7 @@ static int ref_put(store_t *s, sl_slice_t key, sl_slice_t value)
 	batch_put(&r->scratch, key, value);
 	if (batch_status(&r->scratch) != SL_OK)
 		return sl_errf(&s->err, SL_NOMEM, "ref: out of memory");
-	return ref_commit(r, batch_bytes(&r->scratch), false);
+	return ref_commit(r, batch_bytes(&r->scratch));
 }
 
 static int ref_del(store_t *s, sl_slice_t key)
@@ -505,7 +499,7 @@ static int ref_del(store_t *s, sl_slice_t key)
 	batch_del(&r->scratch, key);
 	if (batch_status(&r->scratch) != SL_OK)
 		return sl_errf(&s->err, SL_NOMEM, "ref: out of memory");
-	return ref_commit(r, batch_bytes(&r->scratch), false);
+	return ref_commit(r, batch_bytes(&r->scratch));
 }
 
 static int ref_write(store_t *s, const batch_t *b)
@@ -520,7 +514,7 @@ static int ref_write(store_t *s, const batch_t *b)
 		rc = ref_check_sizes(r, k, v);
 	if (rc != SL_NOTFOUND)
 		return rc;
-	return ref_commit(r, batch_bytes(b), true);
+	return ref_commit(r, batch_bytes(b));
 }
 
 static int ref_get(store_t *s, sl_slice_t key, buf_t *value)
@@ -543,7 +537,6 @@ static int ref_sync(store_t *s)
 	ref_store_t *r = ref_of(s);
 	if (r->log_off)
 		return SL_OK;
-	r->last_sync_ns = ref_now_ns();
 	return wal_sync(r->wal, &s->err);
 }
 
@@ -695,6 +688,7 @@ const store_ops_t ref_store_ops = {
 	.caps = STORE_CAN_SCAN,
 	.max_key_bytes = REF_MAX_KEY_BYTES,
 	.max_value_bytes = REF_MAX_VALUE_BYTES,
+	.params = "log",
 	.open = ref_open,
 	.close = ref_close,
 	.put = ref_put,

@@ -4,10 +4,13 @@
  */
 #include "tests/testutil.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static const char *bin(void)
 {
@@ -162,14 +165,21 @@ static void test_inspect_log_and_damage(void **state)
 	assert_int_equal(tu_file_size(log), before);
 }
 
+/* An LSM store in f->dir/l with 400 keys over several tables (8 KiB memtables). */
+static void fill_lsm(tu_fixture_t *f)
+{
+	char cmd[8192], out[256];
+	snprintf(cmd, sizeof cmd, "for i in $(seq 1 400); do echo \"put key$i value$i\"; done | "
+		 "%s shell lsm %s/l --params memtable=8k,deterministic=on >/dev/null", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+}
+
 /* An LSM store through the command: its tables, log and manifest decoded; a damaged table named. */
 static void test_lsm_shell_and_inspect(void **state)
 {
 	tu_fixture_t *f = *state;
 	char cmd[8192], out[16384];
-	snprintf(cmd, sizeof cmd, "for i in $(seq 1 400); do echo \"put key$i value$i\"; done | "
-		 "%s shell lsm %s/l --params memtable=8k,deterministic=on >/dev/null", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	fill_lsm(f);
 	snprintf(cmd, sizeof cmd, "printf 'get key7\\ndel key7\\nget key7\\nscan key1 key100\\n' | "
 		 "%s shell lsm %s/l", bin(), f->dir);
 	assert_int_equal(run(cmd, out, sizeof out), 0);
@@ -188,6 +198,126 @@ static void test_lsm_shell_and_inspect(void **state)
 	snprintf(cmd, sizeof cmd, "printf 'check\\n' | %s shell lsm %s/l", bin(), f->dir);
 	run(cmd, out, sizeof out);
 	assert_non_null(strstr(out, "lsm-000003.sst"));
+}
+
+/* CRLF line ends read as LF; an over-long line is refused without being buffered whole. */
+static void test_shell_line_edges(void **state)
+{
+	tu_fixture_t *f = *state;
+	char cmd[8192], out[8192];
+	snprintf(cmd, sizeof cmd, "printf 'put a 1\\r\\nget a\\r\\n\\r\\nput b \"x y\"\\r\\n"
+		 "get b\\r\\n' | %s shell btree %s/c", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_string_equal(out, "OK\n1\nOK\nx y\n");
+	/* btree values go to 1 MiB, so its lines to about 4 MiB: send 12 MB. */
+	snprintf(cmd, sizeof cmd, "(printf 'put k '; head -c 12000000 /dev/zero | tr '\\0' v; "
+		 "printf '\\nget a\\n') | %s shell btree %s/c", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "ERR line longer than"));
+	assert_non_null(strstr(out, "ignored\n1\n")); /* the next command is answered */
+}
+
+/* A mistyped param is an error that lists the store's params, in shell and bench alike. */
+static void test_unknown_params_refused(void **state)
+{
+	tu_fixture_t *f = *state;
+	char cmd[8192], out[8192];
+	snprintf(cmd, sizeof cmd, "printf 'put a 1\\n' | %s shell lsm %s/p --params polcy=tiered 2>&1",
+		 bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 1);
+	assert_non_null(strstr(out, "unknown param 'polcy'"));
+	assert_non_null(strstr(out, "policy"));
+	snprintf(cmd, sizeof cmd, "%s bench --stores lsm:polcy=tiered --n 100 --repeat 1 "
+		 "--workloads fillrandom --dir %s 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 2);
+	assert_non_null(strstr(out, "unknown param 'polcy'"));
+	snprintf(cmd, sizeof cmd, "%s bench --stores lsm,btree --params polcy=x --n 100 "
+		 "--repeat 1 --workloads fillrandom --dir %s 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 2);
+	assert_non_null(strstr(out, "none of the stores takes 'polcy=x'"));
+	/* A param one chosen store takes goes to that store only. */
+	snprintf(cmd, sizeof cmd, "%s bench --stores lsm,btree --params policy=tiered --n 100 "
+		 "--repeat 1 --workloads fillrandom --dir %s >/dev/null 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+}
+
+/* trace never makes a store: a mistyped path and an empty directory are errors, left as they were. */
+static void test_trace_never_creates(void **state)
+{
+	tu_fixture_t *f = *state;
+	char cmd[12288], out[8192], dir[2048];
+	static const char *const stores[] = { "ref", "btree", "hash", "lsm" };
+	snprintf(dir, sizeof dir, "%s/empty", f->dir);
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(cmd, sizeof cmd, "%s trace %s %s/typo get a 2>&1", bin(), stores[i], f->dir);
+		assert_int_equal(run(cmd, out, sizeof out), 1);
+		assert_non_null(strstr(out, "no such store directory"));
+		tu_rmrf(dir);
+		assert_int_equal(mkdir(dir, 0755), 0);
+		snprintf(cmd, sizeof cmd, "%s trace %s %s get a 2>&1; ls -A %s", bin(), stores[i], dir,
+			 dir);
+		run(cmd, out, sizeof out);
+		assert_true(strstr(out, "store there") || strstr(out, "store here"));
+		assert_null(strstr(out, "LOCK"));
+	}
+	snprintf(cmd, sizeof cmd, "ls %s/typo 2>&1", f->dir);
+	assert_int_not_equal(run(cmd, out, sizeof out), 0);
+}
+
+/* inspect names a truncated table as damaged, alone and inside its directory. */
+static void test_inspect_truncated_table(void **state)
+{
+	tu_fixture_t *f = *state;
+	char cmd[8192], out[16384], path[4096];
+	fill_lsm(f);
+	snprintf(path, sizeof path, "%s/l/lsm-000003.sst", f->dir);
+	assert_int_equal(truncate(path, 300), 0);
+	snprintf(cmd, sizeof cmd, "%s inspect %s", bin(), path);
+	assert_int_equal(run(cmd, out, sizeof out), 1);
+	assert_non_null(strstr(out, "DAMAGED: named as a storelab SSTable"));
+	assert_non_null(strstr(out, "300 bytes"));
+	snprintf(cmd, sizeof cmd, "%s inspect %s/l", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 1);
+	assert_non_null(strstr(out, "DAMAGED"));
+}
+
+/*
+ * The peers that were built refuse another store's directory (as ours do), and
+ * those that take one writer process fail a second opener at once (not hang).
+ */
+static void test_peer_directory_edges(void **state)
+{
+	tu_fixture_t *f = *state;
+	char cmd[8192], out[8192];
+	snprintf(cmd, sizeof cmd, "printf 'put a 1\\n' | %s shell lsm %s/ours >/dev/null", bin(),
+		 f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	/* one_writer: a second process's open must fail (SQLite lets several share a file). */
+	static const struct { const char *name; bool one_writer; } peers[] = {
+		{ "leveldb", true }, { "rocksdb", true },     { "lmdb", true },
+		{ "sqlite", false }, { "kyoto-hash", true }, { "kyoto-tree", true },
+	};
+	for (size_t i = 0; i < sizeof peers / sizeof peers[0]; i++) {
+		const char *peer = peers[i].name;
+		snprintf(cmd, sizeof cmd, "printf 'get a\\n' | %s shell %s %s/ours 2>&1", bin(), peer,
+			 f->dir);
+		run(cmd, out, sizeof out);
+		if (strstr(out, "was not built")) {
+			print_message("%s not built: its directory checks skipped\n", peer);
+			continue;
+		}
+		assert_non_null(strstr(out, "is not a"));
+		if (!peers[i].one_writer)
+			continue;
+		/* The first shell holds the store for 2 s; the second must give up at once. */
+		snprintf(cmd, sizeof cmd, "(printf 'put a 1\\n'; sleep 2) | %s shell %s %s/%s "
+			 ">/dev/null & sleep 0.5; printf 'get a\\n' | timeout 10 %s shell %s %s/%s "
+			 ">/dev/null 2>&1; echo \"status $?\"; wait", bin(), peer, f->dir, peer, bin(),
+			 peer, f->dir, peer);
+		run(cmd, out, sizeof out);
+		if (strstr(out, "status 1") == NULL)
+			fail_msg("a second %s shell: %s (124 = it hung until the timeout)", peer, out);
+	}
 }
 
 static void test_bench_outputs_and_errors(void **state)
@@ -247,6 +377,150 @@ static void test_bench_interrupted_cleans_up(void **state)
 	assert_non_null(strstr(out, "\n0\n"));
 }
 
+/* ---- SIGKILL through the shell: what an OK promises at --sync none ---- */
+
+#define KILL_KEYS 500 /* the writer overwrites this many keys, so an old value would show */
+
+typedef struct kill_tally {
+	uint64_t acked, lost, old; /* acknowledged puts; keys missing or older than acknowledged */
+} kill_tally_t;
+
+/* Starts `storelab shell store dir --sync none` with pipes to its stdin and stdout. */
+static pid_t shell_start(const char *store, const char *dir, FILE **to, FILE **from)
+{
+	int in[2], out[2];
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(out), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[1]);
+		close(out[0]);
+		execl(bin(), bin(), "shell", store, dir, "--sync", "none", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	*to = fdopen(in[1], "w");
+	*from = fdopen(out[0], "r");
+	return pid;
+}
+
+/* Sends one command and reads its one reply line (without the newline); false at EOF. */
+static bool shell_ask(FILE *to, FILE *from, const char *cmd, char *reply, size_t size)
+{
+	if (fprintf(to, "%s\n", cmd) < 0 || fflush(to) != 0 || fgets(reply, (int)size, from) == NULL)
+		return false;
+	reply[strcspn(reply, "\n")] = 0;
+	return true;
+}
+
+/*
+ * One round: a writer puts "k<j> = <seq>" over KILL_KEYS keys, each put waiting
+ * for its OK, until a SIGKILL at a random moment. acked[j] is the last
+ * acknowledged seq of key j, maybe[j] the seq sent but not yet answered (it may
+ * or may not have landed).
+ */
+static void kill_round(const char *store, const char *dir, tu_rng_t *r, uint64_t *seq,
+		       uint64_t *acked, uint64_t *maybe, kill_tally_t *t)
+{
+	FILE *to, *from;
+	pid_t pid = shell_start(store, dir, &to, &from);
+	uint64_t until = tu_below(r, 3000) + 200; /* puts before the kill */
+	char cmd[64], reply[256];
+	for (uint64_t i = 0; i < until; i++) {
+		uint64_t j = tu_below(r, KILL_KEYS), s = ++*seq;
+		snprintf(cmd, sizeof cmd, "put k%04llu %llu", (unsigned long long)j,
+			 (unsigned long long)s);
+		maybe[j] = s;
+		if (!shell_ask(to, from, cmd, reply, sizeof reply))
+			fail_msg("%s: the shell ended early", store);
+		if (strcmp(reply, "OK") != 0)
+			fail_msg("%s: put answered '%s'", store, reply);
+		acked[j] = s;
+		t->acked++;
+	}
+	/* Killed right after an OK, with the next put written but not answered. */
+	uint64_t j = tu_below(r, KILL_KEYS), s = ++*seq;
+	snprintf(cmd, sizeof cmd, "put k%04llu %llu", (unsigned long long)j, (unsigned long long)s);
+	maybe[j] = s;
+	fprintf(to, "%s\n", cmd);
+	fflush(to);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	fclose(to);
+	fclose(from);
+}
+
+/* Reopens the store and counts keys missing or older than their last acknowledged put. */
+static void kill_verify(const char *store, const char *dir, const uint64_t *acked,
+			const uint64_t *maybe, kill_tally_t *t)
+{
+	FILE *to, *from;
+	pid_t pid = shell_start(store, dir, &to, &from);
+	char cmd[64], reply[256];
+	for (uint64_t j = 0; j < KILL_KEYS; j++) {
+		if (acked[j] == 0)
+			continue;
+		snprintf(cmd, sizeof cmd, "get k%04llu", (unsigned long long)j);
+		if (!shell_ask(to, from, cmd, reply, sizeof reply))
+			fail_msg("%s: reopening after the kill failed", store);
+		uint64_t got = strtoull(reply, NULL, 10);
+		if (strcmp(reply, "NOTFOUND") == 0)
+			t->lost++;
+		else if (got != acked[j] && got != maybe[j])
+			t->old++;
+	}
+	fclose(to);
+	fclose(from);
+	waitpid(pid, NULL, 0);
+}
+
+/*
+ * Every store, ours and each peer built, driven as a script drives it: the shell
+ * at --sync none, killed with SIGKILL at random moments, then reopened. An OK
+ * means the write reached the OS, so a process crash may lose none of them and
+ * never bring an older value back.
+ */
+static void test_shell_sigkill_at_sync_none(void **state)
+{
+	tu_fixture_t *f = *state;
+	static const char *const stores[] = { "ref", "btree", "hash", "lsm", "leveldb", "rocksdb",
+					      "lmdb", "sqlite", "kyoto-hash", "kyoto-tree" };
+	uint64_t rounds = tu_rounds(4);
+	print_message("%-11s %10s %6s %6s  (%llu SIGKILLs each, --sync none)\n", "store",
+		      "acked", "lost", "old", (unsigned long long)rounds);
+	for (size_t i = 0; i < sizeof stores / sizeof stores[0]; i++) {
+		char dir[4096], cmd[8192], out[512];
+		snprintf(dir, sizeof dir, "%s/kill-%s", f->dir, stores[i]);
+		snprintf(cmd, sizeof cmd, "%s shell %s %s </dev/null 2>&1", bin(), stores[i], dir);
+		if (run(cmd, out, sizeof out) != 0 && strstr(out, "was not built")) {
+			print_message("%-11s not built: skipped\n", stores[i]);
+			continue;
+		}
+		uint64_t *acked = calloc(KILL_KEYS, sizeof *acked);
+		uint64_t *maybe = calloc(KILL_KEYS, sizeof *maybe);
+		tu_rng_t r;
+		tu_rng_init(&r, tu_seed() + i);
+		kill_tally_t t = { 0 };
+		uint64_t seq = 0;
+		for (uint64_t round = 0; round < rounds; round++) {
+			kill_round(stores[i], dir, &r, &seq, acked, maybe, &t);
+			kill_verify(stores[i], dir, acked, maybe, &t);
+		}
+		print_message("%-11s %10llu %6llu %6llu\n", stores[i], (unsigned long long)t.acked,
+			      (unsigned long long)t.lost, (unsigned long long)t.old);
+		if (t.lost || t.old)
+			fail_msg("%s: a process crash lost %llu acknowledged puts and brought back %llu "
+				 "older values", stores[i], (unsigned long long)t.lost,
+				 (unsigned long long)t.old);
+		free(acked);
+		free(maybe);
+	}
+}
+
 static void test_advise_ranks_from_measurements(void **state)
 {
 	tu_fixture_t *f = *state;
@@ -274,6 +548,12 @@ int main(void)
 		T(test_trace_narrates),
 		T(test_inspect_log_and_damage),
 		T(test_lsm_shell_and_inspect),
+		T(test_shell_line_edges),
+		T(test_unknown_params_refused),
+		T(test_trace_never_creates),
+		T(test_inspect_truncated_table),
+		T(test_peer_directory_edges),
+		T(test_shell_sigkill_at_sync_none),
 		T(test_bench_outputs_and_errors),
 		T(test_bench_interrupted_cleans_up),
 		T(test_advise_ranks_from_measurements),

@@ -197,6 +197,86 @@ static void test_threads_on_thread_safe_stores(void **state)
 	free(r);
 }
 
+/* ---- a store that counts how writes reach it ---- */
+
+static store_ops_t counting_ops;
+static unsigned counted_puts, counted_writes, counted_ops_in_writes;
+
+static int counting_put(store_t *s, sl_slice_t k, sl_slice_t v)
+{
+	counted_puts++;
+	return ref_store_ops.put(s, k, v);
+}
+
+static int counting_write(store_t *s, const batch_t *b)
+{
+	counted_writes++;
+	counted_ops_in_writes += b->count;
+	return ref_store_ops.write(s, b);
+}
+
+/* The harness runs each store in a child process: the counts come back in a file. */
+static char counts_path[256];
+
+static int counting_close(store_t *s)
+{
+	FILE *f = fopen(counts_path, "a");
+	if (f != NULL) {
+		fprintf(f, "%u %u %u\n", counted_puts, counted_writes, counted_ops_in_writes);
+		fclose(f);
+	}
+	counted_puts = counted_writes = counted_ops_in_writes = 0;
+	return ref_store_ops.close(s);
+}
+
+static int counting_open(const char *dir, const store_opts_t *o, store_t **out, sl_err_t *err)
+{
+	int rc = ref_store_ops.open(dir, o, out, err);
+	if (rc == SL_OK)
+		(*out)->ops = &counting_ops;
+	return rc;
+}
+
+/* --batch 64: 300 fill writes reach the store as 5 atomic batches (4 x 64 + 44), no single puts. */
+static void test_batch_groups_writes(void **state)
+{
+	(void)state;
+	counting_ops = ref_store_ops;
+	counting_ops.name = "counting";
+	counting_ops.open = counting_open;
+	counting_ops.put = counting_put;
+	counting_ops.write = counting_write;
+	counting_ops.close = counting_close;
+	store_register(&counting_ops);
+	snprintf(counts_path, sizeof counts_path, "/tmp/storelab-counts-%d", (int)getpid());
+	unlink(counts_path);
+	bench_cfg_t cfg;
+	small_cfg(&cfg);
+	cfg.repeat = 1;
+	cfg.batch = 64;
+	const char *stores[] = { "counting" };
+	const workload_def_t *w[] = { workload_find("fillrandom"), workload_find("readrandom") };
+	bench_result_t *r;
+	char err[512];
+	assert_int_equal(bench_run(&cfg, stores, 1, w, 2, &r, err, sizeof err), 0);
+	assert_int_equal(r[0].status, SL_OK);
+	assert_int_equal(r[0].ops, 300);
+	unsigned puts = 0, writes = 0, ops = 0, p, w2, o;
+	FILE *f = fopen(counts_path, "r");
+	assert_non_null(f);
+	while (fscanf(f, "%u %u %u", &p, &w2, &o) == 3)
+		puts += p, writes += w2, ops += o;
+	fclose(f);
+	unlink(counts_path);
+	assert_int_equal(puts, 0);
+	assert_int_equal(writes, 5);
+	assert_int_equal(ops, 300);
+	/* Each write waited for its batch's commit: the slowest waited for a whole one. */
+	assert_true(r[0].lat_us[0] > 0 && r[0].lat_us[0] <= r[0].lat_us[4]);
+	assert_true(r[1].found_ratio == 1.0);
+	free(r);
+}
+
 /* ---- a store that dies in its first get ---- */
 
 static store_ops_t crasher_ops;
@@ -250,8 +330,9 @@ int main(void)
 		cmocka_unit_test(test_bad_options_refused_before_running),
 		cmocka_unit_test(test_threads_on_thread_safe_stores),
 		cmocka_unit_test(test_crashing_store_is_contained),
+		cmocka_unit_test(test_batch_groups_writes),
 	};
-	size_t n = 5;
+	size_t n = 6;
 	static char names[16][48];
 	for (size_t i = 0; stores_peer_name(i) != NULL && n < 16; i++, n++) {
 		snprintf(names[n], sizeof names[n], "test_peer %s", stores_peer_name(i));

@@ -76,8 +76,10 @@ typedef struct sc_loss_totals {
  * drop, prefix, tear, zero) after a random number of acknowledged puts, at each
  * sync level in turn. Reopens and checks the store: at always every
  * acknowledged put is there; at none and batch the cut may take back a tail of
- * them, never one in the middle. Prints a summary and returns the puts
- * acknowledged; totals (may be NULL) receives what the cuts did and cost.
+ * them, never one in the middle. First, one put at sync batch is left idle for
+ * batch_ms and must survive a cut that drops everything unsynced. Prints a
+ * summary and returns the puts acknowledged; totals (may be NULL) receives
+ * what the cuts did and cost.
  */
 uint64_t sc_power_loss(const char *name, const char *dir, uint32_t page_size, uint64_t rounds,
 		       uint64_t seed, sc_loss_totals_t *totals);

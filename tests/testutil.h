@@ -48,6 +48,9 @@ uint64_t tu_ops(uint64_t n);
  */
 uint64_t tu_rounds(uint64_t n);
 
+/* Sleeps ms milliseconds. */
+void tu_sleep_ms(unsigned ms);
+
 /* Runs only the tests whose names match SL_TESTS (a cmocka pattern, * wildcards). */
 void tu_filter(void);
 
