@@ -98,10 +98,12 @@ endef
 DEPS_SAN  := libasan8 libubsan1 libtsan2
 DEPS_FUZZ := clang libclang-rt-dev
 
-# $(call need_flags,COMPILER,FLAGS,TARGET,PACKAGES): stop with a clear message when
-# COMPILER cannot build and link an empty program with FLAGS.
+# $(call need_flags,COMPILER,FLAGS,TARGET,PACKAGES[,PROGRAM]): stop with a clear
+# message when COMPILER cannot build and link PROGRAM (an empty main) with FLAGS.
+PROBE_MAIN := int main(void) { return 0; }
+PROBE_FUZZ := int LLVMFuzzerTestOneInput(void) { return 0; }
 define need_flags
-printf 'int main(void) { return 0; }\n' | $(1) -x c - -o /dev/null $(2) 2>/dev/null || \
+printf '%s\n' '$(or $(5),$(PROBE_MAIN))' | $(1) -x c - -o /dev/null $(2) 2>/dev/null || \
   { echo "make $(3) needs a compiler that builds with $(2), and '$(1)' cannot here;"; \
     echo "on Debian: apt-get install -y $(4)"; exit 1; }
 endef
@@ -216,11 +218,12 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 fuzz:
 	@$(call install_missing,$(DEPS_CORE) $(DEPS_FUZZ))
-	@$(call need_flags,clang,-fsanitize=fuzzer,fuzz,$(DEPS_FUZZ))
+	@$(call need_flags,clang,-fsanitize=fuzzer,fuzz,$(DEPS_FUZZ),$(PROBE_FUZZ))
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang CFLAGS="$(FUZZ_FLAGS)" \
 	  build/fuzz/libstorelab.a build/fuzz/libstorelab-bench.a
 	@for t in $(FUZZ_TARGETS); do \
 	  clang -std=c11 -D_GNU_SOURCE -I. -O1 -g -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all \
 	    tests/fuzz/$$t.c build/fuzz/libstorelab-bench.a build/fuzz/libstorelab.a \
 	    $(PEER_LIBS) $(LDLIBS_CORE) -o build/fuzz/$$t || exit 1; \
 	  mkdir -p build/fuzz/corpus/$$t; cp tests/fuzz/corpus/$$t/* build/fuzz/corpus/$$t/; \

@@ -178,6 +178,32 @@ static int64_t hb_find(const hash_t *h, const uint8_t *d, uint64_t hv, sl_slice_
 	return -1;
 }
 
+uint32_t hash_bucket_bytes(const hash_t *h)
+{
+	return h->usable;
+}
+
+bool hash_bucket_decodes(const hash_t *h, const uint8_t *d, const char **why)
+{
+	if (!hb_sane(h, d)) {
+		*why = "the bucket header is out of range";
+		return false;
+	}
+	for (uint32_t i = 0; i < hb_n(d); i++) {
+		kvcell_t c;
+		bool bad;
+		if (!hb_cell(h, d, i, &c)) {
+			*why = "an entry does not decode";
+			return false;
+		}
+		if (hb_find(h, d, hb_hash(d, i), c.key, &bad) < 0 || bad) {
+			*why = "an entry cannot be found by its stored hash";
+			return false;
+		}
+	}
+	return true;
+}
+
 static int hx_fetch(hash_t *h, uint32_t pgno, page_t **out, sl_err_t *err)
 {
 	int rc = pager_get(h->pager, pgno, out, err);
@@ -844,6 +870,9 @@ static int hx_walk_page(hx_walk_t *w, uint32_t pgno, uint32_t d, uint64_t patter
 	uint8_t *copy = malloc(h->usable);
 	memcpy(copy, page_data(pg), h->usable);
 	pager_unpin(h->pager, pg);
+	const char *why;
+	if (!hash_bucket_decodes(h, copy, &why))
+		rc = hx_corrupt(h, pgno, why, w->err);
 	uint64_t mask = (UINT64_C(1) << d) - 1, live = 0;
 	for (uint32_t i = 0; rc == SL_OK && i < hb_n(copy); i++) {
 		kvcell_t c;

@@ -140,6 +140,16 @@ double hash_load_factor(hash_t *h, uint64_t *overflow_pages);
 typedef int (*hash_visit_fn)(void *ctx, sl_slice_t key, sl_slice_t value);
 int hash_foreach(hash_t *h, hash_visit_fn visit, void *ctx, sl_err_t *err);
 int hash_check(hash_t *h, sl_err_t *err);
+
+/*
+ * One bucket page's bytes, decoded as a lookup decodes them: true when the
+ * header is in range and every entry decodes inside the page and is found by its
+ * stored hash; else false with *why. d holds hash_bucket_bytes(h) bytes (the
+ * page minus the pager's trailer). hash_check runs it on every bucket page; the
+ * fuzz target fuzz_hash_bucket feeds it arbitrary bytes.
+ */
+bool hash_bucket_decodes(const hash_t *h, const uint8_t *d, const char **why);
+uint32_t hash_bucket_bytes(const hash_t *h);
 void hash_dump(hash_t *h, FILE *out);
 
 #endif

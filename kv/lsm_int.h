@@ -155,6 +155,12 @@ void lsm_edit_free(lsm_edit_t *e);
 int lsm_edit_add(lsm_edit_t *e, int level, uint64_t run, lsm_file_t *f);
 int lsm_edit_del(lsm_edit_t *e, int level, uint64_t number);
 void lsm_edit_encode(const lsm_edit_t *e, buf_t *out);
+/*
+ * Decodes one manifest record into e, which starts zeroed (its files are new and
+ * unopened): SL_OK, SL_CORRUPT for bytes that are no edit, SL_NOMEM. Either way
+ * the caller frees e with lsm_edit_free. fuzz_edit feeds it arbitrary bytes.
+ */
+int lsm_edit_decode(sl_slice_t rec, lsm_edit_t *e);
 
 /* Appends an edit to the manifest and fsyncs it. */
 int lsm_manifest_append(lsm_t *db, const lsm_edit_t *e, sl_err_t *err);

@@ -302,9 +302,10 @@ static void er_bytes(edit_reader_t *r, buf_t *out)
 	r->p += n;
 }
 
-/* Decodes one manifest record into e (files are new, unopened). */
-static int lsm_edit_decode(sl_slice_t rec, lsm_edit_t *e)
+int lsm_edit_decode(sl_slice_t rec, lsm_edit_t *e)
 {
+	if (rec.len == 0)
+		return SL_OK; /* an empty edit (and data may be NULL: no pointer arithmetic on it) */
 	edit_reader_t r = { rec.data, rec.data + rec.len, false };
 	while (!r.bad && r.p < r.end) {
 		uint64_t tag = er_varint(&r), level;

@@ -18,6 +18,17 @@
 
 #define FUZZ_PAGE 512
 
+/* A fresh name under /tmp, no file there yet (into path, 64 bytes), for a file a target makes. */
+static inline void fuzz_fresh_path(char *path, const char *stem)
+{
+	snprintf(path, 64, "/tmp/fuzz-%s-XXXXXX", stem);
+	int fd = mkstemp(path);
+	if (fd < 0)
+		abort();
+	close(fd);
+	unlink(path);
+}
+
 /* Reads the header page of the file at path into header (FUZZ_PAGE bytes). */
 static inline void fuzz_read_header(const char *path, uint8_t *header)
 {
@@ -56,8 +67,8 @@ static inline void fuzz_write_pages(const uint8_t *header, const uint8_t *data, 
 	free(file);
 }
 
-/* Removes t.db, its log and double-write buffer, and the directory. */
-static inline void fuzz_remove(const char *dir, const char *path)
+/* Removes a paged file with its log and double-write buffer (open handles keep working). */
+static inline void fuzz_unlink_paged(const char *path)
 {
 	const char *suffix[] = { "", "-log", "-dwb", "-log.tmp", "-dwb.tmp" };
 	for (int i = 0; i < 5; i++) {
@@ -65,6 +76,12 @@ static inline void fuzz_remove(const char *dir, const char *path)
 		snprintf(name, sizeof name, "%s%s", path, suffix[i]);
 		unlink(name);
 	}
+}
+
+/* Removes t.db, its log and double-write buffer, and the directory. */
+static inline void fuzz_remove(const char *dir, const char *path)
+{
+	fuzz_unlink_paged(path);
 	rmdir(dir);
 }
 
