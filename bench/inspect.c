@@ -17,11 +17,12 @@
 #define INSPECT_SHOW_RECORDS 20
 
 static const char inspect_usage[] =
-	"usage: storelab inspect PATH\n"
+	"usage: storelab inspect PATH [--read-only]\n"
 	"Decodes a file or store directory written by storelab: a log (records, their\n"
 	"checksums, the torn tail if any), a paged file (header, free list, every\n"
 	"page checksum) or an SSTable (properties, every block and the key order).\n"
-	"A directory lists each file with its kind.\n";
+	"A directory lists each file with its kind. inspect only reads, always (--read-only\n"
+	"is accepted for symmetry with shell and trace); it exits 1 when anything is damaged.\n";
 
 /* Whether name ends with suffix. */
 static bool inspect_ends(const char *name, const char *suffix)
@@ -140,7 +141,7 @@ static int inspect_paged(const char *path)
 	env_t *env = env_new();
 	pager_t *p;
 	sl_err_t err = { 0, "" };
-	pager_opts_t opts = { .cache_bytes = 1 << 20 };
+	pager_opts_t opts = { .cache_bytes = 1 << 20, .read_only = true }; /* inspect never writes */
 	int rc = env ? pager_open(env, path, &opts, &p, &err) : SL_NOMEM;
 	if (rc != SL_OK) {
 		printf("%s: %s\n", path, err.msg);
@@ -286,6 +287,8 @@ static int inspect_dir(const char *dir)
 
 int inspect_main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[2], "--read-only") == 0)
+		argc = 2;
 	if (argc != 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		fputs(inspect_usage, argc == 2 ? stdout : stderr);
 		return argc == 2 ? 0 : 2;

@@ -75,7 +75,8 @@ static int kc_open_kind(const char *dir, const store_opts_t *opts, const store_o
 	snprintf(path, sizeof path, "%s/kv.%s#bnum=%llu", dir, tree ? "kct" : "kch",
 		 (unsigned long long)bnum);
 	/* KCOTRYLOCK: a second writer gets an error at once instead of waiting forever. */
-	uint32_t mode = KCOWRITER | KCOTRYLOCK | (opts->no_create ? 0 : KCOCREATE);
+	uint32_t mode = (opts->read_only ? KCOREADER : KCOWRITER) | KCOTRYLOCK |
+			(opts->no_create ? 0 : KCOCREATE);
 	if (opts->sync == SL_SYNC_ALWAYS)
 		mode |= KCOAUTOSYNC;
 	if (!kcdbopen(k->db, path, mode)) {

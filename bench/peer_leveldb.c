@@ -63,6 +63,9 @@ static int ldb_close(store_t *s)
 static int ldb_open(const char *dir, const store_opts_t *opts, store_t **out, sl_err_t *err)
 {
 	*out = NULL;
+	if (opts->read_only) /* leveldb_open takes the LOCK and starts a new log */
+		return sl_errf(err, SL_NOTSUP, "leveldb: its API has no read-only open, so it cannot "
+			       "be read on a full disk or read-only media");
 	int rc = peer_prepare_dir(dir, opts, "leveldb", "CURRENT LOCK LOG LOG.old MANIFEST-* *.ldb *.log *.dbtmp", err);
 	if (rc != SL_OK)
 		return rc;

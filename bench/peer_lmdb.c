@@ -122,12 +122,15 @@ static int lmdb_open(const char *dir, const store_opts_t *opts, store_t **out, s
 	 */
 	char lock_path[4200];
 	snprintf(lock_path, sizeof lock_path, "%s/lock.mdb", dir);
-	rc = env_lock(NULL, lock_path, &l->lock, err);
+	rc = env_lock_mode(NULL, lock_path, opts->read_only, &l->lock, err);
 	if (rc != SL_OK) {
 		lmdb_close(&l->base);
 		return rc;
 	}
-	unsigned flags = opts->sync == SL_SYNC_ALWAYS ? 0 : MDB_NOSYNC;
+	/* Read-only: MDB_NOLOCK too, or LMDB would write its reader table into lock.mdb;
+	 * our shared flock already keeps a writer process out meanwhile. */
+	unsigned flags = (opts->sync == SL_SYNC_ALWAYS ? 0 : MDB_NOSYNC) |
+			 (opts->read_only ? MDB_RDONLY | MDB_NOLOCK : 0);
 	MDB_txn *txn = NULL;
 	int e = mdb_env_create(&l->env);
 	if (e == 0)
@@ -135,7 +138,7 @@ static int lmdb_open(const char *dir, const store_opts_t *opts, store_t **out, s
 	if (e == 0)
 		e = mdb_env_open(l->env, dir, flags, 0644);
 	if (e == 0)
-		e = mdb_txn_begin(l->env, NULL, 0, &txn);
+		e = mdb_txn_begin(l->env, NULL, opts->read_only ? MDB_RDONLY : 0, &txn);
 	if (e == 0)
 		e = mdb_dbi_open(txn, NULL, 0, &l->dbi);
 	if (e == 0)

@@ -104,7 +104,8 @@ static int rdb_open(const char *dir, const store_opts_t *opts, store_t **out, sl
 	r->dir = strdup(dir);
 	rdb_configure(r, opts);
 	char *e = NULL;
-	r->db = rocksdb_open(r->options, dir, &e);
+	r->db = opts->read_only ? rocksdb_open_for_read_only(r->options, dir, 0, &e)
+				: rocksdb_open(r->options, dir, &e);
 	if (e != NULL) {
 		rc = sl_errf(err, SL_IO, "rocksdb open %s: %s", dir, e);
 		rocksdb_free(e);

@@ -99,7 +99,7 @@ static int sq_setup(sq_t *q, const store_opts_t *opts)
 	int rc = sq_exec(q, opts->sync == SL_SYNC_ALWAYS ? "PRAGMA synchronous=FULL"
 			 : opts->sync == SL_SYNC_BATCH ? "PRAGMA synchronous=FULL"
 						       : "PRAGMA synchronous=OFF");
-	if (rc == SL_OK)
+	if (rc == SL_OK && !opts->read_only) /* the mode is kept in the file once set */
 		rc = sq_exec(q, "PRAGMA journal_mode=WAL");
 	if (rc == SL_OK && opts->cache_bytes) {
 		char sql[64];
@@ -107,7 +107,7 @@ static int sq_setup(sq_t *q, const store_opts_t *opts)
 			 (unsigned long long)(opts->cache_bytes / 1024));
 		rc = sq_exec(q, sql);
 	}
-	if (rc == SL_OK)
+	if (rc == SL_OK && !opts->read_only)
 		rc = sq_exec(q, "CREATE TABLE IF NOT EXISTS kv(k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID");
 	if (rc == SL_OK)
 		rc = sq_prepare(q, "INSERT OR REPLACE INTO kv(k, v) VALUES (?, ?)", &q->put);
@@ -134,10 +134,23 @@ static int sq_open(const char *dir, const store_opts_t *opts, store_t **out, sl_
 	store_init_base(&q->base, &peer_sqlite_ops);
 	q->dir = strdup(dir);
 	q->sync = opts->sync;
-	char path[4096];
+	char path[4096], wal[4200], uri[4300];
 	snprintf(path, sizeof path, "%s/kv.sqlite", dir);
-	int flags = SQLITE_OPEN_READWRITE | (opts->no_create ? 0 : SQLITE_OPEN_CREATE);
-	if (sqlite3_open_v2(path, &q->db, flags, NULL) != SQLITE_OK)
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	const char *name = path;
+	int flags = opts->read_only ? SQLITE_OPEN_READONLY
+		    : SQLITE_OPEN_READWRITE | (opts->no_create ? 0 : SQLITE_OPEN_CREATE);
+	/*
+	 * Read-only, a WAL database still makes its -shm index (and an empty -wal).
+	 * With no -wal left (closed cleanly: everything is in the main file) it can
+	 * be opened immutable, which writes nothing; with one, SQLite must use it.
+	 */
+	if (opts->read_only && !env_exists(wal)) {
+		snprintf(uri, sizeof uri, "file:%s?immutable=1", path);
+		name = uri;
+		flags |= SQLITE_OPEN_URI;
+	}
+	if (sqlite3_open_v2(name, &q->db, flags, NULL) != SQLITE_OK)
 		rc = sl_errf(err, SL_IO, "sqlite open %s: %s", path, sqlite3_errmsg(q->db));
 	else if (sq_setup(q, opts) != SL_OK)
 		rc = sl_errf(err, q->base.err.code, "%s", q->base.err.msg);

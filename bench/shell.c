@@ -16,14 +16,17 @@
 
 static const char shell_usage[] =
 	"usage: storelab shell STORE DIR [--sync none|batch|always] [--cache BYTES]\n"
-	"                      [--params NAME=VALUE,...]\n"
+	"                      [--params NAME=VALUE,...] [--read-only]\n"
 	"Reads commands from standard input, one per line, and answers each with one line:\n"
 	"  put K V | get K | del K | scan A B [LIMIT] | stats | trace on|off | sync | check\n"
 	"  | help | quit\n"
-	"Keys and values take escapes (\\xHH, \\\\, \\\", \\n, \\t, \\0); quote one with spaces.\n";
+	"Keys and values take escapes (\\xHH, \\\\, \\\", \\n, \\t, \\0); quote one with spaces.\n"
+	"--read-only opens without writing anything (a full disk, read-only media): writes\n"
+	"answer ERR, recovery happens in memory.\n";
 
 static const char trace_usage[] =
-	"usage: storelab trace STORE DIR [--sync MODE] [--cache BYTES] [--params ...] COMMAND...\n"
+	"usage: storelab trace STORE DIR [--sync MODE] [--cache BYTES] [--params ...] [--read-only]\n"
+	"                      COMMAND...\n"
 	"Runs one shell command (put K V, get K, del K, scan A B) with narration on:\n"
 	"each step the store takes is printed, then the reply.\n"
 	"example: storelab trace ref /tmp/db get user42\n";
@@ -75,6 +78,11 @@ static int shell_parse_args(int argc, char **argv, shell_args_t *a, const char *
 	int i = 3;
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
 		const char *flag = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(flag, "--read-only") == 0) { /* the one flag without a value */
+			a->opts.read_only = true;
+			i--;
+			continue;
+		}
 		if (val == NULL) {
 			fprintf(stderr, "storelab: %s needs a value\n", flag);
 			return -1;

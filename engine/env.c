@@ -635,12 +635,20 @@ int env_dir_bytes(const char *dir, uint64_t *bytes, sl_err_t *err)
 
 int env_lock(env_t *env, const char *path, env_lock_t **out, sl_err_t *err)
 {
+	return env_lock_mode(env, path, false, out, err);
+}
+
+int env_lock_mode(env_t *env, const char *path, bool shared, env_lock_t **out, sl_err_t *err)
+{
 	(void)env;
 	*out = NULL;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int fd = shared ? open(path, O_RDONLY | O_CLOEXEC)
+			: open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 && shared && errno == ENOENT)
+		return SL_OK;
 	if (fd < 0)
 		return env_errno(err, errno, "open lock file", path);
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+	if (flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
 		int e = errno;
 		close(fd);
 		if (e == EWOULDBLOCK)

@@ -238,6 +238,13 @@ int env_dir_bytes(const char *dir, uint64_t *bytes, sl_err_t *err);
  * instead of two writers on one store. env_unlock releases and frees it.
  */
 int env_lock(env_t *env, const char *path, env_lock_t **out, sl_err_t *err);
+/*
+ * env_lock, or with shared true a lock that readers share and a writer's
+ * env_lock excludes: the file is opened read-only and never made (on read-only
+ * media it must exist; when it does not, *out is NULL and no lock is held, since
+ * nothing can then write there either).
+ */
+int env_lock_mode(env_t *env, const char *path, bool shared, env_lock_t **out, sl_err_t *err);
 void env_unlock(env_lock_t *lock);
 
 #endif

@@ -243,7 +243,7 @@ int pager_open(env_t *env, const char *path, const pager_opts_t *opts, pager_t *
 	*out = NULL;
 	pager_opts_t o = opts ? *opts : (pager_opts_t){ 0 };
 	if (!env_exists(path)) {
-		if (!o.create)
+		if (!o.create || o.read_only)
 			return sl_errf(err, SL_NOTFOUND, "%s: no such paged file", path);
 		int rc = pager_create_file(env, path, o.page_size ? o.page_size
 								 : PAGER_DEFAULT_PAGE_SIZE, err);
@@ -258,7 +258,8 @@ int pager_open(env_t *env, const char *path, const pager_opts_t *opts, pager_t *
 	p->sync = o.sync;
 	p->batch_ms = o.batch_ms ? o.batch_ms : 10;
 	p->log_limit = o.log_limit_bytes ? o.log_limit_bytes : PAGER_DEFAULT_LOG_LIMIT;
-	int rc = env_open(env, path, ENV_WRITE, &p->file, err);
+	p->read_only = o.read_only;
+	int rc = env_open(env, path, o.read_only ? ENV_READ : ENV_WRITE, &p->file, err);
 	if (rc == SL_OK)
 		rc = pager_read_header(p, err);
 	if (rc == SL_OK && p->logged)
@@ -277,7 +278,7 @@ int pager_close(pager_t *p, sl_err_t *err)
 {
 	if (p == NULL)
 		return SL_OK;
-	int rc = p->broken ? SL_OK : pager_flush(p, false, err);
+	int rc = p->broken || p->read_only ? SL_OK : pager_flush(p, false, err);
 	pager_free_all(p);
 	return rc;
 }

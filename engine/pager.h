@@ -120,6 +120,10 @@ typedef struct pager_opts {
 	sl_sync_t sync;       /* logged: when log appends are fsynced */
 	uint32_t batch_ms;    /* logged, SL_SYNC_BATCH: longest fsync delay; 0 = 10 ms */
 	uint64_t log_limit_bytes; /* logged: checkpoint past this; 0 = 256 MiB */
+	bool read_only;       /* read the file, write nothing: the log is replayed into the
+	                         pool and stays there (never checkpointed); SL_FULL when its
+	                         changes outgrow half the pool, SL_READONLY when a cut-short
+	                         checkpoint needs repairing; changes are refused */
 } pager_opts_t;
 
 typedef struct pager_stats {

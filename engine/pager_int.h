@@ -70,6 +70,7 @@ struct pager {
 	uint64_t seq;         /* sequence number of the last logged operation */
 	uint64_t ckpt_seq;    /* the last operation the file on disk includes */
 	bool broken;          /* a log or checkpoint write failed: refuse changes */
+	bool read_only;       /* opened with opts.read_only: nothing is ever written */
 	buf_t record;         /* scratch for encoding log and dwb records */
 };
 

@@ -67,10 +67,15 @@ static int pager_dwb_recover(pager_t *p, const char *path, sl_err_t *err)
 	char name[4200];
 	snprintf(name, sizeof name, "%s-dwb", path);
 	if (!env_exists(name))
-		return wal_create(p->env, name, &p->dwb, err);
+		return p->read_only ? SL_OK : wal_create(p->env, name, &p->dwb, err);
 	bool complete = false;
 	uint64_t end = 0;
 	int rc = pager_dwb_scan(p, name, false, &complete, &end, err);
+	if (rc == SL_OK && p->read_only)
+		return complete ? sl_errf(err, SL_READONLY, "%s: a checkpoint was cut short and its "
+					  "pages must be copied home from %s: open the store once "
+					  "for writing", path, name)
+				: SL_OK;
 	if (rc == SL_OK && complete) {
 		rc = pager_dwb_scan(p, name, true, &complete, &end, err);
 		if (rc == SL_OK)
@@ -99,7 +104,7 @@ int pager_log_open(pager_t *p, const char *path, sl_err_t *err)
 	/* The log is opened for appending by pager_replay, after reading it. */
 	char name[4200];
 	snprintf(name, sizeof name, "%s-log", path);
-	if (!env_exists(name)) {
+	if (!env_exists(name) && !p->read_only) {
 		rc = pager_open_wal(p, path, "log", &p->log, 0, err);
 		if (rc == SL_OK)
 			rc = pager_log_timer(p, err);
@@ -119,6 +124,8 @@ void pager_log_close(pager_t *p)
 
 int pager_log_append(pager_t *p, const void *op, size_t len, sl_err_t *err)
 {
+	if (p->read_only)
+		return sl_errf(err, SL_READONLY, "%s: opened read-only", env_path(p->file));
 	assert(p->logged && p->log != NULL);
 	if (p->broken)
 		return pager_refuse(p, err);
@@ -142,6 +149,8 @@ int pager_log_append(pager_t *p, const void *op, size_t len, sl_err_t *err)
 
 int pager_log_sync(pager_t *p, sl_err_t *err)
 {
+	if (p->read_only)
+		return SL_OK; /* nothing was written */
 	if (!p->logged)
 		return pager_flush(p, true, err);
 	if (p->broken)
@@ -160,6 +169,8 @@ int pager_replay(pager_t *p, pager_apply_fn apply, void *ctx, sl_err_t *err)
 		return SL_OK;
 	char name[4200];
 	snprintf(name, sizeof name, "%s-log", env_path(p->file));
+	if (p->read_only && !env_exists(name))
+		return SL_OK;
 	wal_reader_t *r;
 	int rc = wal_reader_open(p->env, name, &r, err);
 	if (rc != SL_OK)
@@ -190,6 +201,8 @@ int pager_replay(pager_t *p, pager_apply_fn apply, void *ctx, sl_err_t *err)
 	wal_reader_close(r);
 	if (rc != SL_NOTFOUND)
 		return rc;
+	if (p->read_only)
+		return SL_OK; /* the replayed pages stay in the pool; the log stays as it is */
 	rc = wal_open(p->env, name, end, &p->log, err);
 	if (rc == SL_OK)
 		rc = pager_log_timer(p, err);
@@ -281,7 +294,12 @@ int pager_maybe_checkpoint(pager_t *p, sl_err_t *err)
 		return SL_OK;
 	bool log_full = p->log != NULL && wal_size(p->log) >= p->log_limit;
 	bool pool_dirty = p->dirty_count >= p->nframes / 2;
-	return log_full || pool_dirty ? pager_checkpoint(p, err) : SL_OK;
+	if (p->read_only && pool_dirty)
+		return sl_errf(err, SL_FULL, "%s: read-only, the log's changes outgrow half of the "
+			       "%u-frame buffer pool (a checkpoint would write them): give a larger "
+			       "cache, or open the store once for writing", env_path(p->file),
+			       p->nframes);
+	return !p->read_only && (log_full || pool_dirty) ? pager_checkpoint(p, err) : SL_OK;
 }
 
 void pager_set_broken(pager_t *p)

@@ -98,18 +98,18 @@ int store_dir_prepare(env_t *env, const char *dir, const store_opts_t *opts, con
 		      const char *prefix, env_lock_t **lock, sl_err_t *err)
 {
 	*lock = NULL;
-	if (opts->no_create && !env_exists(dir))
+	if ((opts->no_create || opts->read_only) && !env_exists(dir))
 		return sl_errf(err, SL_NOTFOUND, "%s: no such store directory", dir);
 	/* Checked before the LOCK is made: a refused open leaves the directory as it was. */
-	if (opts->no_create && !store_dir_has(env, dir, prefix))
+	if ((opts->no_create || opts->read_only) && !store_dir_has(env, dir, prefix))
 		return sl_errf(err, SL_NOTFOUND, "%s: no %s store there (no %s* file)", dir, kind,
 			       prefix);
-	int rc = env_mkdir(env, dir, err);
+	int rc = opts->read_only ? SL_OK : env_mkdir(env, dir, err);
 	char path[4200];
 	if (snprintf(path, sizeof path, "%s/LOCK", dir) >= (int)sizeof path)
 		return sl_errf(err, SL_INVALID, "store directory name too long: %s", dir);
 	if (rc == SL_OK)
-		rc = env_lock(env, path, lock, err);
+		rc = env_lock_mode(env, path, opts->read_only, lock, err);
 	if (rc == SL_OK)
 		rc = store_dir_check_kind(env, dir, kind, prefix, err);
 	if (rc != SL_OK) {
@@ -193,8 +193,19 @@ int store_open(const char *name, const char *dir, const store_opts_t *opts, stor
 		return sl_errf(err, SL_INVALID, "no store named '%s'", name);
 	if (opts != NULL && store_params_check(ops, opts->params, err) != SL_OK)
 		return SL_INVALID;
-	store_opts_t defaults = { 0 };
-	return ops->open(dir, opts ? opts : &defaults, out, err);
+	store_opts_t o = opts ? *opts : (store_opts_t){ 0 };
+	o.no_create = o.no_create || o.read_only;
+	int rc = ops->open(dir, &o, out, err);
+	if (rc == SL_OK)
+		(*out)->read_only = o.read_only;
+	return rc;
+}
+
+/* The answer of every write on a store opened read-only. */
+static int store_refuse_write(store_t *s)
+{
+	return sl_errf(&s->err, SL_READONLY, "%s: opened read-only; reopen without --read-only "
+		       "to write", s->ops->name);
 }
 
 int store_close(store_t *s)
@@ -204,6 +215,8 @@ int store_close(store_t *s)
 
 int store_put(store_t *s, sl_slice_t key, sl_slice_t value)
 {
+	if (s->read_only)
+		return store_refuse_write(s);
 	int rc = s->ops->put(s, key, value);
 	if (rc == SL_OK) {
 		stats_count(&s->counters.puts, 1);
@@ -225,6 +238,8 @@ int store_get(store_t *s, sl_slice_t key, buf_t *value)
 
 int store_del(store_t *s, sl_slice_t key)
 {
+	if (s->read_only)
+		return store_refuse_write(s);
 	int rc = s->ops->del(s, key);
 	if (rc == SL_OK) {
 		stats_count(&s->counters.dels, 1);
@@ -249,6 +264,8 @@ static void store_count_batch(store_t *s, const batch_t *b)
 
 int store_write(store_t *s, const batch_t *b)
 {
+	if (s->read_only)
+		return store_refuse_write(s);
 	if (batch_status(b) != SL_OK)
 		return sl_errf(&s->err, SL_NOMEM, "batch: ran out of memory while it was built");
 	int rc = s->ops->write(s, b);
@@ -259,6 +276,8 @@ int store_write(store_t *s, const batch_t *b)
 
 int store_sync(store_t *s)
 {
+	if (s->read_only)
+		return SL_OK; /* nothing was written, nothing to make durable */
 	return s->ops->sync(s);
 }
 

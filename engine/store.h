@@ -41,6 +41,10 @@ typedef struct store_opts {
 	uint64_t cache_bytes; /* cache / buffer pool budget; 0 = the store's default */
 	uint32_t page_size;   /* for stores made of pages, at creation; 0 = default */
 	bool no_create;       /* fail with SL_NOTFOUND instead of creating a new store */
+	bool read_only;       /* open to read only: nothing on disk is written or made (not
+	                         even by recovery, which then happens in memory); writes are
+	                         refused with SL_READONLY; implies no_create. Works on a full
+	                         disk and on read-only media. */
 	env_t *env;           /* file layer to use; NULL = the store makes its own */
 	const char *params;   /* store-specific "name=value,name=value"; NULL = none */
 } store_opts_t;
@@ -99,6 +103,7 @@ typedef struct store_ops {
  */
 struct store {
 	const store_ops_t *ops;    /* the implementation */
+	bool read_only;            /* opened with opts->read_only: the wrappers refuse writes */
 	sl_err_t err;              /* last error message */
 	trace_t trace;             /* narration hook, off by default */
 	stats_counters_t counters; /* user-side statistics */
@@ -106,7 +111,8 @@ struct store {
 
 /*
  * For implementations: prepares a store's directory — creates it (unless
- * opts->no_create), takes its LOCK file (SL_BUSY if another handle holds it),
+ * opts->no_create or read_only), takes its LOCK file (SL_BUSY if another handle
+ * holds it; shared among read-only handles, which neither make nor change it),
  * and refuses it (SL_INVALID) when it holds files whose names do not start with
  * `prefix`, naming the store kind the caller expected. *lock is released with
  * env_unlock.

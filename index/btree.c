@@ -129,7 +129,8 @@ int btree_open(env_t *env, const char *path, const btree_opts_t *opts, btree_t *
 	if (cache < bt_min_cache(ps))
 		cache = bt_min_cache(ps);
 	pager_opts_t po = { .page_size = ps, .cache_bytes = cache, .create = o.create,
-			    .logged = true, .sync = o.sync, .batch_ms = o.batch_ms };
+			    .logged = true, .sync = o.sync, .batch_ms = o.batch_ms,
+			    .read_only = o.read_only };
 	btree_t *t = NULL;
 	int rc = bt_alloc(&t, &o, err);
 	if (rc != SL_OK)

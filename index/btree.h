@@ -107,6 +107,7 @@ typedef struct btree_opts {
 	sl_sync_t sync;       /* durability of each operation */
 	uint32_t batch_ms;    /* SL_SYNC_BATCH: longest fsync delay */
 	bool create;          /* create the file when missing */
+	bool read_only;       /* read only; recovery in memory (pager_opts_t.read_only) */
 	trace_t *trace;       /* narration hook (may be NULL) */
 } btree_opts_t;
 

@@ -36,7 +36,8 @@ static int bts_open(const char *dir, const store_opts_t *opts, store_t **out, sl
 	snprintf(path, sizeof path, "%s/btree.db", dir);
 	btree_opts_t bo = { .page_size = opts->page_size, .cache_bytes = opts->cache_bytes,
 			    .sync = opts->sync, .batch_ms = opts->batch_ms,
-			    .create = !opts->no_create, .trace = &b->base.trace };
+			    .create = !opts->no_create, .read_only = opts->read_only,
+			    .trace = &b->base.trace };
 	if (rc == SL_OK)
 		rc = btree_open(b->home.env, path, &bo, &b->tree, err);
 	if (rc != SL_OK) {

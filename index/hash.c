@@ -733,7 +733,7 @@ int hash_open(env_t *env, const char *path, const hash_opts_t *opts, hash_t **ou
 	uint64_t cache = o.cache_bytes ? o.cache_bytes : 64ull << 20;
 	pager_opts_t po = { .page_size = ps, .cache_bytes = cache < min_cache ? min_cache : cache,
 			    .create = o.create, .logged = true, .sync = o.sync,
-			    .batch_ms = o.batch_ms };
+			    .batch_ms = o.batch_ms, .read_only = o.read_only };
 	hash_t *h = calloc(1, sizeof *h);
 	if (h == NULL)
 		return sl_errf(err, SL_NOMEM, "hash: out of memory");

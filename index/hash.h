@@ -97,6 +97,7 @@ typedef struct hash_opts {
 	sl_sync_t sync;       /* durability of each operation */
 	uint32_t batch_ms;    /* SL_SYNC_BATCH: longest fsync delay */
 	bool create;          /* create the file when missing */
+	bool read_only;       /* read only; recovery in memory (pager_opts_t.read_only) */
 	uint64_t seed;        /* hash seed of a new index; 0 = a fixed default */
 	uint32_t max_depth;   /* directory growth limit; 0 = HASH_MAX_DEPTH (tests lower it
 	                         to reach bucket chains without billions of keys) */

@@ -34,7 +34,8 @@ static int hs_open(const char *dir, const store_opts_t *opts, store_t **out, sl_
 	char path[4200], seed[32];
 	hash_opts_t ho = { .page_size = opts->page_size, .cache_bytes = opts->cache_bytes,
 			   .sync = opts->sync, .batch_ms = opts->batch_ms,
-			   .create = !opts->no_create, .trace = &b->base.trace };
+			   .create = !opts->no_create, .read_only = opts->read_only,
+			   .trace = &b->base.trace };
 	if (store_opts_param(opts, "seed", seed, sizeof seed))
 		ho.seed = strtoull(seed, NULL, 0);
 	int rc = store_home_open(&b->home, dir, opts, "hash", "hash.db", err);

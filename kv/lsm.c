@@ -126,7 +126,7 @@ static int lsm_apply_record(memtable_t *mem, sl_slice_t rec, uint64_t *last, sl_
 /*
  * Replays the WALs numbered log_number and up into memtables, writing a level-0
  * table whenever one fills (and for what is left at the end); the tables go
- * into *edit.
+ * into *edit. Read-only, everything stays in one memtable, which becomes db->mem.
  */
 static int lsm_replay_logs(lsm_t *db, lsm_edit_t *edit, sl_err_t *err)
 {
@@ -177,7 +177,8 @@ static int lsm_replay_logs(lsm_t *db, lsm_edit_t *edit, sl_err_t *err)
 			if (rc != SL_OK)
 				sl_err_prefix(err, "%s: offset %" PRIu64, path, off);
 			records++;
-			if (rc == SL_OK && memtable_bytes(mem) >= db->opts.memtable_bytes) {
+			if (rc == SL_OK && !db->opts.read_only &&
+			    memtable_bytes(mem) >= db->opts.memtable_bytes) {
 				uint64_t bytes;
 				rc = lsm_write_l0(db, mem, db->next_file++, edit, &bytes, err);
 				memtable_unref(mem);
@@ -195,8 +196,13 @@ static int lsm_replay_logs(lsm_t *db, lsm_edit_t *edit, sl_err_t *err)
 		wal_reader_close(r);
 	}
 	uint64_t bytes;
-	if (rc == SL_OK && memtable_count(mem) > 0)
+	if (rc == SL_OK && db->opts.read_only) {
+		memtable_unref(db->mem); /* the fresh, empty one */
+		db->mem = mem;
+		mem = NULL;
+	} else if (rc == SL_OK && memtable_count(mem) > 0) {
 		rc = lsm_write_l0(db, mem, db->next_file++, edit, &bytes, err);
+	}
 	memtable_unref(mem);
 	free(nums);
 	return rc;
@@ -296,6 +302,8 @@ static int lsm_recover(lsm_t *db, sl_err_t *err)
 	/* Whatever the logs hold becomes level-0 tables; then one fresh log. */
 	lsm_edit_t edit = { 0 };
 	rc = lsm_replay_logs(db, &edit, err);
+	if (db->opts.read_only)
+		return rc; /* recovered in memory; the files stay exactly as they were */
 	if (rc == SL_OK)
 		rc = lsm_new_wal(db, err);
 	if (rc == SL_OK && edit.nadds > 0) {
@@ -337,11 +345,11 @@ int lsm_open(env_t *env, const char *dir, const lsm_opts_t *opts, lsm_t **out, s
 	batch_init(&db->group_batch);
 	int rc = (db->dir && db->cache && db->mem) ? SL_OK
 						   : sl_errf(err, SL_NOMEM, "lsm: out of memory");
-	if (rc == SL_OK && db->opts.create)
+	if (rc == SL_OK && db->opts.create && !db->opts.read_only)
 		rc = env_mkdir(env, dir, err);
 	if (rc == SL_OK)
 		rc = lsm_recover(db, err);
-	if (rc == SL_OK && !db->opts.deterministic) {
+	if (rc == SL_OK && !db->opts.deterministic && !db->opts.read_only) {
 		if (pthread_create(&db->bg, NULL, lsm_bg_main, db) != 0)
 			rc = sl_errf(err, SL_NOMEM, "lsm: cannot start the background thread");
 		else
@@ -351,9 +359,11 @@ int lsm_open(env_t *env, const char *dir, const lsm_opts_t *opts, lsm_t **out, s
 		lsm_close(db, NULL);
 		return rc;
 	}
-	pthread_mutex_lock(&db->mu);
-	lsm_bg_schedule(db); /* a compaction may be due since the last run */
-	pthread_mutex_unlock(&db->mu);
+	if (!db->opts.read_only) {
+		pthread_mutex_lock(&db->mu);
+		lsm_bg_schedule(db); /* a compaction may be due since the last run */
+		pthread_mutex_unlock(&db->mu);
+	}
 	*out = db;
 	return SL_OK;
 }
@@ -644,6 +654,8 @@ static int lsm_write_checked(lsm_t *db, const batch_t *b, sl_err_t *err)
 
 int lsm_write(lsm_t *db, const batch_t *b, sl_err_t *err)
 {
+	if (db->opts.read_only)
+		return sl_errf(err, SL_READONLY, "lsm %s: opened read-only", db->dir);
 	if (b->count == 0)
 		return SL_OK;
 	int rc = lsm_check_batch(b, err);
@@ -680,6 +692,8 @@ int lsm_del(lsm_t *db, sl_slice_t key, sl_err_t *err)
 
 int lsm_sync(lsm_t *db, sl_err_t *err)
 {
+	if (db->opts.read_only)
+		return SL_OK; /* nothing was written */
 	/* Through the writer queue: no leader may be appending while the log is synced. */
 	lsm_writer_t w = { 0 };
 	pthread_mutex_lock(&db->mu);
@@ -703,6 +717,8 @@ int lsm_sync(lsm_t *db, sl_err_t *err)
 
 int lsm_flush(lsm_t *db, sl_err_t *err)
 {
+	if (db->opts.read_only)
+		return sl_errf(err, SL_READONLY, "lsm %s: opened read-only", db->dir);
 	/* An empty batch cannot go through the queue; take the leader's role by hand. */
 	lsm_writer_t w = { 0 };
 	pthread_mutex_lock(&db->mu);

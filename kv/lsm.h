@@ -87,6 +87,9 @@ typedef struct lsm_opts {
 	sl_sync_t sync;          /* durability of writes (engine/env.h) */
 	uint32_t batch_ms;       /* SL_SYNC_BATCH: longest delay before an fsync; 0 = 10 ms */
 	bool create;             /* create the store when missing */
+	bool read_only;          /* write nothing: the logs are replayed into the memtable
+	                            (not into tables), no manifest is rewritten, no log made,
+	                            no compaction runs; writes get SL_READONLY */
 	bool deterministic;      /* no background thread: flush and compact inline */
 	lsm_policy_t policy;     /* leveled (default) or tiered */
 	uint64_t memtable_bytes; /* memtable size that triggers a flush; 0 = 8 MiB */

@@ -53,7 +53,8 @@ static bool ls_parse_switch(const char *text, bool *out)
 int lsm_store_opts(const store_opts_t *opts, lsm_opts_t *o, sl_err_t *err)
 {
 	*o = (lsm_opts_t){ .sync = opts->sync, .batch_ms = opts->batch_ms,
-			   .cache_bytes = opts->cache_bytes, .create = !opts->no_create };
+			   .cache_bytes = opts->cache_bytes, .create = !opts->no_create,
+			   .read_only = opts->read_only };
 	char v[64];
 	/* Sizes: name, field, smallest and largest accepted. */
 	const struct { const char *name; uint64_t *field; uint64_t lo, hi; } sizes[] = {

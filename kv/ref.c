@@ -264,6 +264,8 @@ static int ref_replay(ref_store_t *r, const char *log_path, sl_err_t *err)
 	wal_reader_close(rd);
 	if (rc != SL_NOTFOUND)
 		return rc;
+	if (r->opts.read_only)
+		return SL_OK; /* the log is read; a torn tail stays as it is, nothing appends */
 	rc = wal_open(r->env, log_path, end, &r->wal, err);
 	return rc == SL_OK ? ref_log_timer(r, r->wal, err) : rc;
 }
@@ -369,7 +371,7 @@ static int ref_open_files(ref_store_t *r, sl_err_t *err)
 {
 	if (!env_exists(r->dir) && r->opts.no_create)
 		return sl_errf(err, SL_NOTFOUND, "%s: no such store directory", r->dir);
-	int rc = env_mkdir(r->env, r->dir, err);
+	int rc = r->opts.read_only ? SL_OK : env_mkdir(r->env, r->dir, err);
 	char lock[4096], log[4096], tmp[4096];
 	if (rc == SL_OK)
 		rc = ref_path(r, "LOCK", lock, sizeof lock, err);
@@ -382,11 +384,12 @@ static int ref_open_files(ref_store_t *r, sl_err_t *err)
 	/* Before the LOCK is made: a refused open leaves the directory as it was. */
 	if (r->opts.no_create && !env_exists(log))
 		return sl_errf(err, SL_NOTFOUND, "%s: no ref store here (no %s)", r->dir, REF_LOG);
-	rc = env_lock(r->env, lock, &r->lock, err);
+	rc = env_lock_mode(r->env, lock, r->opts.read_only, &r->lock, err);
 	if (rc != SL_OK)
 		return rc;
 	/* A compaction that did not reach its rename left a partial new log. */
-	env_unlink(r->env, tmp, NULL);
+	if (!r->opts.read_only)
+		env_unlink(r->env, tmp, NULL);
 	if (env_exists(log))
 		return ref_replay(r, log, err);
 	rc = ref_check_dir_kind(r, err);

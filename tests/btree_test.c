@@ -155,6 +155,13 @@ static void test_fault_sweep(void **state)
 	assert_true(fired > tried / 2);
 }
 
+/* Read-only on a full disk: every acknowledged put read back, nothing written. */
+static void test_read_only(void **state)
+{
+	tu_fixture_t *f = *state;
+	sc_read_only("btree", f->path, 512);
+}
+
 static void test_edges(void **state)
 {
 	tu_fixture_t *f = *state;
@@ -377,6 +384,7 @@ int main(void)
 		T(test_crash_points),
 		T(test_fault_sweep),
 		T(test_edges),
+		T(test_read_only),
 		T(test_bulk_load),
 		T(test_bulk_load_unsorted_leaves_empty_tree),
 		T(test_split_at_every_slot),

@@ -264,6 +264,27 @@ static void test_trace_never_creates(void **state)
 	assert_int_not_equal(run(cmd, out, sizeof out), 0);
 }
 
+/* --read-only: shell and trace read, refuse writes, and leave the files as they were. */
+static void test_read_only_flag(void **state)
+{
+	tu_fixture_t *f = *state;
+	char cmd[8192], out[8192];
+	snprintf(cmd, sizeof cmd, "printf 'put a 1\\n' | %s shell btree %s/ro >/dev/null && "
+		 "ls -l --time-style=full-iso %s/ro > %s/before", bin(), f->dir, f->dir, f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "printf 'get a\\nput b 2\\nget b\\n' | %s shell btree %s/ro "
+		 "--read-only", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_string_equal(out, "1\nERR btree: opened read-only; reopen without --read-only to "
+			    "write\nNOTFOUND\n");
+	snprintf(cmd, sizeof cmd, "%s trace btree %s/ro --read-only get a", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "\n1\n"));
+	snprintf(cmd, sizeof cmd, "%s inspect %s/ro --read-only >/dev/null && ls -l "
+		 "--time-style=full-iso %s/ro | cmp - %s/before", bin(), f->dir, f->dir, f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+}
+
 /* inspect names a truncated table as damaged, alone and inside its directory. */
 static void test_inspect_truncated_table(void **state)
 {
@@ -551,6 +572,7 @@ int main(void)
 		T(test_shell_line_edges),
 		T(test_unknown_params_refused),
 		T(test_trace_never_creates),
+		T(test_read_only_flag),
 		T(test_inspect_truncated_table),
 		T(test_peer_directory_edges),
 		T(test_shell_sigkill_at_sync_none),

@@ -4,6 +4,7 @@
  * runs, and a store that dies takes down only its own measurement.
  */
 #include "tests/testutil.h"
+#include "tests/storecheck.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -112,6 +113,10 @@ static void test_peer(void **state)
 		skip();
 	}
 	check_every_workload(&name, 1);
+	char dir[] = "/tmp/storelab-peer-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	sc_read_only(name, dir, 0);
+	tu_rmrf(dir);
 }
 
 /* A read phase with no fill before it loads the keys itself. */

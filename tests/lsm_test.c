@@ -832,6 +832,13 @@ static void test_fault_sweep(void **state)
 	assert_true(fired > tried / 2);
 }
 
+/* Read-only on a full disk: every acknowledged put read back, nothing written. */
+static void test_read_only(void **state)
+{
+	tu_fixture_t *f = *state;
+	sc_read_only("lsm", f->path, 0);
+}
+
 static void test_edges(void **state)
 {
 	tu_fixture_t *f = *state;
@@ -1039,6 +1046,7 @@ int main(void)
 		T(test_read_faults),
 		T(test_bad_input),
 		T(test_edges),
+		T(test_read_only),
 		T(test_trace),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

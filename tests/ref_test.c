@@ -6,6 +6,7 @@
  * sorted only to answer scans.
  */
 #include "tests/testutil.h"
+#include "tests/storecheck.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -466,6 +467,13 @@ static void test_crash_loses_no_acknowledged_write(void **state)
 	assert_true(total_acked > rounds); /* the children really did write */
 }
 
+/* Read-only on a full disk: the log replayed, nothing written. */
+static void test_read_only(void **state)
+{
+	tu_fixture_t *f = *state;
+	sc_read_only("ref", f->path, 0);
+}
+
 int main(void)
 {
 	tu_seed();
@@ -481,6 +489,7 @@ int main(void)
 		T(test_size_limits),
 		T(test_write_fault_then_read_only),
 		T(test_crash_loses_no_acknowledged_write),
+		T(test_read_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

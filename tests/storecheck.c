@@ -2,6 +2,8 @@
 #include "tests/testutil.h"
 #include "tests/storecheck.h"
 
+#include "engine/checksum.h"
+
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -170,17 +172,15 @@ static int sc_numbered_put(store_t *s, const char *prefix, uint32_t i)
 }
 
 /*
- * Reopens the store in dir and checks it, then counts how many of puts 0 ..
- * acked-1 of prefix are there. They must form a prefix — puts 0 .. kept-1 with
+ * Counts how many of puts 0 .. acked-1 of prefix the open store s holds. They must form a prefix — puts 0 .. kept-1 with
  * their values, none after — since every store applies its log in order: a
  * power cut may take back a tail of unsynced writes, never one in the middle.
  * Fails the test (saying `what` happened to the writer) when they do not.
+ * sc_count_kept reopens the store in dir, checks it and counts.
  */
-static uint32_t sc_count_kept(const char *name, const char *dir, uint32_t page_size,
-			      const char *prefix, uint32_t acked, const char *what)
+static uint32_t sc_count_in(store_t *s, const char *name, const char *prefix, uint32_t acked,
+			    const char *what)
 {
-	store_t *s = sc_open(name, dir, page_size, SL_SYNC_NONE);
-	sc_check(s);
 	buf_t got = BUF_INIT;
 	uint32_t kept = 0;
 	for (uint32_t i = 0; i < acked; i++) {
@@ -199,6 +199,15 @@ static uint32_t sc_count_kept(const char *name, const char *dir, uint32_t page_s
 		}
 	}
 	buf_free(&got);
+	return kept;
+}
+
+static uint32_t sc_count_kept(const char *name, const char *dir, uint32_t page_size,
+			      const char *prefix, uint32_t acked, const char *what)
+{
+	store_t *s = sc_open(name, dir, page_size, SL_SYNC_NONE);
+	sc_check(s);
+	uint32_t kept = sc_count_in(s, name, prefix, acked, what);
 	store_close(s);
 	return kept;
 }
@@ -759,4 +768,103 @@ void sc_corrupt_sweep(const char *name, const char *dir, const char *file, uint3
 	}
 	print_message("%s: %llu flipped bytes through %s, none served wrong data\n", name,
 		      (unsigned long long)trials, file);
+}
+
+/* ---- read-only opening ---- */
+
+/* A digest of a directory: every file's name, size and bytes. */
+static uint64_t sc_dir_digest(const char *dir)
+{
+	char **names = NULL;
+	size_t n = 0;
+	assert_int_equal(env_list_dir(NULL, dir, &names, &n, NULL), SL_OK);
+	uint64_t d = n;
+	for (size_t i = 0; i < n; i++) {
+		char path[4200];
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		FILE *f = fopen(path, "rb");
+		assert_non_null(f);
+		buf_t bytes = BUF_INIT;
+		char chunk[65536];
+		size_t got;
+		while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+			buf_append(&bytes, chunk, got);
+		fclose(f);
+		d = checksum_xxh3(names[i], strlen(names[i]), d);
+		d = checksum_xxh3(bytes.data, bytes.len, d);
+		buf_free(&bytes);
+	}
+	env_list_free(names, n);
+	return d;
+}
+
+/*
+ * Fills a store (ours: until its disk is full, sticky ENOSPC after 2,000 puts,
+ * so the last puts sit in the log, never checkpointed or flushed; a peer: 2,000
+ * puts and a clean close), then opens it read-only — ours on the same full disk,
+ * with every write, fsync and rename failing. Every acknowledged put must be
+ * read back, a put refused with SL_READONLY, no write or fsync made, a second
+ * read-only handle allowed beside the first (ours: a writer refused, SL_BUSY),
+ * and the directory byte for byte as it was. A peer without a read-only open
+ * (LevelDB) must say so with SL_NOTSUP.
+ */
+void sc_read_only(const char *name, const char *dir, uint32_t page_size)
+{
+	bool peer = store_lookup(name)->caps & STORE_IS_PEER;
+	tu_rmrf(dir);
+	env_t *env = peer ? NULL : env_new();
+	store_opts_t o = { .page_size = page_size, .sync = SL_SYNC_NONE, .params = sc_params,
+			   .env = env };
+	store_t *s;
+	sl_err_t err = { 0 };
+	if (store_open(name, dir, &o, &s, &err) != SL_OK)
+		fail_msg("open %s: %s", name, err.msg);
+	uint32_t acked = 0;
+	for (; acked < 3000; acked++) {
+		if (acked == 2000 && env == NULL)
+			break;
+		if (acked == 2000)
+			env_fault_set(env, ENV_OP_WRITE, 1, ENV_FAULT_ENOSPC, true);
+		if (sc_numbered_put(s, "ro-", acked) != SL_OK)
+			break;
+	}
+	assert_int_equal(acked, 2000);
+	store_close(s); /* on a full disk: whatever it could not write stays in the log */
+	uint64_t digest = sc_dir_digest(dir);
+	if (env != NULL) {
+		env_fault_set(env, ENV_OP_SYNC, 1, ENV_FAULT_EIO, true);
+		env_fault_set(env, ENV_OP_RENAME, 1, ENV_FAULT_EIO, true);
+	}
+	o.read_only = true;
+	int rc = store_open(name, dir, &o, &s, &err);
+	if (peer && rc == SL_NOTSUP && strstr(err.msg, "read-only")) {
+		print_message("%s: no read-only open (%s)\n", name, err.msg);
+		return;
+	}
+	if (rc != SL_OK)
+		fail_msg("%s: read-only open on a full disk: %s", name, err.msg);
+	env_counters_t before, after;
+	if (env)
+		env_counters(env, &before);
+	uint32_t kept = sc_count_in(s, name, "ro-", acked, "read-only open");
+	if (kept != acked)
+		fail_msg("%s: read-only, %u of %u acknowledged puts", name, kept, acked);
+	assert_int_equal(sc_numbered_put(s, "ro-", acked), SL_READONLY);
+	store_t *second;
+	if (store_open(name, dir, &o, &second, &err) != SL_OK)
+		fail_msg("%s: a second read-only handle: %s", name, err.msg);
+	store_close(second);
+	if (!peer) {
+		store_opts_t w = { .page_size = page_size, .params = sc_params };
+		assert_int_equal(store_open(name, dir, &w, &second, &err), SL_BUSY);
+		env_counters(env, &after);
+		assert_int_equal(after.writes, before.writes);
+		assert_int_equal(after.syncs, before.syncs);
+	}
+	store_close(s);
+	env_free(env);
+	if (sc_dir_digest(dir) != digest)
+		fail_msg("%s: the read-only open changed the directory", name);
+	print_message("%s: %u puts read back read-only%s; nothing written\n", name, kept,
+		      peer ? "" : " on a full disk");
 }

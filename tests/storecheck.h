@@ -109,6 +109,15 @@ uint64_t sc_fault_sweep(const char *name, const char *dir, uint32_t page_size, u
 void sc_edges(const char *name, const char *dir, const char *other_kind, uint32_t page_size);
 
 /*
+ * Read-only opening (store_opts_t.read_only): a store filled until its disk is
+ * full (a peer: filled and closed) opens read-only with every write failing,
+ * reads back every acknowledged put, refuses a put, shares with a second
+ * read-only handle, refuses a writer (ours), and leaves its directory byte for
+ * byte as it was. A peer with no read-only open must answer SL_NOTSUP.
+ */
+void sc_read_only(const char *name, const char *dir, uint32_t page_size);
+
+/*
  * Writes n entries, then flips one byte at a time at offsets step apart through
  * `file` (in dir): each reopen either reports SL_CORRUPT or serves every get
  * correctly or with SL_CORRUPT, and store_check reports SL_CORRUPT.
