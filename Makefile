@@ -198,11 +198,11 @@ check:
 	  LDFLAGS="$(SAN_FLAGS)" test
 
 # ThreadSanitizer over the suites whose code runs threads: the LSM store (readers,
-# queued writers, its background thread, the block cache), the env, and the log
-# (its batch-level sync timer). (Not the
+# queued writers, its background thread, the block cache), the env, the log and
+# the sync timer of level batch (engine/syncer). (Not the
 # harness suite: the peers' libraries are not built with TSan, so it would report
 # their internals.)
-TSAN_TESTS := lsm_test env_test wal_test
+TSAN_TESTS := lsm_test env_test wal_test syncer_test
 tsan:
 	@$(call install_missing,$(DEPS_CORE) $(DEPS_SAN))
 	@$(call need_flags,$(CC),$(TSAN_FLAGS),tsan,gcc $(DEPS_SAN))

@@ -5,7 +5,8 @@
  * Configuration (shared/PEERS.md): HashDB with bnum about twice the number of
  * keys (kv.kch#bnum=2*n); TreeDB with kv.kct#bnum=100000 (or n/10 if larger).
  * Sync none -> default open mode; always -> KCOAUTOSYNC (every update is synced);
- * batch -> a write batch runs in a hard (synced) transaction. A write batch is
+ * batch -> a write batch runs in a hard (synced) transaction, and single writes
+ * are synced within batch_ms by the store wrappers' timer (kc_timer_sync). A write batch is
  * one transaction (--batch N: N writes per transaction, PEERS.md). TreeDB keeps
  * dirty B+tree nodes in its own page cache, so a write outside a transaction has
  * not reached the OS when it returns and a process crash loses it (measured:
@@ -236,6 +237,14 @@ static int kc_sync(store_t *s)
 	return kcdbsync(kc_of(s)->db, 1, NULL, NULL) ? SL_OK : kc_fail(s, "sync");
 }
 
+/* kcdbsync under Kyoto's own locks: thread-safe (timer_sync). */
+static int kc_timer_sync(store_t *s, sl_err_t *err)
+{
+	KCDB *db = kc_of(s)->db;
+	return kcdbsync(db, 1, NULL, NULL) ? SL_OK
+					  : sl_errf(err, SL_IO, "kyoto sync: %s", kcdbemsg(db));
+}
+
 static int kc_stats(store_t *s, stats_list_t *out)
 {
 	peer_stats_disk(kc_of(s)->dir, out);
@@ -255,6 +264,7 @@ const store_ops_t peer_kyoto_hash_ops = {
 	.write = kc_write,
 	.seek = NULL,
 	.sync = kc_sync,
+	.timer_sync = kc_timer_sync,
 	.stats = kc_stats,
 	.check = NULL,
 };
@@ -271,6 +281,7 @@ const store_ops_t peer_kyoto_tree_ops = {
 	.write = kc_write,
 	.seek = kc_seek,
 	.sync = kc_sync,
+	.timer_sync = kc_timer_sync,
 	.stats = kc_stats,
 	.check = NULL,
 };

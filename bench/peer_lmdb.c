@@ -5,7 +5,8 @@
  * transaction of its own (a single put or delete is a batch of one; `--batch N`
  * groups N writes into one store_write, hence one transaction). Sync none ->
  * MDB_NOSYNC; always -> default flags (each commit fsyncs); batch -> MDB_NOSYNC,
- * and mdb_env_sync after each write batch. Reads reuse one read-only transaction
+ * mdb_env_sync after each write batch, and within batch_ms of single writes (the
+ * store wrappers' timer, lmdb_timer_sync). Reads reuse one read-only transaction
  * for up to 1,000 gets (reset and renewed, as LMDB's docs recommend); a write
  * resets it, so the next read sees the write.
  */
@@ -301,6 +302,13 @@ static int lmdb_sync(store_t *s)
 	return e ? lmdb_fail(s, e, "sync") : rc;
 }
 
+/* The map flushed to disk; mdb_env_sync is thread-safe (timer_sync). */
+static int lmdb_timer_sync(store_t *s, sl_err_t *err)
+{
+	int e = mdb_env_sync(lmdb_of(s)->env, 1);
+	return e ? sl_errf(err, SL_IO, "lmdb sync: %s", mdb_strerror(e)) : SL_OK;
+}
+
 static int lmdb_stats(store_t *s, stats_list_t *out)
 {
 	lmdb_t *l = lmdb_of(s);
@@ -328,6 +336,7 @@ const store_ops_t peer_lmdb_ops = {
 	.write = lmdb_write,
 	.seek = lmdb_seek,
 	.sync = lmdb_sync,
+	.timer_sync = lmdb_timer_sync,
 	.stats = lmdb_stats,
 	.check = NULL,
 };

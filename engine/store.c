@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/syncer.h"
+
 #define STORE_REGISTRY_MAX 32
 
 static const store_ops_t *registry[STORE_REGISTRY_MAX];
@@ -184,6 +186,41 @@ size_t store_registered(const store_ops_t *const **list)
 
 /* ---------------------------------------------------------------- wrappers */
 
+/* The answer of every write on a store opened read-only. */
+static int store_refuse_write(store_t *s)
+{
+	return sl_errf(&s->err, SL_READONLY, "%s: opened read-only; reopen without --read-only "
+		       "to write", s->ops->name);
+}
+
+/* The sync timer's call (engine/syncer): the store's own thread-safe sync. */
+static int store_timer_sync(void *ctx, sl_err_t *err)
+{
+	store_t *s = ctx;
+	return s->ops->timer_sync(s, err);
+}
+
+/*
+ * Before a write: refused when opened read-only, or when the sync timer failed
+ * (whether those writes reached the disk is unknown: reopen, as after any failed
+ * fsync).
+ */
+static int store_may_write(store_t *s)
+{
+	sl_err_t e;
+	if (s->timer != NULL && syncer_failed(s->timer, &e))
+		return sl_errf(&s->err, SL_READONLY, "%s: a background sync failed (%s); reopen to "
+			       "continue", s->ops->name, e.msg);
+	return s->read_only ? store_refuse_write(s) : SL_OK;
+}
+
+/* After a write that succeeded: the sync timer has something to sync. */
+static void store_wrote(store_t *s)
+{
+	if (s->timer != NULL)
+		syncer_note(s->timer);
+}
+
 int store_open(const char *name, const char *dir, const store_opts_t *opts, store_t **out,
 	       sl_err_t *err)
 {
@@ -198,27 +235,34 @@ int store_open(const char *name, const char *dir, const store_opts_t *opts, stor
 	int rc = ops->open(dir, &o, out, err);
 	if (rc == SL_OK)
 		(*out)->read_only = o.read_only;
+	if (rc == SL_OK && o.sync == SL_SYNC_BATCH && ops->timer_sync && !o.read_only) {
+		rc = syncer_start(o.batch_ms ? o.batch_ms : 10, store_timer_sync, *out,
+				  &(*out)->timer, err);
+		if (rc != SL_OK) {
+			ops->close(*out);
+			*out = NULL;
+		}
+	}
 	return rc;
-}
-
-/* The answer of every write on a store opened read-only. */
-static int store_refuse_write(store_t *s)
-{
-	return sl_errf(&s->err, SL_READONLY, "%s: opened read-only; reopen without --read-only "
-		       "to write", s->ops->name);
 }
 
 int store_close(store_t *s)
 {
-	return s ? s->ops->close(s) : SL_OK;
+	if (s == NULL)
+		return SL_OK;
+	syncer_stop(s->timer); /* before the handle it syncs goes */
+	s->timer = NULL;
+	return s->ops->close(s);
 }
 
 int store_put(store_t *s, sl_slice_t key, sl_slice_t value)
 {
-	if (s->read_only)
-		return store_refuse_write(s);
-	int rc = s->ops->put(s, key, value);
+	int rc = store_may_write(s);
+	if (rc != SL_OK)
+		return rc;
+	rc = s->ops->put(s, key, value);
 	if (rc == SL_OK) {
+		store_wrote(s);
 		stats_count(&s->counters.puts, 1);
 		stats_count(&s->counters.user_bytes_written, key.len + value.len);
 	}
@@ -238,10 +282,12 @@ int store_get(store_t *s, sl_slice_t key, buf_t *value)
 
 int store_del(store_t *s, sl_slice_t key)
 {
-	if (s->read_only)
-		return store_refuse_write(s);
-	int rc = s->ops->del(s, key);
+	int rc = store_may_write(s);
+	if (rc != SL_OK)
+		return rc;
+	rc = s->ops->del(s, key);
 	if (rc == SL_OK) {
+		store_wrote(s);
 		stats_count(&s->counters.dels, 1);
 		stats_count(&s->counters.user_bytes_written, key.len);
 	}
@@ -264,13 +310,16 @@ static void store_count_batch(store_t *s, const batch_t *b)
 
 int store_write(store_t *s, const batch_t *b)
 {
-	if (s->read_only)
-		return store_refuse_write(s);
+	int rc = store_may_write(s);
+	if (rc != SL_OK)
+		return rc;
 	if (batch_status(b) != SL_OK)
 		return sl_errf(&s->err, SL_NOMEM, "batch: ran out of memory while it was built");
-	int rc = s->ops->write(s, b);
-	if (rc == SL_OK)
+	rc = s->ops->write(s, b);
+	if (rc == SL_OK) {
+		store_wrote(s);
 		store_count_batch(s, b);
+	}
 	return rc;
 }
 

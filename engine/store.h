@@ -91,6 +91,15 @@ typedef struct store_ops {
 	int (*seek)(store_t *s, const sl_slice_t *start, store_iter_t **out);
 	/* Makes every write so far durable. */
 	int (*sync)(store_t *s);
+	/*
+	 * Optional, for an engine with no timer of its own (the peers): the same, but
+	 * called from the sync timer of level batch while other calls run, so it must
+	 * be thread-safe and report into err, not the handle. With it, store_open
+	 * starts an engine/syncer that calls it every batch_ms after writes, so the
+	 * store keeps level batch's "an fsync at least every batch_ms". Our stores
+	 * leave it NULL: their logs keep the promise themselves (wal_sync_every).
+	 */
+	int (*timer_sync)(store_t *s, sl_err_t *err);
 	/* Appends the store's own figures and its disk/live bytes (see stats.h). */
 	int (*stats)(store_t *s, stats_list_t *out);
 	/* Walks the whole structure checking its invariants; NULL when it has none. */
@@ -104,6 +113,7 @@ typedef struct store_ops {
 struct store {
 	const store_ops_t *ops;    /* the implementation */
 	bool read_only;            /* opened with opts->read_only: the wrappers refuse writes */
+	struct syncer *timer;      /* level batch with ops->timer_sync: the sync timer, or NULL */
 	sl_err_t err;              /* last error message */
 	trace_t trace;             /* narration hook, off by default */
 	stats_counters_t counters; /* user-side statistics */

@@ -2,35 +2,22 @@
 #include "engine/wal.h"
 
 #include <assert.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "engine/checksum.h"
 #include "engine/codec.h"
+#include "engine/syncer.h"
 
 #define WAL_READAHEAD_BYTES (64 * 1024)
-
-/* The thread of wal_sync_every: fdatasyncs the log every every_ns when it grew. */
-typedef struct wal_timer {
-	pthread_t thread;
-	pthread_mutex_t mu;  /* guards stop and err; the cv waits on it */
-	pthread_cond_t cv;   /* signalled to stop */
-	uint64_t every_ns;   /* the longest an appended record waits for its fsync */
-	bool stop;           /* wal_close asked the thread to end */
-	sl_err_t err;        /* why a background fsync failed (read once broken is set) */
-} wal_timer_t;
 
 struct wal {
 	env_t *env;       /* where the file lives */
 	env_file_t *file; /* open for appending */
 	buf_t frame;      /* the record being framed, reused from append to append */
-	_Atomic bool broken;       /* an append or sync failed: refuse further appends */
-	_Atomic uint64_t unsynced; /* records appended since the last fsync began */
-	wal_timer_t *timer;        /* NULL unless wal_sync_every started one */
+	bool broken;      /* an append or sync failed: refuse further appends */
+	syncer_t *timer;  /* sync level batch: fsyncs every few ms (wal_sync_every), or NULL */
 };
 
 struct wal_reader {
@@ -147,25 +134,25 @@ int wal_open(env_t *env, const char *path, uint64_t end_off, wal_t **out, sl_err
 	return wal_new(env, f, out, err);
 }
 
+/* Whether the log refuses appends: a failed write or fsync, here or in the timer. */
+static bool wal_broken(wal_t *w)
+{
+	return w->broken || (w->timer != NULL && syncer_failed(w->timer, NULL));
+}
+
 /* The answer to a write after a failure: SL_READONLY, saying what failed. */
 static int wal_refuse(wal_t *w, sl_err_t *err)
 {
-	if (w->timer != NULL) {
-		pthread_mutex_lock(&w->timer->mu);
-		bool background = w->timer->err.code != SL_OK;
-		int rc = background ? sl_errf(err, SL_READONLY, "%s; reopen to continue",
-					      w->timer->err.msg) : SL_OK;
-		pthread_mutex_unlock(&w->timer->mu);
-		if (background)
-			return rc;
-	}
+	sl_err_t background;
+	if (w->timer != NULL && syncer_failed(w->timer, &background))
+		return sl_errf(err, SL_READONLY, "%s; reopen to continue", background.msg);
 	return sl_errf(err, SL_READONLY, "%s: an earlier write or fsync failed; reopen to continue",
 		       env_path(w->file));
 }
 
 int wal_append(wal_t *w, const void *payload, size_t len, bool sync, sl_err_t *err)
 {
-	if (w->broken)
+	if (wal_broken(w))
 		return wal_refuse(w, err);
 	if (len > WAL_MAX_RECORD)
 		return sl_errf(err, SL_INVALID, "%s: record of %zu bytes exceeds the %u-byte limit",
@@ -188,8 +175,8 @@ int wal_append(wal_t *w, const void *payload, size_t len, bool sync, sl_err_t *e
 	int rc = env_append(w->file, w->frame.data, w->frame.len, err);
 	if (rc == SL_OK && sync)
 		rc = wal_sync(w, err);
-	else if (rc == SL_OK)
-		atomic_fetch_add(&w->unsynced, 1);
+	else if (rc == SL_OK && w->timer != NULL)
+		syncer_note(w->timer);
 	if (rc != SL_OK)
 		w->broken = true;
 	return rc;
@@ -197,9 +184,10 @@ int wal_append(wal_t *w, const void *payload, size_t len, bool sync, sl_err_t *e
 
 int wal_sync(wal_t *w, sl_err_t *err)
 {
-	if (w->broken)
+	if (wal_broken(w))
 		return wal_refuse(w, err);
-	atomic_store(&w->unsynced, 0);
+	if (w->timer != NULL)
+		syncer_clear(w->timer);
 	int rc = env_datasync(w->file, err);
 	if (rc != SL_OK)
 		w->broken = true;
@@ -208,7 +196,7 @@ int wal_sync(wal_t *w, sl_err_t *err)
 
 int wal_reset(wal_t *w, sl_err_t *err)
 {
-	if (w->broken)
+	if (wal_broken(w))
 		return wal_refuse(w, err);
 	int rc = env_truncate(w->file, WAL_HEADER_BYTES, err);
 	if (rc == SL_OK)
@@ -225,86 +213,26 @@ uint64_t wal_size(const wal_t *w)
 
 /* ---------------------------------------------------------------- the batch timer */
 
-static void wal_timer_deadline(struct timespec *ts, uint64_t after_ns)
+static int wal_timer_sync(void *ctx, sl_err_t *err)
 {
-	clock_gettime(CLOCK_REALTIME, ts);
-	uint64_t ns = (uint64_t)ts->tv_nsec + after_ns;
-	ts->tv_sec += (time_t)(ns / 1000000000u);
-	ts->tv_nsec = (long)(ns % 1000000000u);
-}
-
-/*
- * Wakes every every_ns; when records were appended since the last fsync began,
- * fdatasyncs them (outside the lock: an fsync can take milliseconds, and
- * wal_close must not wait on the lock for it). A failure breaks the log, so the
- * next append is refused with this error: the failed records may not be on disk.
- */
-static void *wal_timer_main(void *arg)
-{
-	wal_t *w = arg;
-	wal_timer_t *t = w->timer;
-	pthread_mutex_lock(&t->mu);
-	while (!t->stop) {
-		struct timespec until;
-		wal_timer_deadline(&until, t->every_ns);
-		pthread_cond_timedwait(&t->cv, &t->mu, &until);
-		if (t->stop || w->broken || atomic_exchange(&w->unsynced, 0) == 0)
-			continue;
-		pthread_mutex_unlock(&t->mu);
-		sl_err_t e = { 0 };
-		int rc = env_datasync(w->file, &e);
-		pthread_mutex_lock(&t->mu);
-		if (rc != SL_OK) {
-			t->err = e;
-			w->broken = true;
-		}
-	}
-	pthread_mutex_unlock(&t->mu);
-	return NULL;
+	wal_t *w = ctx;
+	return env_datasync(w->file, err);
 }
 
 int wal_sync_every(wal_t *w, uint32_t ms, sl_err_t *err)
 {
-	assert(w->timer == NULL && ms > 0);
-	wal_timer_t *t = calloc(1, sizeof *t);
-	if (t == NULL)
-		return sl_errf(err, SL_NOMEM, "%s: out of memory for the sync timer", env_path(w->file));
-	t->every_ns = (uint64_t)ms * 1000000u;
-	pthread_mutex_init(&t->mu, NULL);
-	pthread_cond_init(&t->cv, NULL);
-	w->timer = t;
-	if (pthread_create(&t->thread, NULL, wal_timer_main, w) != 0) {
-		w->timer = NULL;
-		pthread_cond_destroy(&t->cv);
-		pthread_mutex_destroy(&t->mu);
-		free(t);
-		return sl_errf(err, SL_NOMEM, "%s: cannot start the sync timer thread",
-			       env_path(w->file));
-	}
-	return SL_OK;
-}
-
-static void wal_timer_stop(wal_t *w)
-{
-	wal_timer_t *t = w->timer;
-	if (t == NULL)
-		return;
-	pthread_mutex_lock(&t->mu);
-	t->stop = true;
-	pthread_cond_signal(&t->cv);
-	pthread_mutex_unlock(&t->mu);
-	pthread_join(t->thread, NULL);
-	pthread_cond_destroy(&t->cv);
-	pthread_mutex_destroy(&t->mu);
-	free(t);
-	w->timer = NULL;
+	assert(w->timer == NULL);
+	int rc = syncer_start(ms, wal_timer_sync, w, &w->timer, err);
+	if (rc != SL_OK)
+		sl_err_prefix(err, "%s", env_path(w->file));
+	return rc;
 }
 
 int wal_close(wal_t *w, sl_err_t *err)
 {
 	if (w == NULL)
 		return SL_OK;
-	wal_timer_stop(w);
+	syncer_stop(w->timer);
 	int rc = env_close(w->file, err);
 	buf_free(&w->frame);
 	free(w);

@@ -559,14 +559,15 @@ static bool sc_fault_point(const char *name, const char *dir, uint32_t page_size
 }
 
 /*
- * The log's disk fills at its nth write (sticky ENOSPC aimed at the log), with
- * the store at sync level `sync`: the put whose log write failed must be the one
- * that reports SL_FULL — every put before it met no fault, so nothing was held
- * back to fail later — no put may succeed after it, and after a reopen every
- * acknowledged put is there. true if the fault fired.
+ * The log's nth write fails (sticky, aimed at the log): its disk is full
+ * (ENOSPC) or failing (EIO), with the store at sync level `sync`. The put whose
+ * log write failed must be the one that reports it (SL_FULL or SL_IO) — every
+ * put before it met no fault, so nothing was held back to fail later — no put
+ * may succeed after it, and after a reopen every acknowledged put is there.
+ * true if the fault fired.
  */
-static bool sc_log_full_point(const char *name, const char *dir, uint32_t page_size,
-			      sl_sync_t sync, uint64_t nth)
+static bool sc_log_fault_point(const char *name, const char *dir, uint32_t page_size,
+			       sl_sync_t sync, env_fault_t kind, uint64_t nth)
 {
 	tu_rmrf(dir);
 	env_t *env = env_new();
@@ -576,7 +577,7 @@ static bool sc_log_full_point(const char *name, const char *dir, uint32_t page_s
 	if (store_open(name, dir, &o, &s, &err) != SL_OK)
 		fail_msg("open %s: %s", name, err.msg);
 	env_fault_aim(env, "log");
-	env_fault_set(env, ENV_OP_WRITE, nth, ENV_FAULT_ENOSPC, true);
+	env_fault_set(env, ENV_OP_WRITE, nth, kind, true);
 	uint32_t acked = 0;
 	int rc = SL_OK;
 	while (acked < 2000) {
@@ -584,7 +585,7 @@ static bool sc_log_full_point(const char *name, const char *dir, uint32_t page_s
 		rc = sc_numbered_put(s, "f-", acked);
 		bool met_fault = env_faults_injected(env) > before;
 		if (rc == SL_OK && met_fault)
-			fail_msg("%s, sync %s: put %u met the full disk yet returned OK", name,
+			fail_msg("%s, sync %s: put %u met the failing disk yet returned OK", name,
 				 sl_sync_name(sync), acked);
 		if (rc != SL_OK && !met_fault)
 			fail_msg("%s, sync %s: put %u failed for an earlier write: %s", name,
@@ -593,17 +594,18 @@ static bool sc_log_full_point(const char *name, const char *dir, uint32_t page_s
 			break;
 		acked++;
 	}
+	int want = kind == ENV_FAULT_ENOSPC ? SL_FULL : SL_IO;
 	if (rc != SL_OK) {
-		if (rc != SL_FULL)
-			fail_msg("%s, sync %s: a full disk gave status %d, not SL_FULL: %s", name,
-				 sl_sync_name(sync), rc, store_errmsg(s));
+		if (rc != want)
+			fail_msg("%s, sync %s: the log's failing write gave status %d, not %d: %s", name,
+				 sl_sync_name(sync), rc, want, store_errmsg(s));
 		assert_int_not_equal(store_put(s, sl_slice_str("after"), sl_slice_str("x")), SL_OK);
 	}
 	store_close(s);
 	env_free(env);
 	char what[64];
-	snprintf(what, sizeof what, "log full at write %llu, sync %s", (unsigned long long)nth,
-		 sl_sync_name(sync));
+	snprintf(what, sizeof what, "log write %llu failing (%s), sync %s", (unsigned long long)nth,
+		 kind == ENV_FAULT_ENOSPC ? "ENOSPC" : "EIO", sl_sync_name(sync));
 	sc_expect_acked(name, dir, page_size, "f-", acked, what);
 	return rc != SL_OK;
 }
@@ -629,7 +631,8 @@ uint64_t sc_fault_sweep(const char *name, const char *dir, uint32_t page_size, u
 	static const sl_sync_t levels[] = { SL_SYNC_NONE, SL_SYNC_BATCH, SL_SYNC_ALWAYS };
 	for (size_t l = 0; l < 3; l++)
 		for (uint64_t nth = 1; nth <= 200; nth += 33) {
-			*fired += sc_log_full_point(name, dir, page_size, levels[l], nth);
+			env_fault_t kind = nth % 2 ? ENV_FAULT_ENOSPC : ENV_FAULT_EIO;
+			*fired += sc_log_fault_point(name, dir, page_size, levels[l], kind, nth);
 			tried++;
 		}
 	print_message("%s: %llu fault points tried, %llu fired; every acknowledged put kept\n",

@@ -92,8 +92,8 @@ uint64_t sc_power_loss(const char *name, const char *dir, uint32_t page_size, ui
  * message; no put may succeed afterwards (after a single failed fsync the store
  * must answer SL_READONLY: it never retries an fsync and reports success); after
  * a reopen on a healthy disk every acknowledged put is there and the store
- * checks out. Then, at each sync level, the log's disk fills at its nth write:
- * the put whose log write failed must be the one that reports SL_FULL (none is
+ * checks out. Then, at each sync level, the log's nth write fails (ENOSPC or
+ * EIO): the put whose log write failed must be the one that reports it (none is
  * acknowledged and then lost, none fails for an earlier put's write). Returns
  * the points tried; *fired = how many faults actually fired.
  */
