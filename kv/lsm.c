@@ -124,6 +124,53 @@ static int lsm_apply_record(memtable_t *mem, sl_slice_t rec, uint64_t *last, sl_
 }
 
 /*
+ * Replays one log into *mem, writing a level-0 table into *edit (and starting a
+ * fresh memtable) whenever *mem fills — unless read-only, when it only grows.
+ */
+static int lsm_replay_log(lsm_t *db, uint64_t number, memtable_t **mem, lsm_edit_t *edit,
+			  sl_err_t *err)
+{
+	char path[4200];
+	lsm_file_path(db, number, "log", path, sizeof path);
+	wal_reader_t *r;
+	int rc = wal_reader_open(db->env, path, &r, err);
+	if (rc == SL_CORRUPT && env_exists(path)) {
+		/* A crash between creating the log and its header reaching the disk. */
+		uint64_t bytes = 0;
+		env_file_t *f;
+		if (env_open(db->env, path, ENV_READ, &f, NULL) == SL_OK) {
+			bytes = env_size(f);
+			env_close(f, NULL);
+		}
+		if (bytes < WAL_HEADER_BYTES)
+			return SL_OK;
+	}
+	sl_slice_t rec;
+	uint64_t off, records = 0, bytes;
+	while (rc == SL_OK && (rc = wal_reader_next(r, &rec, &off, err)) == SL_OK) {
+		rc = lsm_apply_record(*mem, rec, &db->last_seq, err);
+		if (rc != SL_OK)
+			sl_err_prefix(err, "%s: offset %" PRIu64, path, off);
+		records++;
+		if (rc != SL_OK || db->opts.read_only || memtable_bytes(*mem) < db->opts.memtable_bytes)
+			continue;
+		rc = lsm_write_l0(db, *mem, db->next_file++, edit, &bytes, err);
+		memtable_unref(*mem);
+		*mem = rc == SL_OK ? memtable_new() : NULL;
+		if (rc == SL_OK && *mem == NULL)
+			rc = sl_errf(err, SL_NOMEM, "out of memory");
+	}
+	if (rc == SL_NOTFOUND)
+		rc = SL_OK;
+	if (rc == SL_OK && trace_on(db->trace))
+		trace_emit(db->trace, "recover: replayed %" PRIu64 " records of %s%s%s", records, path,
+			   wal_reader_tail(r)->dropped ? ", dropped a torn tail: " : "",
+			   wal_reader_tail(r)->why);
+	wal_reader_close(r);
+	return rc;
+}
+
+/*
  * Replays the WALs numbered log_number and up into memtables, writing a level-0
  * table whenever one fills (and for what is left at the end); the tables go
  * into *edit. Read-only, everything stays in one memtable, which becomes db->mem.
@@ -153,47 +200,7 @@ static int lsm_replay_logs(lsm_t *db, lsm_edit_t *edit, sl_err_t *err)
 			continue;
 		if (nums[i] >= db->next_file)
 			db->next_file = nums[i] + 1;
-		char path[4200];
-		lsm_file_path(db, nums[i], "log", path, sizeof path);
-		wal_reader_t *r;
-		rc = wal_reader_open(db->env, path, &r, err);
-		if (rc == SL_CORRUPT && env_exists(path)) {
-			/* A crash between creating the log and its header reaching the disk. */
-			uint64_t bytes = 0;
-			env_file_t *f;
-			if (env_open(db->env, path, ENV_READ, &f, NULL) == SL_OK) {
-				bytes = env_size(f);
-				env_close(f, NULL);
-			}
-			if (bytes < WAL_HEADER_BYTES) {
-				rc = SL_OK;
-				continue;
-			}
-		}
-		sl_slice_t rec;
-		uint64_t off, records = 0;
-		while (rc == SL_OK && (rc = wal_reader_next(r, &rec, &off, err)) == SL_OK) {
-			rc = lsm_apply_record(mem, rec, &db->last_seq, err);
-			if (rc != SL_OK)
-				sl_err_prefix(err, "%s: offset %" PRIu64, path, off);
-			records++;
-			if (rc == SL_OK && !db->opts.read_only &&
-			    memtable_bytes(mem) >= db->opts.memtable_bytes) {
-				uint64_t bytes;
-				rc = lsm_write_l0(db, mem, db->next_file++, edit, &bytes, err);
-				memtable_unref(mem);
-				mem = rc == SL_OK ? memtable_new() : NULL;
-				if (rc == SL_OK && mem == NULL)
-					rc = sl_errf(err, SL_NOMEM, "out of memory");
-			}
-		}
-		if (rc == SL_NOTFOUND)
-			rc = SL_OK;
-		if (rc == SL_OK && trace_on(db->trace))
-			trace_emit(db->trace, "recover: replayed %" PRIu64 " records of %s%s%s", records,
-				   path, wal_reader_tail(r)->dropped ? ", dropped a torn tail: " : "",
-				   wal_reader_tail(r)->why);
-		wal_reader_close(r);
+		rc = lsm_replay_log(db, nums[i], &mem, edit, err);
 	}
 	uint64_t bytes;
 	if (rc == SL_OK && db->opts.read_only) {
