@@ -27,7 +27,7 @@ int peer_prepare_dir(const char *dir, const store_opts_t *opts, const char *name
 {
 	if (opts->no_create && !env_exists(dir))
 		return sl_errf(err, SL_NOTFOUND, "%s: no such store directory", dir);
-	int rc = env_mkdir(NULL, dir, err);
+	int rc = opts->read_only ? SL_OK : env_mkdir(NULL, dir, err);
 	char **names = NULL;
 	size_t n = 0;
 	if (rc == SL_OK)
