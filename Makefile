@@ -8,6 +8,7 @@
 #   make crash N=   the SIGKILL and power-loss tests of every store, N rounds each
 #   make fuzz       libFuzzer targets for every decoder (FUZZ_SECONDS=N each)
 #   make debug      -O0 build with every assert, for stepping through in gdb
+#   make unicode-tables  regenerate index/unicode_tables.c (the tokenizer's data)
 #   make clean      remove build/
 #
 # WERROR=1 turns warnings into errors (.ci/run sets it; a user on a newer compiler
@@ -110,7 +111,7 @@ endef
 SAN_FLAGS  := -fsanitize=address,undefined
 TSAN_FLAGS := -fsanitize=thread
 
-.PHONY: all deps peers demo demo-run bench test check tsan soak crash fuzz debug clean
+.PHONY: all deps peers demo demo-run bench test check tsan soak crash fuzz debug clean unicode-tables
 .SECONDARY:
 all: $(BIN)
 
@@ -144,6 +145,9 @@ $(LIB_BENCH): $(OBJ_BENCH)
 
 $(BUILD)/bench/stores.o: CPPFLAGS_ALL += $(PEER_DEFS)
 $(BUILD)/bench/stores.o: $(BUILD)/peers.list
+# The tokenizer suite compares with FTS5 when the sqlite peer is there.
+$(BUILD)/tests/tokenizer_test.o: CPPFLAGS_ALL += $(PEER_DEFS)
+$(BUILD)/tests/tokenizer_test.o: $(BUILD)/peers.list
 
 $(BIN): $(BUILD)/bench/main.o $(LIB_BENCH) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PEER_LIBS) $(LDLIBS_CORE)
@@ -236,6 +240,14 @@ fuzz:
 
 debug:
 	@$(MAKE) --no-print-directory BUILD=build/debug CFLAGS="-O0 -g3" all
+
+# The tokenizer's Unicode tables, regenerated from Debian's unicode-data (the
+# result is committed: building needs neither the data nor this step).
+UCD := /usr/share/unicode
+unicode-tables:
+	@$(call install_missing,unicode-data)
+	awk -f index/mkunicode.awk $(UCD)/DerivedAge.txt $(UCD)/UnicodeData.txt \
+	  $(UCD)/CaseFolding.txt > index/unicode_tables.c
 
 clean:
 	rm -rf build

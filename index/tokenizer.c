@@ -1,0 +1,193 @@
+/* tokenizer.c — unicode61-compatible tokenizing (rules in tokenizer.h). */
+#include "index/tokenizer.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include "index/unicode_tables.h"
+
+/* ---------------------------------------------------------------- UTF-8 */
+
+size_t tokenizer_utf8_valid(sl_slice_t text, const char **why)
+{
+	const uint8_t *s = text.data;
+	size_t i = 0, n = text.len;
+	while (i < n) {
+		uint8_t b = s[i];
+		size_t len = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3
+			   : (b & 0xF8) == 0xF0 ? 4 : 0;
+		if (len == 0) {
+			*why = "a byte that starts no UTF-8 sequence";
+			return i;
+		}
+		if (len > n - i) {
+			*why = "a UTF-8 sequence cut short";
+			return i;
+		}
+		uint32_t c = len == 1 ? b : b & (0x7F >> len);
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xC0) != 0x80) {
+				*why = "a UTF-8 sequence cut short";
+				return i;
+			}
+			c = (c << 6) | (s[i + k] & 0x3F);
+		}
+		static const uint32_t shortest[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+		if (c < shortest[len] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
+			*why = c > 0x10FFFF ? "a code point past U+10FFFF"
+			     : c >= 0xD800 && c <= 0xDFFF ? "a UTF-16 surrogate"
+							  : "an overlong UTF-8 form";
+			return i;
+		}
+		i += len;
+	}
+	*why = NULL;
+	return n;
+}
+
+/* Decodes the (valid) code point at s[*i] and moves *i past it. */
+static uint32_t tk_decode(const uint8_t *s, size_t *i)
+{
+	uint8_t b = s[*i];
+	if (b < 0x80) {
+		(*i)++;
+		return b;
+	}
+	size_t len = (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : 4;
+	uint32_t c = b & (0x7F >> len);
+	for (size_t k = 1; k < len; k++)
+		c = (c << 6) | (s[*i + k] & 0x3F);
+	*i += len;
+	return c;
+}
+
+static void tk_append(buf_t *out, uint32_t c)
+{
+	uint8_t u[4];
+	size_t n;
+	if (c < 0x80) {
+		u[0] = (uint8_t)c, n = 1;
+	} else if (c < 0x800) {
+		u[0] = (uint8_t)(0xC0 | c >> 6), u[1] = (uint8_t)(0x80 | (c & 0x3F)), n = 2;
+	} else if (c < 0x10000) {
+		u[0] = (uint8_t)(0xE0 | c >> 12), u[1] = (uint8_t)(0x80 | (c >> 6 & 0x3F));
+		u[2] = (uint8_t)(0x80 | (c & 0x3F)), n = 3;
+	} else {
+		u[0] = (uint8_t)(0xF0 | c >> 18), u[1] = (uint8_t)(0x80 | (c >> 12 & 0x3F));
+		u[2] = (uint8_t)(0x80 | (c >> 6 & 0x3F)), u[3] = (uint8_t)(0x80 | (c & 0x3F)), n = 4;
+	}
+	buf_append(out, u, n);
+}
+
+/* ---------------------------------------------------------------- the tables */
+
+/* The pair whose first element is c in a table sorted by it, or NULL. */
+static const uint32_t *tk_find_pair(const uint32_t (*pairs)[2], size_t n, uint32_t c)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (pairs[mid][0] < c)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && pairs[lo][0] == c ? pairs[lo] : NULL;
+}
+
+/* Whether c is a token character (categories L*, N*, Co, as of Unicode 6.1). */
+static bool tk_is_token(uint32_t c)
+{
+	if (c < 0x80) /* the common case, without a search */
+		return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+	size_t lo = 0, hi = unicode_token_nranges;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (unicode_token_ranges[mid][1] < c)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < unicode_token_nranges && unicode_token_ranges[lo][0] <= c;
+}
+
+static bool tk_is_diacritic(uint32_t c)
+{
+	for (size_t i = 0; i < unicode_ndiacritics; i++) /* 25 of them, all near U+0300 */
+		if (unicode_diacritics[i] == c)
+			return true;
+	return false;
+}
+
+/* c folded: lower case, its diacritic taken off; 0 for a diacritic (dropped). */
+static uint32_t tk_fold(uint32_t c)
+{
+	if (c < 0x80)
+		return c >= 'A' && c <= 'Z' ? c + 32 : c;
+	const uint32_t *p = tk_find_pair(unicode_fold_pairs, unicode_fold_npairs, c);
+	if (p != NULL)
+		c = p[1];
+	if (tk_is_diacritic(c))
+		return 0;
+	p = tk_find_pair(unicode_base_pairs, unicode_base_npairs, c);
+	return p != NULL ? p[1] : c;
+}
+
+/* ---------------------------------------------------------------- splitting */
+
+int tokenizer_init(tokenizer_t *t, sl_slice_t text, sl_err_t *err)
+{
+	buf_t keep = t->token; /* reuse the buffer of an earlier text */
+	memset(t, 0, sizeof *t);
+	t->token = keep;
+	buf_clear(&t->token);
+	const char *why;
+	size_t bad = tokenizer_utf8_valid(text, &why);
+	if (bad < text.len)
+		return sl_errf(err, SL_INVALID, "not UTF-8 at byte %zu: %s", bad, why);
+	t->text = text.data;
+	t->len = text.len;
+	return SL_OK;
+}
+
+bool tokenizer_next(tokenizer_t *t)
+{
+	/* Skip separators: a token starts only at a token character. */
+	size_t i = t->pos, at = i;
+	uint32_t c = 0;
+	for (;;) {
+		if (i >= t->len) {
+			t->pos = i;
+			return false;
+		}
+		at = i;
+		c = tk_decode(t->text, &i);
+		if (tk_is_token(c))
+			break;
+	}
+	t->start = at;
+	buf_clear(&t->token);
+	/* Then take token characters, and diacritics, until a separator. */
+	for (;;) {
+		uint32_t f = tk_fold(c);
+		if (f != 0)
+			tk_append(&t->token, f);
+		t->stop = i;
+		if (i >= t->len)
+			break;
+		size_t next = i;
+		c = tk_decode(t->text, &next);
+		if (!tk_is_token(c) && !tk_is_diacritic(c))
+			break;
+		i = next;
+	}
+	t->pos = i;
+	t->position = t->any ? t->position + 1 : 0;
+	t->any = true;
+	return true;
+}
+
+void tokenizer_free(tokenizer_t *t)
+{
+	buf_free(&t->token);
+}
