@@ -81,34 +81,35 @@ static void tk_append(buf_t *out, uint32_t c)
 
 /* ---------------------------------------------------------------- the tables */
 
-/* The pair whose first element is c in a table sorted by it, or NULL. */
-static const uint32_t *tk_find_pair(const uint32_t (*pairs)[2], size_t n, uint32_t c)
+/* The first row of t (n rows, sorted by column col) whose t[row][col] >= c, or n. */
+static size_t tk_lower_bound(const uint32_t (*t)[2], size_t n, int col, uint32_t c)
 {
 	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (pairs[mid][0] < c)
+		if (t[mid][col] < c)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < n && pairs[lo][0] == c ? pairs[lo] : NULL;
+	return lo;
 }
 
-/* Whether c is a token character (categories L*, N*, Co, as of Unicode 6.1). */
+/* The pair whose first element is c in a table sorted by it, or NULL. */
+static const uint32_t *tk_find_pair(const uint32_t (*pairs)[2], size_t n, uint32_t c)
+{
+	size_t i = tk_lower_bound(pairs, n, 0, c);
+	return i < n && pairs[i][0] == c ? pairs[i] : NULL;
+}
+
+/* Whether c is a token character (see tokenizer.h and index/mkunicode.awk). */
 static bool tk_is_token(uint32_t c)
 {
 	if (c < 0x80) /* the common case, without a search */
 		return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
-	size_t lo = 0, hi = unicode_token_nranges;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (unicode_token_ranges[mid][1] < c)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < unicode_token_nranges && unicode_token_ranges[lo][0] <= c;
+	/* The first range that ends at or after c holds c if it starts at or before it. */
+	size_t i = tk_lower_bound(unicode_token_ranges, unicode_token_nranges, 1, c);
+	return i < unicode_token_nranges && unicode_token_ranges[i][0] <= c;
 }
 
 static bool tk_is_diacritic(uint32_t c)
