@@ -9,6 +9,7 @@
 #   make fuzz       libFuzzer targets for every decoder (FUZZ_SECONDS=N each)
 #   make debug      -O0 build with every assert, for stepping through in gdb
 #   make unicode-tables  regenerate index/unicode_tables.c (the tokenizer's data)
+#   make corpus     a text corpus for the inverted index (Debian's package descriptions)
 #   make clean      remove build/
 #
 # WERROR=1 turns warnings into errors (.ci/run sets it; a user on a newer compiler
@@ -111,7 +112,7 @@ endef
 SAN_FLAGS  := -fsanitize=address,undefined
 TSAN_FLAGS := -fsanitize=thread
 
-.PHONY: all deps peers demo demo-run bench test check tsan soak crash fuzz debug clean unicode-tables
+.PHONY: all deps peers demo demo-run bench test check tsan soak crash fuzz debug clean unicode-tables corpus
 .SECONDARY:
 all: $(BIN)
 
@@ -240,6 +241,15 @@ fuzz:
 
 debug:
 	@$(MAKE) --no-print-directory BUILD=build/debug CFLAGS="-O0 -g3" all
+
+# `make corpus`: the Debian package descriptions as id<TAB>text lines (about 64,000
+# documents), or, where apt has none, 60,000 documents of Zipf-distributed text.
+corpus:
+	@mkdir -p $(BUILD)/corpus
+	@sh bench/corpus.sh debian $(BUILD)/corpus/debian.tsv 2>/dev/null && \
+	  echo "wrote $(BUILD)/corpus/debian.tsv ($$(wc -l < $(BUILD)/corpus/debian.tsv) documents)" || \
+	  { sh bench/corpus.sh zipf 60000 1 $(BUILD)/corpus/zipf.tsv && \
+	    echo "no Debian descriptions here: wrote $(BUILD)/corpus/zipf.tsv (60000 documents)"; }
 
 # The tokenizer's Unicode tables, regenerated from Debian's unicode-data (the
 # result is committed: building needs neither the data nor this step).

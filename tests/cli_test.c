@@ -542,6 +542,27 @@ static void test_shell_sigkill_at_sync_none(void **state)
 	}
 }
 
+/* The corpus maker: Translation stanzas become id<TAB>text lines; Zipf text is seeded. */
+static void test_corpus_maker(void **state)
+{
+	tu_fixture_t *f = *state;
+	char cmd[8192], out[8192];
+	snprintf(cmd, sizeof cmd,
+		 "printf 'Package: zsh\\nDescription-md5: 1\\nDescription-en: shell with lots of "
+		 "features\\n Zsh is a UNIX\\tcommand interpreter.\\n .\\n It has many "
+		 "features.\\n\\nPackage: zsh\\nDescription-en: a duplicate\\n\\nPackage: "
+		 "bash\\nDescription-en: GNU Bourne Again SHell\\n' > %s/T && "
+		 "sh bench/corpus.sh translations %s/T", f->dir, f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_string_equal(out, "zsh\tshell with lots of features Zsh is a UNIX command "
+			    "interpreter. It has many features.\nbash\tGNU Bourne Again SHell\n");
+	snprintf(cmd, sizeof cmd, "sh bench/corpus.sh zipf 40 3 > %s/a && sh bench/corpus.sh zipf 40 3 "
+		 "| cmp - %s/a && awk -F'\\t' 'NF == 2 && $1 == \"doc\" NR' %s/a | wc -l", f->dir,
+		 f->dir, f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_string_equal(out, "40\n");
+}
+
 static void test_advise_ranks_from_measurements(void **state)
 {
 	tu_fixture_t *f = *state;
@@ -576,6 +597,7 @@ int main(void)
 		T(test_inspect_truncated_table),
 		T(test_peer_directory_edges),
 		T(test_shell_sigkill_at_sync_none),
+		T(test_corpus_maker),
 		T(test_bench_outputs_and_errors),
 		T(test_bench_interrupted_cleans_up),
 		T(test_advise_ranks_from_measurements),
