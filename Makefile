@@ -146,9 +146,10 @@ $(LIB_BENCH): $(OBJ_BENCH)
 
 $(BUILD)/bench/stores.o: CPPFLAGS_ALL += $(PEER_DEFS)
 $(BUILD)/bench/stores.o: $(BUILD)/peers.list
-# The tokenizer suite compares with FTS5 when the sqlite peer is there.
-$(BUILD)/tests/tokenizer_test.o: CPPFLAGS_ALL += $(PEER_DEFS)
-$(BUILD)/tests/tokenizer_test.o: $(BUILD)/peers.list
+# The tokenizer and BM25 suites compare with FTS5 when the sqlite peer is there.
+PEER_TESTS := $(BUILD)/tests/tokenizer_test.o $(BUILD)/tests/bm25_test.o
+$(PEER_TESTS): CPPFLAGS_ALL += $(PEER_DEFS)
+$(PEER_TESTS): $(BUILD)/peers.list
 
 $(BIN): $(BUILD)/bench/main.o $(LIB_BENCH) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PEER_LIBS) $(LDLIBS_CORE)

@@ -43,7 +43,7 @@ typedef struct tokenizer {
 	const uint8_t *text;  /* the text being split (the caller's; must outlive this) */
 	size_t len;           /* its bytes */
 	size_t pos;           /* where the next token search starts */
-	buf_t token;          /* the current token, folded, UTF-8 */
+	buf_t token;          /* the current token, folded, UTF-8: token.len bytes, no NUL */
 	uint32_t position;    /* the current token's number in the text, from 0 */
 	size_t start, stop;   /* its bytes in the text: [start, stop) */
 	bool any;             /* a token has been returned */
