@@ -68,9 +68,7 @@ static void test_same_scores_as_fts5(void **state)
 {
 	(void)state;
 #ifndef SL_PEER_SQLITE
-	print_message("the sqlite peer was not built (install libsqlite3-dev): FTS5 is not "
-		      "there to compare with\n");
-	skip();
+	tu_skip_no_peer("sqlite", "libsqlite3-dev", "FTS5 is not there to compare with");
 #else
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);

@@ -149,3 +149,9 @@ void tu_sleep_ms(unsigned ms)
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 	nanosleep(&ts, NULL);
 }
+
+void tu_skip_no_peer(const char *peer, const char *package, const char *why)
+{
+	print_message("the %s peer was not built (install %s): %s\n", peer, package, why);
+	skip();
+}

@@ -48,6 +48,9 @@ uint64_t tu_ops(uint64_t n);
  */
 uint64_t tu_rounds(uint64_t n);
 
+/* Skips the calling test, naming the peer it needs and the package that builds it. */
+void tu_skip_no_peer(const char *peer, const char *package, const char *why);
+
 /* Sleeps ms milliseconds. */
 void tu_sleep_ms(unsigned ms);
 
