@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "engine/store.h"
@@ -436,8 +435,7 @@ static void test_crash_loses_no_acknowledged_write(void **state)
 			crash_child(f->dir, p[1], round);
 		}
 		close(p[1]);
-		struct timespec ts = { 0, (long)(1 + tu_below(&r, 40)) * 1000000L };
-		nanosleep(&ts, NULL);
+		tu_sleep_ms((unsigned)(1 + tu_below(&r, 40)));
 		kill(pid, SIGKILL);
 		int status;
 		waitpid(pid, &status, 0);

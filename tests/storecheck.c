@@ -257,8 +257,7 @@ uint64_t sc_crash(const char *name, const char *dir, uint32_t page_size, uint64_
 			sc_crash_child(name, dir, page_size, sync, round, p[1]);
 		}
 		close(p[1]);
-		struct timespec ts = { 0, (long)(5 + tu_below(&r, 60)) * 1000000L };
-		nanosleep(&ts, NULL);
+		tu_sleep_ms((unsigned)(5 + tu_below(&r, 60)));
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		uint32_t last = 0, i;
