@@ -144,8 +144,8 @@ $(LIB_BENCH): $(OBJ_BENCH)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/bench/stores.o: CPPFLAGS_ALL += $(PEER_DEFS)
-$(BUILD)/bench/stores.o: $(BUILD)/peers.list
+$(BUILD)/bench/stores.o $(BUILD)/bench/fts_bench.o: CPPFLAGS_ALL += $(PEER_DEFS)
+$(BUILD)/bench/stores.o $(BUILD)/bench/fts_bench.o: $(BUILD)/peers.list
 # The tokenizer and BM25 suites compare with FTS5 when the sqlite peer is there.
 PEER_TESTS := $(BUILD)/tests/tokenizer_test.o $(BUILD)/tests/bm25_test.o
 $(PEER_TESTS): CPPFLAGS_ALL += $(PEER_DEFS)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/fts_bench.h"
 #include "bench/report.h"
 #include "bench/stores.h"
 
@@ -162,8 +163,8 @@ static int bench_parse_args(int argc, char **argv, bench_args_t *a, char *err, s
 			a->markdown = v;
 		else if (strcmp(flag, "--suite") == 0) {
 			if (strcmp(v, "kv") != 0) {
-				snprintf(err, size, "--suite %s: only the kv suite is built so far (fts and "
-					 "ts come with the inverted-index and time-series stores)", v);
+				snprintf(err, size, "--suite %s: the suites are kv and fts (ts comes with the "
+					 "time-series store)", v);
 				return -1;
 			}
 		} else {
@@ -286,6 +287,9 @@ int bench_main(int argc, char **argv)
 			printf("  %-13s %s\n", defs[i].name, defs[i].summary);
 		return 0;
 	}
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "--suite") == 0 && strcmp(argv[i + 1], "fts") == 0)
+			return fts_bench_main(argc, argv);
 	stores_register_all();
 	bench_args_t a = { .format = "table" };
 	bench_cfg_defaults(&a.cfg);

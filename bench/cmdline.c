@@ -1,7 +1,9 @@
 /* cmdline.c — tokenizing and escaping for the storelab shell (see cmdline.h). */
 #include "bench/cmdline.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int cmdline_hex(char c)
@@ -158,4 +160,24 @@ void cmdline_escape_value(buf_t *out, sl_slice_t value)
 		value.len--;
 	}
 	cmdline_escape(out, value, 0);
+}
+
+bool cmdline_parse_bytes(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *s == '-')
+		return false;
+	uint64_t mult = 1;
+	if (*end == 'k' || *end == 'K')
+		mult = 1u << 10, end++;
+	else if (*end == 'm' || *end == 'M')
+		mult = 1u << 20, end++;
+	else if (*end == 'g' || *end == 'G')
+		mult = 1u << 30, end++;
+	if (*end != '\0' || v > max / mult)
+		return false;
+	*out = v * mult;
+	return true;
 }

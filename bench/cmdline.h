@@ -20,7 +20,9 @@
 #ifndef SL_CMDLINE_H
 #define SL_CMDLINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "engine/buf.h"
 #include "engine/slice.h"
@@ -48,5 +50,11 @@ void cmdline_escape(buf_t *out, sl_slice_t s, int token);
 
 /* Appends a value as a reply line shows it (see above), without the newline. */
 void cmdline_escape_value(buf_t *out, sl_slice_t value);
+
+/*
+ * Parses a count such as 4096, 64k, 8M or 1G (k, M, G: powers of 1024) no
+ * larger than max; false when s is not one (a sign, junk, an overflow).
+ */
+bool cmdline_parse_bytes(const char *s, uint64_t max, uint64_t *out);
 
 #endif

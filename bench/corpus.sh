@@ -6,6 +6,8 @@
 #                                              packages this machine's apt knows
 #   sh bench/corpus.sh translations FILE...    the same, from Translation files given
 #   sh bench/corpus.sh zipf DOCS [SEED] [OUT]  synthetic text, for a machine without apt
+#   sh bench/corpus.sh queries CORPUS N [SEED] [OUT]
+#                                              N queries (KIND<TAB>words) drawn from CORPUS
 #
 # debian: apt fetches the Translation-en lists (`apt-get update -o
 # Acquire::Languages=en`, as root: Docker images turn them off), `apt-get
@@ -18,6 +20,12 @@
 # with Zipf's law (the word of rank r comes with probability proportional to
 # 1/r), as natural text roughly does, so postings lengths span the same orders of
 # magnitude. The same SEED (default 1) gives the same corpus.
+#
+# queries: a queries file for `storelab bench --suite fts`, a quarter of each
+# kind, words taken from random documents of the corpus (lower-cased runs of
+# ASCII letters and digits, 3 to 20 long) so that most queries have matches:
+# term (one word), and (two words of one document), or (a word from each of two
+# documents), phrase (two or three words side by side in one document, any length).
 set -eu
 
 out() { if [ -n "${1:-}" ]; then exec >"$1"; fi; }
@@ -95,8 +103,43 @@ zipf)
 		}
 	}'
 	;;
+queries)
+	corpus=${2:?usage: corpus.sh queries CORPUS N [SEED] [OUT]}
+	n=${3:?usage: corpus.sh queries CORPUS N [SEED] [OUT]}
+	seed=${4:-1}
+	out "${5:-}"
+	awk -F '\t' -v n="$n" -v seed="$seed" '
+	{ text[NR] = $2 }
+	function words(d,    t, k, i, m) {   # the words of document d into w[1..nw]
+		t = tolower(text[d]); m = split(t, raw, /[^a-z0-9]+/); nw = 0; na = 0
+		for (i = 1; i <= m; i++) {
+			if (raw[i] != "") all[++na] = raw[i]
+			if (length(raw[i]) >= 3 && length(raw[i]) <= 20) w[++nw] = raw[i]
+		}
+		return nw
+	}
+	function pick() { return 1 + int(rand() * NR) }
+	END {
+		srand(seed)
+		for (q = 0; q < n; q++) {
+			kind = q % 4
+			do { d = pick() } while (words(d) < 3)
+			a = w[1 + int(rand() * nw)]
+			if (kind == 0) print "term\t" a
+			else if (kind == 1) print "and\t" a " " w[1 + int(rand() * nw)]
+			else if (kind == 2) {
+				do { d = pick() } while (words(d) < 3)
+				print "or\t" a " " w[1 + int(rand() * nw)]
+			} else {
+				len = na >= 4 && rand() < 0.5 ? 3 : 2; i = 1 + int(rand() * (na - len + 1))
+				p = all[i]; for (j = 1; j < len; j++) p = p " " all[i + j]
+				print "phrase\t" p
+			}
+		}
+	}' "$corpus"
+	;;
 *)
-	sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 	;;
 esac

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bench/bench_cmd.h"
+#include "bench/fts_cmd.h"
 #include "bench/inspect.h"
 #include "bench/shell.h"
 
@@ -28,9 +29,8 @@ static const subcommand_t commands[] = {
 	{ "inspect", inspect_main, "decode and verify any file or directory storelab wrote", NULL },
 	{ "advise", advise_main, "measure a read/update/insert/scan mix on every store, ranked",
 	  NULL },
-	{ "index", NULL, "build an inverted index from id<TAB>text lines",
-	  "the inverted-index issue" },
-	{ "search", NULL, "BM25 top-k search over an inverted index", "the inverted-index issue" },
+	{ "index", index_main, "build an inverted index from id<TAB>text lines", NULL },
+	{ "search", search_main, "BM25 top-k search over an inverted index", NULL },
 	{ "ts", NULL, "ingest and query time series", "the time-series issue" },
 };
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/fts_bench.h"
 #include "bench/peer.h"
 
 #define SQLITE_READS_PER_TXN 1000 /* reads sharing one transaction */
@@ -327,4 +328,148 @@ const store_ops_t peer_sqlite_ops = {
 	.sync = sq_sync,
 	.stats = sq_stats,
 	.check = NULL,
+};
+
+/* ================================================================ FTS5 (the fts suite) */
+
+/*
+ * SQLite's full-text index, as its users would set it up to search text they
+ * keep elsewhere: a contentless FTS5 table (the index only, like ours) with the
+ * default unicode61 tokenizer (remove_diacritics 1, as ours), positions kept
+ * (detail=full, the default), and an ordinary table mapping rowids to the
+ * external ids. The whole corpus goes in one transaction; a query is
+ * `... MATCH ? ORDER BY bm25(...) LIMIT k` (bm25's k1 1.2, b 0.75, as ours).
+ */
+typedef struct fts5 {
+	sqlite3 *db;
+	sqlite3_stmt *ins, *ins_id, *query, *id_of;
+	sqlite3_int64 next;
+} fts5_t;
+
+static int fts5_err(fts5_t *f, const char *what, char *err, size_t n)
+{
+	snprintf(err, n, "fts5: %s: %s", what, f->db ? sqlite3_errmsg(f->db) : "cannot open");
+	return -1;
+}
+
+static int fts5_open(const char *dir, void **h, char *err, size_t n)
+{
+	fts5_t *f = calloc(1, sizeof *f);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/fts5.db", dir);
+	if (f == NULL || sqlite3_open(path, &f->db) != SQLITE_OK) {
+		if (f != NULL)
+			sqlite3_close(f->db);
+		free(f);
+		snprintf(err, n, "fts5: cannot open %s", path);
+		return -1;
+	}
+	*h = f;
+	if (sqlite3_exec(f->db,
+			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			 "CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(body, content='', "
+			 "tokenize='unicode61 remove_diacritics 1');"
+			 "CREATE TABLE IF NOT EXISTS ids(n INTEGER PRIMARY KEY, id TEXT);"
+			 "BEGIN;",
+			 NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(f->db, "INSERT INTO docs(rowid, body) VALUES(?, ?)", -1, &f->ins,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(f->db, "INSERT INTO ids(n, id) VALUES(?, ?)", -1, &f->ins_id,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(f->db, "SELECT rowid, bm25(docs) FROM docs WHERE docs MATCH ? "
+			       "ORDER BY bm25(docs) LIMIT ?", -1, &f->query, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(f->db, "SELECT id FROM ids WHERE n = ?", -1, &f->id_of, NULL) !=
+		    SQLITE_OK)
+		return fts5_err(f, "setup", err, n);
+	return 0;
+}
+
+static int fts5_add(void *h, sl_slice_t id, sl_slice_t text, char *err, size_t n)
+{
+	fts5_t *f = h;
+	f->next++;
+	sqlite3_bind_int64(f->ins, 1, f->next);
+	sqlite3_bind_text(f->ins, 2, (const char *)text.data, (int)text.len, SQLITE_STATIC);
+	sqlite3_bind_int64(f->ins_id, 1, f->next);
+	sqlite3_bind_text(f->ins_id, 2, (const char *)id.data, (int)id.len, SQLITE_STATIC);
+	int ok = sqlite3_step(f->ins) == SQLITE_DONE && sqlite3_step(f->ins_id) == SQLITE_DONE;
+	sqlite3_reset(f->ins);
+	sqlite3_reset(f->ins_id);
+	return ok ? 0 : fts5_err(f, "insert", err, n);
+}
+
+static int fts5_commit(void *h, char *err, size_t n)
+{
+	fts5_t *f = h;
+	return sqlite3_exec(f->db, "COMMIT;", NULL, NULL, NULL) == SQLITE_OK
+		       ? 0
+		       : fts5_err(f, "commit", err, n);
+}
+
+/* Each word quoted (FTS5's string syntax), so no word reads as an operator. */
+static void fts5_query(int kind, const char *words, buf_t *out)
+{
+	buf_clear(out);
+	bool open = false;
+	for (const char *p = words;; p++) {
+		if (*p == ' ' || *p == '\0') {
+			if (open && kind != FTS_PHRASE)
+				buf_append(out, "\"", 1), open = false;
+			if (*p == '\0')
+				break;
+			if (kind == FTS_PHRASE)
+				buf_append(out, " ", 1);
+			continue;
+		}
+		if (!open && (kind != FTS_PHRASE || out->len == 0)) {
+			if (out->len > 0)
+				buf_append(out, kind == FTS_OR ? " OR " : " ", kind == FTS_OR ? 4 : 1);
+			buf_append(out, "\"", 1);
+			open = true;
+		}
+		if (*p == '"')
+			buf_append(out, "\"", 1);
+		buf_append(out, p, 1);
+	}
+	if (open)
+		buf_append(out, "\"", 1);
+	buf_append(out, "", 1);
+}
+
+static int fts5_search(void *h, const char *query, size_t k, fts_hit_t *hits, size_t *nhits,
+		       char *err, size_t n)
+{
+	fts5_t *f = h;
+	*nhits = 0;
+	sqlite3_bind_text(f->query, 1, query, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(f->query, 2, (sqlite3_int64)k);
+	int rc;
+	while ((rc = sqlite3_step(f->query)) == SQLITE_ROW) {
+		fts_hit_t *hit = &hits[(*nhits)++];
+		hit->score = -sqlite3_column_double(f->query, 1); /* FTS5 negates: smaller is better */
+		sqlite3_bind_int64(f->id_of, 1, sqlite3_column_int64(f->query, 0));
+		const unsigned char *id = sqlite3_step(f->id_of) == SQLITE_ROW
+						  ? sqlite3_column_text(f->id_of, 0)
+						  : NULL;
+		snprintf(hit->id, sizeof hit->id, "%s", id ? (const char *)id : "?");
+		sqlite3_reset(f->id_of);
+	}
+	sqlite3_reset(f->query);
+	return rc == SQLITE_DONE ? 0 : fts5_err(f, "query", err, n);
+}
+
+static void fts5_close(void *h)
+{
+	fts5_t *f = h;
+	sqlite3_finalize(f->ins);
+	sqlite3_finalize(f->ins_id);
+	sqlite3_finalize(f->query);
+	sqlite3_finalize(f->id_of);
+	sqlite3_close(f->db);
+	free(f);
+}
+
+const fts_ops_t peer_fts5_ops = {
+	.name = "fts5", .open = fts5_open, .add = fts5_add, .commit = fts5_commit,
+	.query = fts5_query, .search = fts5_search, .close = fts5_close,
 };

@@ -64,7 +64,7 @@ void report_table(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, si
 
 /* ---------------------------------------------------------------- JSON */
 
-static void json_string(FILE *out, const char *s)
+void report_json_string(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (; *s; s++) {
@@ -106,14 +106,14 @@ static void json_kinds(FILE *out, const bench_result_t *x)
 static void json_result(FILE *out, const bench_result_t *x)
 {
 	fputs("    {\"store\": ", out);
-	json_string(out, x->store);
+	report_json_string(out, x->store);
 	fputs(", \"workload\": ", out);
-	json_string(out, x->workload);
+	report_json_string(out, x->workload);
 	fprintf(out, ", \"status\": \"%s\"",
 		x->status == 0 ? "ok" : x->status == SL_NOTSUP ? "unsupported" : "failed");
 	if (x->status) {
 		fputs(", \"error\": ", out);
-		json_string(out, x->error);
+		report_json_string(out, x->error);
 	}
 	fprintf(out, ",\n     \"ops\": %llu, \"seconds\": %.6g, \"close_seconds\": %.6g, "
 		"\"ops_per_sec\": %.6g, \"ops_per_sec_min\": %.6g, \"ops_per_sec_max\": %.6g, "
@@ -131,7 +131,7 @@ static void json_result(FILE *out, const bench_result_t *x)
 	fputs(",\n     \"figures\": {", out);
 	for (size_t i = 0; i < x->nfigures; i++) {
 		fputs(i ? ", " : "", out);
-		json_string(out, x->figure_names[i]);
+		report_json_string(out, x->figure_names[i]);
 		fprintf(out, ": %.6g", report_finite(x->figures[i]));
 	}
 	fputs("}}", out);

@@ -27,6 +27,9 @@ void report_svg(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size
 /* A few lines naming the best store for each kind of work, from the figures. */
 void report_summary(FILE *out, const bench_result_t *r, size_t n);
 
+/* s as a JSON string literal, quoted and escaped. */
+void report_json_string(FILE *out, const char *s);
+
 /* 1234567 -> "1.23M", 4321 -> "4.32k" (into buf). */
 const char *report_si(char *buf, size_t size, double v);
 

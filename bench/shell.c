@@ -40,27 +40,6 @@ typedef struct shell_args {
 	int rest;            /* index of the first argument not consumed */
 } shell_args_t;
 
-/* Parses a byte count such as 4096, 64k, 8M or 1G; false when it is not one. */
-static bool shell_parse_bytes(const char *s, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || *s == '-')
-		return false;
-	uint64_t mult = 1;
-	if (*end == 'k' || *end == 'K')
-		mult = 1u << 10, end++;
-	else if (*end == 'm' || *end == 'M')
-		mult = 1u << 20, end++;
-	else if (*end == 'g' || *end == 'G')
-		mult = 1u << 30, end++;
-	if (*end != '\0' || v > UINT64_MAX / mult)
-		return false;
-	*out = v * mult;
-	return true;
-}
-
 /* STORE DIR then flags; stops at the first word that is not a flag. */
 static int shell_parse_args(int argc, char **argv, shell_args_t *a, const char *usage)
 {
@@ -94,7 +73,7 @@ static int shell_parse_args(int argc, char **argv, shell_args_t *a, const char *
 				return -1;
 			}
 		} else if (strcmp(flag, "--cache") == 0) {
-			if (!shell_parse_bytes(val, &a->opts.cache_bytes)) {
+			if (!cmdline_parse_bytes(val, UINT64_MAX, &a->opts.cache_bytes)) {
 				fprintf(stderr, "storelab: --cache takes a byte count (e.g. 64M), not '%s'\n",
 					val);
 				return -1;
@@ -164,7 +143,7 @@ static bool shell_parse_limit(sl_slice_t tok, uint64_t *limit)
 		return false;
 	memcpy(text, tok.data, tok.len);
 	text[tok.len] = '\0';
-	return shell_parse_bytes(text, limit) && *limit > 0;
+	return cmdline_parse_bytes(text, UINT64_MAX, limit) && *limit > 0;
 }
 
 static void shell_scan(store_t *s, const cmdline_t *cl, buf_t *reply)

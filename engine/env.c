@@ -559,6 +559,31 @@ int env_sync_parent(env_t *env, const char *path, sl_err_t *err)
 	return rc;
 }
 
+int env_write_atomic(env_t *env, const char *path, const void *data, size_t n, sl_err_t *err)
+{
+	size_t len = strlen(path);
+	char *tmp = malloc(len + 5);
+	if (tmp == NULL)
+		return sl_errf(err, SL_NOMEM, "%s: out of memory", path);
+	memcpy(tmp, path, len);
+	memcpy(tmp + len, ".tmp", 5);
+	env_file_t *f = NULL;
+	int rc = env_open(env, tmp, ENV_WRITE | ENV_CREATE | ENV_TRUNC, &f, err);
+	if (rc == SL_OK)
+		rc = env_pwrite(f, data, n, 0, err);
+	if (rc == SL_OK)
+		rc = env_sync(f, err);
+	int close_rc = env_close(f, rc == SL_OK ? err : NULL);
+	if (rc == SL_OK)
+		rc = close_rc;
+	if (rc == SL_OK)
+		rc = env_rename(env, tmp, path, err);
+	if (rc == SL_OK)
+		rc = env_sync_parent(env, path, err);
+	free(tmp);
+	return rc;
+}
+
 static int env_name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

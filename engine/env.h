@@ -223,6 +223,13 @@ int env_sync_dir(env_t *env, const char *dir, sl_err_t *err);
 int env_sync_parent(env_t *env, const char *path, sl_err_t *err);
 
 /*
+ * Replaces path, atomically, by a file holding data: writes path.tmp, syncs it,
+ * renames it over path and syncs the directory. A crash at any moment leaves
+ * either the old file or the new one under path, never a mix.
+ */
+int env_write_atomic(env_t *env, const char *path, const void *data, size_t n, sl_err_t *err);
+
+/*
  * Lists the names in dir (without "." and ".."), sorted bytewise. On success
  * *names is an array of *count strings to release with env_list_free.
  */

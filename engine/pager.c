@@ -167,31 +167,11 @@ static int pager_create_file(env_t *env, const char *path, uint32_t ps, sl_err_t
 			       path, ps, PAGER_MIN_PAGE_SIZE, PAGER_MAX_PAGE_SIZE);
 	pager_t tmpl = { .page_size = ps, .page_count = 1 };
 	uint8_t *h = malloc(ps);
-	char *tmp = malloc(strlen(path) + 5);
-	int rc = SL_OK;
-	if (h == NULL || tmp == NULL) {
-		rc = sl_errf(err, SL_NOMEM, "%s: out of memory", path);
-		goto out_free;
-	}
-	strcpy(tmp, path);
-	strcat(tmp, ".tmp");
+	if (h == NULL)
+		return sl_errf(err, SL_NOMEM, "%s: out of memory", path);
 	pager_encode_header(&tmpl, h);
-	env_file_t *f = NULL;
-	rc = env_open(env, tmp, ENV_WRITE | ENV_CREATE | ENV_TRUNC, &f, err);
-	if (rc == SL_OK)
-		rc = env_pwrite(f, h, ps, 0, err);
-	if (rc == SL_OK)
-		rc = env_sync(f, err);
-	int close_rc = env_close(f, rc == SL_OK ? err : NULL);
-	if (rc == SL_OK)
-		rc = close_rc;
-	if (rc == SL_OK)
-		rc = env_rename(env, tmp, path, err);
-	if (rc == SL_OK)
-		rc = env_sync_parent(env, path, err);
-out_free:
+	int rc = env_write_atomic(env, path, h, ps, err);
 	free(h);
-	free(tmp);
 	return rc;
 }
 

@@ -13,7 +13,7 @@ enum {
 	PH_N = 0,
 	PH_DOC_BITS = 1,
 	PH_TF_BITS = 2,
-	PH_ZERO = 3,
+	PH_IMPACT = 3,
 	PH_LAST_DOC = 4,
 	PH_MAX_TF = 8,
 	PH_BYTES = 12,
@@ -56,7 +56,10 @@ static void postings_pack(postings_writer_t *w, unsigned *doc_bits, unsigned *tf
 	uint32_t gaps[POSTINGS_BLOCK], max_gap = 0;
 	uint64_t base = w->block_base;
 	*max_tf = 1;
+	w->block_impact = 0;
 	for (unsigned i = 0; i < w->n; i++) {
+		if (w->impacts[i] > w->block_impact)
+			w->block_impact = w->impacts[i];
 		gaps[i] = (uint32_t)(w->docs[i] - base);
 		base = w->docs[i] + 1;
 		if (gaps[i] > max_gap)
@@ -89,6 +92,7 @@ static void postings_flush_block(postings_writer_t *w)
 	h[PH_N] = (uint8_t)w->n;
 	h[PH_DOC_BITS] = (uint8_t)doc_bits;
 	h[PH_TF_BITS] = (uint8_t)tf_bits;
+	h[PH_IMPACT] = w->block_impact;
 	codec_put_u32(h + PH_LAST_DOC, w->docs[w->n - 1]);
 	codec_put_u32(h + PH_MAX_TF, max_tf);
 	codec_put_u16(h + PH_BYTES, (uint16_t)w->payload.len);
@@ -101,6 +105,12 @@ static void postings_flush_block(postings_writer_t *w)
 
 int postings_writer_add(postings_writer_t *w, uint32_t doc, uint32_t tf, sl_err_t *err)
 {
+	return postings_writer_add_impact(w, doc, tf, 0, err);
+}
+
+int postings_writer_add_impact(postings_writer_t *w, uint32_t doc, uint32_t tf, uint8_t impact,
+			       sl_err_t *err)
+{
 	if (doc < w->next_base)
 		return sl_errf(err, SL_INVALID, "postings: doc %u after doc %llu (ids must increase)",
 			       doc, (unsigned long long)w->next_base - 1);
@@ -112,6 +122,7 @@ int postings_writer_add(postings_writer_t *w, uint32_t doc, uint32_t tf, sl_err_
 		w->block_base = w->next_base;
 	w->docs[w->n] = doc;
 	w->tfs[w->n] = w->with_tf ? tf : 1;
+	w->impacts[w->n] = impact;
 	w->n++;
 	w->count++;
 	w->next_base = (uint64_t)doc + 1;
@@ -142,6 +153,7 @@ uint32_t postings_count(sl_slice_t list)
 typedef struct postings_head {
 	unsigned n, doc_bits, tf_bits;
 	uint32_t last_doc, max_tf;
+	uint8_t impact;
 	size_t bytes;
 } postings_head_t;
 
@@ -171,9 +183,10 @@ static int postings_iter_header(postings_iter_t *it, size_t off, postings_head_t
 	h->tf_bits = p[PH_TF_BITS];
 	h->last_doc = codec_get_u32(p + PH_LAST_DOC);
 	h->max_tf = codec_get_u32(p + PH_MAX_TF);
+	h->impact = p[PH_IMPACT];
 	h->bytes = codec_get_u16(p + PH_BYTES);
 	unsigned want = it->blocks_left > 1 ? POSTINGS_BLOCK : (it->count - 1) % POSTINGS_BLOCK + 1;
-	if (h->n != want || h->doc_bits > 32 || h->tf_bits > 32 || p[PH_ZERO] != 0 ||
+	if (h->n != want || h->doc_bits > 32 || h->tf_bits > 32 ||
 	    (!it->with_tf && h->tf_bits != 0) || h->max_tf == 0)
 		return postings_corrupt(it, off, "block header fields out of range", err);
 	if (h->bytes != postings_payload_bytes(h->n, h->doc_bits, h->tf_bits) ||
@@ -186,6 +199,19 @@ static int postings_iter_header(postings_iter_t *it, size_t off, postings_head_t
 	return SL_OK;
 }
 
+/*
+ * Reads n values of bits bits each (0..32), low bits first, from bit at of p:
+ * each with one little-endian 8-byte load, a shift and a mask, no branch per
+ * value. p must have 8 readable bytes past the last value's first byte.
+ */
+static void postings_unpack(const uint8_t *p, uint64_t at, unsigned n, unsigned bits,
+			    uint32_t *out)
+{
+	uint64_t mask = bits == 32 ? 0xFFFFFFFFull : (1ull << bits) - 1;
+	for (unsigned i = 0; i < n; i++, at += bits)
+		out[i] = (uint32_t)((codec_get_u64(p + (at >> 3)) >> (at & 7)) & mask);
+}
+
 /* Unpacks the block whose checked header h is at off; it becomes the current block. */
 static int postings_iter_unpack(postings_iter_t *it, size_t off, const postings_head_t *h,
 				sl_err_t *err)
@@ -194,31 +220,35 @@ static int postings_iter_unpack(postings_iter_t *it, size_t off, const postings_
 	uint32_t pcheck = codec_get_u32(it->list + off + PH_PCHECK);
 	if (pcheck != (uint32_t)checksum_xxh3(payload, h->bytes, off))
 		return postings_corrupt(it, off, "block payload checksum mismatch", err);
-	bitreader_t br;
-	bitreader_init(&br, payload, h->bytes);
-	uint64_t base = it->base, v = 0, max_tf = 1;
+	/* A padded copy, so that every value is read with one 8-byte load. */
+	uint8_t pad[POSTINGS_BLOCK * 8 + 8];
+	memcpy(pad, payload, h->bytes);
+	memset(pad + h->bytes, 0, 8);
+	uint32_t v32[POSTINGS_BLOCK];
+	postings_unpack(pad, 0, h->n, h->doc_bits, v32);
+	uint64_t base = it->base, max_tf = 1;
 	for (unsigned i = 0; i < h->n; i++) {
-		bitreader_get(&br, h->doc_bits, &v); /* the sizes were checked: it cannot run out */
-		if (base + v > UINT32_MAX)
+		if (base + v32[i] > UINT32_MAX)
 			return postings_corrupt(it, off, "doc id past 2^32", err);
-		it->docs[i] = (uint32_t)(base + v);
-		base = base + v + 1;
+		it->docs[i] = (uint32_t)(base + v32[i]);
+		base = base + v32[i] + 1;
 	}
+	postings_unpack(pad, (uint64_t)h->n * h->doc_bits, h->n, h->tf_bits, v32);
 	for (unsigned i = 0; i < h->n; i++) {
-		v = 0;
-		if (h->tf_bits > 0)
-			bitreader_get(&br, h->tf_bits, &v);
-		if (v + 1 > UINT32_MAX)
+		if (v32[i] == UINT32_MAX)
 			return postings_corrupt(it, off, "tf past 2^32", err);
-		it->tfs[i] = (uint32_t)(v + 1);
-		if (v + 1 > max_tf)
-			max_tf = v + 1;
+		it->tfs[i] = v32[i] + 1;
+		if (it->tfs[i] > max_tf)
+			max_tf = it->tfs[i];
 	}
 	if (it->docs[h->n - 1] != h->last_doc || max_tf != h->max_tf)
 		return postings_corrupt(it, off, "block header disagrees with its postings", err);
 	it->n = h->n;
 	it->i = 0;
+	it->unpacked++;
 	it->block_max_tf = h->max_tf;
+	it->block_impact = h->impact;
+	it->pending = false;
 	it->prev_last = h->last_doc;
 	it->base = (uint64_t)h->last_doc + 1;
 	it->next_off = off + POSTINGS_BLOCK_HEADER + h->bytes;
@@ -234,6 +264,7 @@ static void postings_iter_skip(postings_iter_t *it, size_t off, const postings_h
 	it->base = (uint64_t)h->last_doc + 1;
 	it->next_off = off + POSTINGS_BLOCK_HEADER + h->bytes;
 	it->blocks_left--;
+	it->pending = false;
 }
 
 /* Loads the next block, or ends the iteration when there is none. */
@@ -241,6 +272,7 @@ static int postings_iter_load_next(postings_iter_t *it, sl_err_t *err)
 {
 	if (it->blocks_left == 0) {
 		it->valid = false;
+		it->pending = false;
 		return SL_OK;
 	}
 	postings_head_t h;
@@ -268,10 +300,37 @@ int postings_iter_init(postings_iter_t *it, sl_slice_t list, sl_err_t *err)
 	return postings_iter_load_next(it, err);
 }
 
+int postings_iter_init_array(postings_iter_t *it, const uint32_t *docs, const uint32_t *tfs,
+			     unsigned n, sl_err_t *err)
+{
+	memset(it, 0, sizeof *it);
+	it->count = n;
+	it->with_tf = true;
+	if (n > POSTINGS_BLOCK)
+		return postings_corrupt(it, 0, "inline list longer than a block", err);
+	uint32_t max_tf = 1;
+	for (unsigned i = 0; i < n; i++) {
+		if ((i > 0 && docs[i] <= docs[i - 1]) || tfs[i] == 0)
+			return postings_corrupt(it, 0, "inline list out of order", err);
+		it->docs[i] = docs[i];
+		it->tfs[i] = tfs[i];
+		if (tfs[i] > max_tf)
+			max_tf = tfs[i];
+	}
+	if (n == 0)
+		return SL_OK;
+	it->n = n;
+	it->block_max_tf = max_tf;
+	it->prev_last = docs[n - 1];
+	it->valid = true;
+	return SL_OK;
+}
+
 int postings_iter_next(postings_iter_t *it, sl_err_t *err)
 {
 	if (!it->valid)
 		return it->status;
+	assert(!it->pending); /* after a shallow move, advance comes first */
 	if (++it->i < it->n)
 		return SL_OK;
 	return postings_iter_load_next(it, err);
@@ -291,31 +350,63 @@ static void postings_iter_seek_in_block(postings_iter_t *it, uint32_t target)
 	it->i = lo;
 }
 
+/*
+ * Reads headers from the next block on, passing over (not unpacking) every
+ * block that ends before target, until the block that can hold it: SL_OK with
+ * *found and its header in h and offset in *off, or SL_OK with !*found at the
+ * end of the list (the iterator is then no longer valid).
+ */
+static int postings_iter_hop(postings_iter_t *it, uint32_t target, postings_head_t *h,
+			     size_t *off, bool *found, sl_err_t *err)
+{
+	*found = false;
+	for (;;) {
+		if (it->blocks_left == 0) {
+			it->valid = false;
+			it->pending = false;
+			return SL_OK;
+		}
+		*off = it->next_off;
+		int rc = postings_iter_header(it, *off, h, err);
+		if (rc != SL_OK || h->last_doc >= target) {
+			*found = rc == SL_OK;
+			return rc;
+		}
+		postings_iter_skip(it, *off, h);
+	}
+}
+
 int postings_iter_advance(postings_iter_t *it, uint32_t target, sl_err_t *err)
 {
-	if (!it->valid || it->docs[it->i] >= target)
+	if (!it->valid || (!it->pending && it->docs[it->i] >= target))
 		return it->status;
-	if (target > it->prev_last) {
-		/* Hop over whole blocks, reading headers only, to the one that can hold target. */
+	if (it->pending || target > it->prev_last) {
 		postings_head_t h;
-		for (;;) {
-			if (it->blocks_left == 0) {
-				it->valid = false;
-				return SL_OK;
-			}
-			size_t off = it->next_off;
-			int rc = postings_iter_header(it, off, &h, err);
-			if (rc != SL_OK)
-				return rc;
-			if (h.last_doc >= target) {
-				rc = postings_iter_unpack(it, off, &h, err);
-				if (rc != SL_OK)
-					return rc;
-				break;
-			}
-			postings_iter_skip(it, off, &h);
-		}
+		size_t off;
+		bool found;
+		int rc = postings_iter_hop(it, target, &h, &off, &found, err);
+		if (rc == SL_OK && found)
+			rc = postings_iter_unpack(it, off, &h, err);
+		if (rc != SL_OK || !found)
+			return rc;
 	}
 	postings_iter_seek_in_block(it, target);
 	return SL_OK;
+}
+
+int postings_iter_shallow(postings_iter_t *it, uint32_t target, sl_err_t *err)
+{
+	if (!it->valid || (it->pending ? it->pend_last >= target : target <= it->prev_last))
+		return it->status;
+	postings_head_t h;
+	size_t off;
+	bool found;
+	int rc = postings_iter_hop(it, target, &h, &off, &found, err);
+	if (rc == SL_OK && found) {
+		it->pending = true; /* the header at next_off, read, its block not yet consumed */
+		it->pend_last = h.last_doc;
+		it->pend_max_tf = h.max_tf;
+		it->pend_impact = h.impact;
+	}
+	return rc;
 }

@@ -33,7 +33,10 @@
  *     +0  u8  n         postings in the block, 1..128
  *     +1  u8  doc_bits  bits per doc gap, 0..32
  *     +2  u8  tf_bits   bits per (tf - 1), 0..32 (0 when tfs are not stored)
- *     +3  u8  zero
+ *     +3  u8  impact    the largest impact among the block's postings: a byte
+ *                       the owner gives each posting, larger = the posting can
+ *                       score more (the inverted index: its BM25 term score,
+ *                       coded); 0 when the owner gives none
  *     +4  u32 last_doc  the block's last doc id (what a skip compares)
  *     +8  u32 max_tf    the block's largest tf (1 when tfs are not stored)
  *     +12 u16 bytes     payload bytes after the header
@@ -85,6 +88,8 @@ typedef struct postings_writer {
 	uint64_t block_base;               /* the gap base of the block's first posting */
 	uint32_t docs[POSTINGS_BLOCK];     /* the block being filled */
 	uint32_t tfs[POSTINGS_BLOCK];
+	uint8_t impacts[POSTINGS_BLOCK];
+	uint8_t block_impact;              /* the largest of them, when packed */
 	unsigned n;                        /* postings in it */
 	buf_t payload;                     /* scratch for packing a block */
 } postings_writer_t;
@@ -97,6 +102,15 @@ void postings_writer_init(postings_writer_t *w, buf_t *out, bool with_tf);
  * must be >= 1 (ignored without tfs); SL_INVALID otherwise, with nothing added.
  */
 int postings_writer_add(postings_writer_t *w, uint32_t doc, uint32_t tf, sl_err_t *err);
+
+/*
+ * The same, with the posting's impact: a byte the owner chooses, larger for a
+ * posting that can score more (the inverted index codes its BM25 term score).
+ * Each block header keeps the largest impact of its postings, so a reader can
+ * bound the block's scores without unpacking it (block-max pruning).
+ */
+int postings_writer_add_impact(postings_writer_t *w, uint32_t doc, uint32_t tf, uint8_t impact,
+			       sl_err_t *err);
 
 /* Writes the last block and the count; SL_NOMEM if out could not grow. Frees scratch. */
 int postings_writer_finish(postings_writer_t *w, sl_err_t *err);
@@ -116,7 +130,14 @@ typedef struct postings_iter {
 	uint32_t tfs[POSTINGS_BLOCK];
 	unsigned n, i;                     /* its postings, and the current one */
 	uint32_t block_max_tf;             /* its header's max_tf */
+	uint8_t block_impact;              /* and impact */
+	bool pending;                      /* a shallow move read the next block's header
+	                                      only: the block fields below describe it, and
+	                                      docs[] is stale until advance unpacks it */
+	uint32_t pend_last, pend_max_tf;
+	uint8_t pend_impact;
 	bool valid;                        /* positioned on a posting */
+	uint32_t unpacked;                 /* blocks unpacked so far (the rest were skipped) */
 	int status;                        /* SL_OK, or SL_CORRUPT once damage was met */
 } postings_iter_t;
 
@@ -126,6 +147,15 @@ typedef struct postings_iter {
  * block is damaged. The list's bytes must outlive the iterator.
  */
 int postings_iter_init(postings_iter_t *it, sl_slice_t list, sl_err_t *err);
+
+/*
+ * Positions it on the first of n postings already in memory (n <= 128, docs
+ * strictly increasing, tfs >= 1; checked: SL_CORRUPT otherwise): a list short
+ * enough that its owner keeps it inline (the inverted index's dictionary does)
+ * is then walked like any other. The arrays are copied.
+ */
+int postings_iter_init_array(postings_iter_t *it, const uint32_t *docs, const uint32_t *tfs,
+			     unsigned n, sl_err_t *err);
 
 /* Moves to the next posting; not valid past the last. SL_CORRUPT on damage. */
 int postings_iter_next(postings_iter_t *it, sl_err_t *err);
@@ -138,11 +168,39 @@ int postings_iter_next(postings_iter_t *it, sl_err_t *err);
 int postings_iter_advance(postings_iter_t *it, uint32_t target, sl_err_t *err);
 
 static inline bool postings_iter_valid(const postings_iter_t *it) { return it->valid; }
+/* The current posting. REQUIRES: valid, and no shallow move since the last advance. */
 static inline uint32_t postings_iter_doc(const postings_iter_t *it) { return it->docs[it->i]; }
 static inline uint32_t postings_iter_tf(const postings_iter_t *it) { return it->tfs[it->i]; }
-/* The current block's last doc and largest tf: the bound block-max pruning uses. */
-static inline uint32_t postings_iter_block_last(const postings_iter_t *it) { return it->prev_last; }
-static inline uint32_t postings_iter_block_max_tf(const postings_iter_t *it) { return it->block_max_tf; }
+/*
+ * Positions it on the block that holds the first posting >= target, reading
+ * block headers only (none is unpacked): the block_* accessors then describe
+ * that block, so a caller can decide from its bounds whether the block is worth
+ * unpacking (block-max pruning); postings_iter_advance unpacks it. Not valid when
+ * no posting >= target exists. SL_CORRUPT on a damaged header.
+ */
+int postings_iter_shallow(postings_iter_t *it, uint32_t target, sl_err_t *err);
+
+/* The current (or shallowly reached) block's last doc, largest tf and largest
+ * impact: the bounds block-max pruning uses. */
+static inline uint32_t postings_iter_block_last(const postings_iter_t *it)
+{
+	return it->pending ? it->pend_last : it->prev_last;
+}
+static inline uint32_t postings_iter_block_max_tf(const postings_iter_t *it)
+{
+	return it->pending ? it->pend_max_tf : it->block_max_tf;
+}
+static inline uint8_t postings_iter_block_impact(const postings_iter_t *it)
+{
+	return it->pending ? it->pend_impact : it->block_impact;
+}
+
+/* The current block's number in the list, from 0 (what a positions stream kept
+ * block by block beside the list follows). */
+static inline uint32_t postings_iter_block_index(const postings_iter_t *it)
+{
+	return (it->count + POSTINGS_BLOCK - 1) / POSTINGS_BLOCK - it->blocks_left - 1;
+}
 
 /* The number of postings in an encoded list (0 when too short to say). */
 uint32_t postings_count(sl_slice_t list);

@@ -13,6 +13,12 @@ size_t tokenizer_utf8_valid(sl_slice_t text, const char **why)
 	const uint8_t *s = text.data;
 	size_t i = 0, n = text.len;
 	while (i < n) {
+		/* Eight ASCII bytes at a time (no high bit set), the common case. */
+		uint64_t w;
+		while (i + 8 <= n && (memcpy(&w, s + i, 8), (w & 0x8080808080808080ull) == 0))
+			i += 8;
+		if (i >= n)
+			break;
 		uint8_t b = s[i];
 		size_t len = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3
 			   : (b & 0xF8) == 0xF0 ? 4 : 0;
@@ -114,6 +120,8 @@ static bool tk_is_token(uint32_t c)
 
 static bool tk_is_diacritic(uint32_t c)
 {
+	if (c < 0x300) /* none below U+0300: spaces and punctuation stop here */
+		return false;
 	for (size_t i = 0; i < unicode_ndiacritics; i++) /* 25 of them, all near U+0300 */
 		if (unicode_diacritics[i] == c)
 			return true;
@@ -151,37 +159,62 @@ int tokenizer_init(tokenizer_t *t, sl_slice_t text, sl_err_t *err)
 	return SL_OK;
 }
 
+/* An ASCII letter or digit: the token characters of most text, tested without a table. */
+static inline bool tk_ascii_token(uint8_t b)
+{
+	return (unsigned)(b - '0') < 10 || (unsigned)((b | 0x20) - 'a') < 26;
+}
+
+/* Appends one ASCII byte, folded, to the token. */
+static inline void tk_put_ascii(buf_t *tok, uint8_t b)
+{
+	if (tok->len == tok->cap && !buf_reserve(tok, 1))
+		return; /* buf_reserve marked the buffer; the caller sees it through buf_ok */
+	tok->data[tok->len++] = (unsigned)(b - 'A') < 26 ? (uint8_t)(b | 0x20) : b;
+}
+
 bool tokenizer_next(tokenizer_t *t)
 {
-	/* Skip separators: a token starts only at a token character. */
-	size_t i = t->pos, at = i;
-	uint32_t c = 0;
+	/* Skip separators: a token starts only at a token character. ASCII runs are
+	 * handled byte by byte without decoding: most text is mostly ASCII. */
+	const uint8_t *s = t->text;
+	size_t i = t->pos, at;
 	for (;;) {
+		while (i < t->len && s[i] < 0x80 && !tk_ascii_token(s[i]))
+			i++;
 		if (i >= t->len) {
 			t->pos = i;
 			return false;
 		}
 		at = i;
-		c = tk_decode(t->text, &i);
-		if (tk_is_token(c))
+		if (s[i] < 0x80)
 			break;
+		uint32_t c = tk_decode(s, &i);
+		if (tk_is_token(c)) {
+			i = at;
+			break;
+		}
 	}
 	t->start = at;
 	buf_clear(&t->token);
 	/* Then take token characters, and diacritics, until a separator. */
-	for (;;) {
+	while (i < t->len) {
+		if (s[i] < 0x80) {
+			if (!tk_ascii_token(s[i]))
+				break;
+			tk_put_ascii(&t->token, s[i++]);
+			continue;
+		}
+		size_t next = i;
+		uint32_t c = tk_decode(s, &next);
+		if (!tk_is_token(c) && !tk_is_diacritic(c))
+			break;
 		uint32_t f = tk_fold(c);
 		if (f != 0)
 			tk_append(&t->token, f);
-		t->stop = i;
-		if (i >= t->len)
-			break;
-		size_t next = i;
-		c = tk_decode(t->text, &next);
-		if (!tk_is_token(c) && !tk_is_diacritic(c))
-			break;
 		i = next;
 	}
+	t->stop = i;
 	t->pos = i;
 	t->position = t->any ? t->position + 1 : 0;
 	t->any = true;

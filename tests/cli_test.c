@@ -376,7 +376,10 @@ static void test_bench_outputs_and_errors(void **state)
 	assert_int_equal(run(cmd, out, sizeof out), 2);
 	snprintf(cmd, sizeof cmd, "%s bench --suite fts 2>&1", bin());
 	assert_int_equal(run(cmd, out, sizeof out), 2);
-	assert_non_null(strstr(out, "only the kv suite"));
+	assert_non_null(strstr(out, "needs --corpus and --queries"));
+	snprintf(cmd, sizeof cmd, "%s bench --suite ts 2>&1", bin());
+	assert_int_equal(run(cmd, out, sizeof out), 2);
+	assert_non_null(strstr(out, "the suites are kv and fts"));
 	/* The temporary directories are gone afterwards. */
 	snprintf(cmd, sizeof cmd, "ls %s | grep -c storelab-bench", f->dir);
 	run(cmd, out, sizeof out);
@@ -563,6 +566,70 @@ static void test_corpus_maker(void **state)
 	assert_string_equal(out, "40\n");
 }
 
+/* index and search: a corpus with a bad line, stop and skip, every output format. */
+static void test_index_and_search(void **state)
+{
+	tu_fixture_t *f = *state;
+	char cmd[8192], out[16384];
+	snprintf(cmd, sizeof cmd,
+		 "printf 'a\tThe quick brown fox\nb\tA lazy dog sleeps\nno tab here\n"
+		 "c\tQuick quick fox, caf\303\251 au lait\n' > %s/c.tsv", f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	/* stop (the default): line 3 is named and nothing is committed. */
+	snprintf(cmd, sizeof cmd, "%s index %s/ix --corpus %s/c.tsv 2>&1", bin(), f->dir, f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 1);
+	assert_non_null(strstr(out, "c.tsv:3: no tab between id and text; nothing committed"));
+	snprintf(cmd, sizeof cmd, "%s search %s/ix fox --format tsv 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_string_equal(out, "");
+	/* skip: the others go in. */
+	snprintf(cmd, sizeof cmd, "%s index %s/ix --corpus %s/c.tsv --on-error skip 2>&1", bin(),
+		 f->dir, f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "indexed 3 documents (1 lines skipped)"));
+	snprintf(cmd, sizeof cmd, "%s search %s/ix 'fox' --format tsv --topk 1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "1\ta\t")); /* the shorter of the two */
+	assert_null(strstr(out, "2\t"));
+	snprintf(cmd, sizeof cmd, "%s search %s/ix 'CAFE OR dog' --format json", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "\"hits\": [{\"rank\": 1, \"id\": "));
+	assert_non_null(strstr(out, "\"scored\": "));
+	snprintf(cmd, sizeof cmd, "%s search %s/ix '\"quick brown\"'", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "1     a "));
+	/* Bad queries, bad options, no index. */
+	snprintf(cmd, sizeof cmd, "%s search %s/ix '(fox' 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 1);
+	assert_non_null(strstr(out, "without its ')'"));
+	snprintf(cmd, sizeof cmd, "%s search %s/ix fox --topk 0 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s search %s/none fox 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 1);
+	assert_non_null(strstr(out, "no index here"));
+	snprintf(cmd, sizeof cmd, "%s index %s/ix 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 2);
+	/* The fts suite on the same corpus, JSON rows per workload, hits written. */
+	snprintf(cmd, sizeof cmd,
+		 "grep -v 'no tab' %s/c.tsv > %s/d.tsv && printf 'term\tfox\nand\tquick fox\n"
+		 "or\tdog cafe\nphrase\tquick brown\n' > %s/q.tsv && %s bench --suite fts --corpus "
+		 "%s/d.tsv --queries %s/q.tsv --repeat 1 --format json --topk-out %s/hits.tsv "
+		 "--dir %s 2>&1", f->dir, f->dir, f->dir, bin(), f->dir, f->dir, f->dir, f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "\"suite\": \"fts\""));
+	assert_non_null(strstr(out, "\"workload\": \"build\""));
+	assert_non_null(strstr(out, "\"docs_per_sec\""));
+	assert_non_null(strstr(out, "\"workload\": \"query-phrase\""));
+	assert_non_null(strstr(out, "\"topk_overlap\": 1.0000"));
+	snprintf(cmd, sizeof cmd, "grep -c '^inverted' %s/hits.tsv", f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_string_equal(out, "7\n"); /* fox: a, c; quick fox: a, c; dog OR cafe: b, c; "quick brown": a */
+	snprintf(cmd, sizeof cmd, "printf 'maybe\tx\n' > %s/bad.tsv && %s bench --suite fts "
+		 "--corpus %s/d.tsv --queries %s/bad.tsv 2>&1", f->dir, bin(), f->dir, f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 1);
+	assert_non_null(strstr(out, "bad.tsv:1: not KIND<TAB>words"));
+}
+
 static void test_advise_ranks_from_measurements(void **state)
 {
 	tu_fixture_t *f = *state;
@@ -598,6 +665,7 @@ int main(void)
 		T(test_peer_directory_edges),
 		T(test_shell_sigkill_at_sync_none),
 		T(test_corpus_maker),
+		T(test_index_and_search),
 		T(test_bench_outputs_and_errors),
 		T(test_bench_interrupted_cleans_up),
 		T(test_advise_ranks_from_measurements),

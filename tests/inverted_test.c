@@ -1,0 +1,717 @@
+/*
+ * inverted_test.c — the inverted index (index/inverted) against a brute-force
+ * oracle: every document kept as its token list, every query answered by
+ * reading them all (same tokens, same BM25, same tie order). Random adds,
+ * updates, deletes, flushes, commits and merges, with inverted_check after each
+ * phase; then the query parser by hand, crashes during indexing, damaged files
+ * and bad input.
+ */
+#include "tests/testutil.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "index/bm25.h"
+#include "index/inv_int.h"
+#include "index/inverted.h"
+
+/* ---------------------------------------------------------------- the oracle */
+
+#define VOCAB 80
+#define MAX_TOK 60
+
+static char vocab[VOCAB][12];
+
+/* Words of 2..7 letters; word 0 is the commonest (Zipf-like choice below). */
+static void make_vocab(tu_rng_t *r)
+{
+	for (int i = 0; i < VOCAB; i++) {
+		int len = 2 + (int)tu_below(r, 6);
+		for (int j = 0; j < len; j++)
+			vocab[i][j] = (char)('a' + tu_below(r, 26));
+		vocab[i][len] = '\0';
+		for (int k = 0; k < i; k++)
+			if (strcmp(vocab[k], vocab[i]) == 0) {
+				i--; /* a duplicate: draw again */
+				break;
+			}
+	}
+}
+
+static int zipf_word(tu_rng_t *r)
+{
+	/* P(rank) about 1/rank: pick a rank by inverting a harmonic-ish curve. */
+	double u = (double)tu_below(r, 1000000) / 1e6;
+	int w = (int)(exp(u * log(VOCAB + 1.0))) - 1;
+	return w < 0 ? 0 : w >= VOCAB ? VOCAB - 1 : w;
+}
+
+typedef struct odoc {
+	char id[24];
+	int ntok;
+	int tok[MAX_TOK];
+	bool live;
+} odoc_t;
+
+typedef struct oracle {
+	odoc_t *docs; /* in the order added: the index's document order */
+	size_t n, cap;
+} oracle_t;
+
+static odoc_t *oracle_find(oracle_t *o, const char *id)
+{
+	for (size_t i = 0; i < o->n; i++)
+		if (o->docs[i].live && strcmp(o->docs[i].id, id) == 0)
+			return &o->docs[i];
+	return NULL;
+}
+
+/* Text for a document: its words with random case and separators. */
+static void doc_text(tu_rng_t *r, const odoc_t *d, char *out)
+{
+	static const char *seps[] = { " ", ", ", ". ", " - ", "\t", " (", ") " };
+	out[0] = '\0';
+	for (int i = 0; i < d->ntok; i++) {
+		if (i > 0 || tu_below(r, 4) == 0)
+			strcat(out, seps[tu_below(r, 7)]);
+		char w[12];
+		strcpy(w, vocab[d->tok[i]]);
+		if (tu_below(r, 5) == 0)
+			w[0] = (char)(w[0] - 'a' + 'A');
+		strcat(out, w);
+	}
+}
+
+static void oracle_add(oracle_t *o, inverted_t *ix, tu_rng_t *r, const char *id)
+{
+	odoc_t *old = oracle_find(o, id);
+	if (old != NULL)
+		old->live = false;
+	if (o->n == o->cap) {
+		o->cap = o->cap ? 2 * o->cap : 1024;
+		o->docs = realloc(o->docs, o->cap * sizeof *o->docs);
+	}
+	odoc_t *d = &o->docs[o->n++];
+	memset(d, 0, sizeof *d);
+	snprintf(d->id, sizeof d->id, "%s", id);
+	/* Mostly short documents, a few long ones (tfs above 1, long positions lists). */
+	d->ntok = (int)tu_below(r, tu_below(r, 10) == 0 ? MAX_TOK + 1 : 12);
+	for (int i = 0; i < d->ntok; i++)
+		d->tok[i] = zipf_word(r);
+	d->live = true;
+	char text[MAX_TOK * 16];
+	doc_text(r, d, text);
+	sl_err_t err;
+	assert_int_equal(inverted_add(ix, sl_slice_str(id), sl_slice_str(text), &err), SL_OK);
+}
+
+static int vocab_index(const buf_t *t)
+{
+	for (int i = 0; i < VOCAB; i++)
+		if (strlen(vocab[i]) == t->len && memcmp(vocab[i], t->data, t->len) == 0)
+			return i;
+	return -1;
+}
+
+/* Occurrences of a leaf (term or phrase) in a document. */
+static uint32_t leaf_count(const inv_qnode_t *leaf, const odoc_t *d)
+{
+	uint32_t count = 0;
+	int want[16];
+	for (unsigned j = 0; j < leaf->nterms && j < 16; j++)
+		want[j] = vocab_index(&leaf->terms[j]);
+	for (int p = 0; p + (int)leaf->nterms <= d->ntok; p++) {
+		bool all = true;
+		for (unsigned j = 0; j < leaf->nterms && all; j++)
+			all = d->tok[p + (int)j] == want[j];
+		count += all;
+	}
+	return count;
+}
+
+static bool o_match(const inv_qnode_t *n, const odoc_t *d)
+{
+	switch (n->kind) {
+	case INV_Q_TERM:
+	case INV_Q_PHRASE:
+		return leaf_count(n, d) > 0;
+	case INV_Q_AND:
+		for (unsigned i = 0; i < n->nkids; i++)
+			if (!o_match(n->kids[i], d))
+				return false;
+		return true;
+	case INV_Q_OR:
+		for (unsigned i = 0; i < n->nkids; i++)
+			if (o_match(n->kids[i], d))
+				return true;
+		return false;
+	case INV_Q_NOT:
+		return o_match(n->kids[0], d) && !o_match(n->kids[1], d);
+	}
+	return false;
+}
+
+/* Per-leaf scores of the subtrees that matched (inverted.h's rule). */
+static void o_collect(const inv_qnode_t *n, const odoc_t *d, const bm25_t *bm,
+		      const double *idf, double *contrib)
+{
+	if (!o_match(n, d))
+		return;
+	if (n->kind == INV_Q_TERM || n->kind == INV_Q_PHRASE) {
+		contrib[n->leaf] = bm25_term(bm, idf[n->leaf], leaf_count(n, d), (uint32_t)d->ntok);
+		return;
+	}
+	unsigned kids = n->kind == INV_Q_NOT ? 1 : n->nkids;
+	for (unsigned i = 0; i < kids; i++)
+		o_collect(n->kids[i], d, bm, idf, contrib);
+}
+
+typedef struct ohit {
+	double score;
+	size_t order;
+} ohit_t;
+
+static int ohit_cmp(const void *a, const void *b)
+{
+	const ohit_t *x = a, *y = b;
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return (x->order > y->order) - (x->order < y->order);
+}
+
+/* Compares the index's answer to a query with the oracle's. */
+static void check_query(inverted_t *ix, oracle_t *o, const char *query, size_t k)
+{
+	inv_query_t q;
+	sl_err_t err;
+	assert_int_equal(inv_query_parse(query, &q, &err), SL_OK);
+	inverted_result_t res;
+	int rc = inverted_search(ix, query, k, &res, &err);
+	if (rc != SL_OK)
+		fail_msg("search '%s': %s", query, err.msg);
+	size_t live = 0;
+	uint64_t tokens = 0;
+	for (size_t i = 0; i < o->n; i++)
+		if (o->docs[i].live) {
+			live++;
+			tokens += (uint64_t)o->docs[i].ntok;
+		}
+	ohit_t *hits = calloc(o->n + 1, sizeof *hits);
+	size_t nh = 0;
+	if (q.root != NULL && live > 0) {
+		bm25_t bm = bm25_params(live, tokens);
+		double idf[256] = { 0 }, contrib[256];
+		for (unsigned l = 0; l < q.nleaves; l++) {
+			uint64_t df = 0;
+			for (size_t i = 0; i < o->n; i++)
+				df += o->docs[i].live && leaf_count(q.leaves[l], &o->docs[i]) > 0;
+			idf[l] = bm25_idf(&bm, df);
+		}
+		for (size_t i = 0; i < o->n; i++) {
+			if (!o->docs[i].live || !o_match(q.root, &o->docs[i]))
+				continue;
+			memset(contrib, 0, sizeof contrib);
+			o_collect(q.root, &o->docs[i], &bm, idf, contrib);
+			double s = 0;
+			for (unsigned l = 0; l < q.nleaves; l++)
+				s += contrib[l];
+			hits[nh++] = (ohit_t){ s, i };
+		}
+		qsort(hits, nh, sizeof *hits, ohit_cmp);
+	}
+	size_t want = nh < k ? nh : k;
+	if (res.n != want)
+		fail_msg("query '%s' k %zu: %zu hits, the oracle %zu", query, k, res.n, want);
+	for (size_t i = 0; i < want; i++) {
+		const odoc_t *d = &o->docs[hits[i].order];
+		if (strcmp(res.hits[i].id, d->id) != 0 || res.hits[i].score != hits[i].score)
+			fail_msg("query '%s' rank %zu: %s %.17g, the oracle %s %.17g", query, i,
+				 res.hits[i].id, res.hits[i].score, d->id, hits[i].score);
+	}
+	free(hits);
+	inverted_result_free(&res);
+	inv_query_free(&q);
+}
+
+/* A random query of one of the kinds the bench uses, or a nested one. */
+static void random_query(tu_rng_t *r, const oracle_t *o, char *out)
+{
+	const char *w1 = vocab[zipf_word(r)], *w2 = vocab[zipf_word(r)], *w3 = vocab[zipf_word(r)];
+	switch (tu_below(r, 8)) {
+	case 0:
+		sprintf(out, "%s", w1);
+		break;
+	case 1:
+		sprintf(out, "%s %s", w1, w2);
+		break;
+	case 2:
+		sprintf(out, "%s OR %s OR %s", w1, w2, w3);
+		break;
+	case 3:
+		sprintf(out, "%s OR %s OR %s OR %s", w1, w2, vocab[0], vocab[tu_below(r, VOCAB)]);
+		break;
+	case 4: {
+		/* A phrase taken from a document, so that it has matches. */
+		const odoc_t *d = &o->docs[tu_below(r, o->n)];
+		if (d->ntok < 2) {
+			sprintf(out, "\"%s %s\"", w1, w2);
+			break;
+		}
+		int at = (int)tu_below(r, (uint64_t)d->ntok - 1), len = d->ntok - at >= 3 ? 2 + (int)tu_below(r, 2) : 2;
+		strcpy(out, "\"");
+		for (int i = 0; i < len; i++) {
+			strcat(out, vocab[d->tok[at + i]]);
+			strcat(out, i + 1 < len ? " " : "\"");
+		}
+		break;
+	}
+	case 5:
+		sprintf(out, "%s NOT %s", w1, w2);
+		break;
+	case 6:
+		sprintf(out, "(%s OR %s) AND %s", w1, w2, w3);
+		break;
+	default:
+		sprintf(out, "%s OR (%s NOT %s) OR \"%s %s\"", w1, w2, w3, w2, w1);
+		break;
+	}
+}
+
+static void check_queries(inverted_t *ix, oracle_t *o, tu_rng_t *r, int n)
+{
+	char q[256];
+	for (int i = 0; i < n; i++) {
+		random_query(r, o, q);
+		check_query(ix, o, q, 1 + tu_below(r, 20));
+	}
+}
+
+static void check_index(inverted_t *ix)
+{
+	sl_err_t err;
+	if (inverted_check(ix, &err) != SL_OK)
+		fail_msg("inverted_check: %s", err.msg);
+}
+
+static inverted_opts_t small_opts(void)
+{
+	inverted_opts_t o = inverted_defaults();
+	o.buffer_bytes = 32 << 10; /* many segments */
+	o.merge_factor = 4;        /* and many merges */
+	return o;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_by_hand(void **state)
+{
+	tu_fixture_t *f = *state;
+	inverted_t *ix;
+	sl_err_t err;
+	inverted_opts_t opts = inverted_defaults();
+	assert_int_equal(inverted_open(f->env, f->path, &opts, &ix, &err), SL_OK);
+	static const char *docs[][2] = {
+		{ "a", "The quick brown fox jumps over the lazy dog" },
+		{ "b", "Quick, quick! The fox is QUICK." },
+		{ "c", "A café serves brown bread; the dog sleeps" },
+		{ "d", "lazy afternoon" },
+	};
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(inverted_add(ix, sl_slice_str(docs[i][0]), sl_slice_str(docs[i][1]), &err),
+				 SL_OK);
+	inverted_result_t res;
+	/* Nothing is visible before the commit. */
+	assert_int_equal(inverted_search(ix, "fox", 10, &res, &err), SL_OK);
+	assert_int_equal(res.n, 0);
+	assert_int_equal(inverted_commit(ix, &err), SL_OK);
+	assert_int_equal(inverted_search(ix, "fox", 10, &res, &err), SL_OK);
+	assert_int_equal(res.n, 2);
+	assert_string_equal(res.hits[0].id, "b"); /* shorter document, same tf: higher */
+	inverted_result_free(&res);
+	assert_int_equal(inverted_search(ix, "\"quick brown\"", 10, &res, &err), SL_OK);
+	assert_int_equal(res.n, 1);
+	assert_string_equal(res.hits[0].id, "a");
+	inverted_result_free(&res);
+	assert_int_equal(inverted_search(ix, "CAFE", 10, &res, &err), SL_OK); /* accents and case fold */
+	assert_int_equal(res.n, 1);
+	assert_string_equal(res.hits[0].id, "c");
+	inverted_result_free(&res);
+	assert_int_equal(inverted_search(ix, "dog NOT lazy", 10, &res, &err), SL_OK);
+	assert_int_equal(res.n, 1);
+	assert_string_equal(res.hits[0].id, "c");
+	inverted_result_free(&res);
+	/* An update replaces; a delete removes; both after the commit. */
+	assert_int_equal(inverted_add(ix, sl_slice_str("d"), sl_slice_str("fox den"), &err), SL_OK);
+	bool found;
+	assert_int_equal(inverted_delete(ix, sl_slice_str("a"), &found, &err), SL_OK);
+	assert_true(found);
+	assert_int_equal(inverted_delete(ix, sl_slice_str("zz"), &found, &err), SL_OK);
+	assert_false(found);
+	assert_int_equal(inverted_commit(ix, &err), SL_OK);
+	assert_int_equal(inverted_search(ix, "fox", 10, &res, &err), SL_OK);
+	assert_int_equal(res.n, 2);
+	assert_string_equal(res.hits[0].id, "d");
+	assert_string_equal(res.hits[1].id, "b");
+	inverted_result_free(&res);
+	check_index(ix);
+	inverted_close(ix);
+	/* Reopened: the same. */
+	assert_int_equal(inverted_open(f->env, f->path, &opts, &ix, &err), SL_OK);
+	assert_int_equal(inverted_search(ix, "lazy", 10, &res, &err), SL_OK);
+	assert_int_equal(res.n, 0);
+	inverted_result_free(&res);
+	check_index(ix);
+	inverted_close(ix);
+}
+
+static char *render(const inv_qnode_t *n, char *out)
+{
+	static const char *names[] = { "", "", "AND", "OR", "NOT" };
+	if (n->kind == INV_Q_TERM || n->kind == INV_Q_PHRASE) {
+		strcat(out, n->kind == INV_Q_PHRASE ? "\"" : "");
+		for (unsigned i = 0; i < n->nterms; i++) {
+			strncat(out, (const char *)n->terms[i].data, n->terms[i].len);
+			strcat(out, i + 1 < n->nterms ? " " : "");
+		}
+		strcat(out, n->kind == INV_Q_PHRASE ? "\"" : "");
+		return out;
+	}
+	strcat(out, names[n->kind]);
+	strcat(out, "(");
+	for (unsigned i = 0; i < n->nkids; i++) {
+		render(n->kids[i], out);
+		strcat(out, i + 1 < n->nkids ? "," : ")");
+	}
+	return out;
+}
+
+static void test_parser(void **state)
+{
+	(void)state;
+	static const char *cases[][2] = {
+		{ "a b OR c", "OR(AND(a,b),c)" },
+		{ "a AND b", "AND(a,b)" },
+		{ "a NOT b c", "AND(NOT(a,b),c)" },
+		{ "(a OR b) c", "AND(OR(a,b),c)" },
+		{ "\"New York\" OR la", "OR(\"new york\",la)" },
+		{ "e-mail", "\"e mail\"" },
+		{ "a -- b", "AND(a,b)" },
+		{ "a NOT --", "a" },
+		{ "  Déjà  ", "deja" },
+		{ "a OR (b NOT (c d))", "OR(a,NOT(b,AND(c,d)))" },
+		{ "and or not", "AND(and,or,not)" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		inv_query_t q;
+		sl_err_t err;
+		assert_int_equal(inv_query_parse(cases[i][0], &q, &err), SL_OK);
+		char out[256] = "";
+		assert_non_null(q.root);
+		assert_string_equal(render(q.root, out), cases[i][1]);
+		inv_query_free(&q);
+	}
+	static const char *bad[][2] = {
+		{ "(a OR b", "column 8" },   { "a)", "column 2" },  { "\"a b", "column 5" },
+		{ "a AND", "column 6" },     { "OR a", "column 1" }, { "a OR OR b", "column 6" }, { "()", "column 2" },
+		{ "\xff", "UTF-8" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		inv_query_t q;
+		sl_err_t err;
+		assert_int_equal(inv_query_parse(bad[i][0], &q, &err), SL_INVALID);
+		if (strstr(err.msg, bad[i][1]) == NULL)
+			fail_msg("'%s': %s (wanted %s)", bad[i][0], err.msg, bad[i][1]);
+	}
+	inv_query_t q;
+	sl_err_t err;
+	assert_int_equal(inv_query_parse("-- . (?)", &q, &err), SL_OK);
+	assert_null(q.root); /* nothing to search for: no hits, no error */
+	inv_query_free(&q);
+}
+
+/* Random adds, updates, deletes and commits (with flushes and merges), checked throughout. */
+static void test_random_vs_oracle(void **state)
+{
+	tu_fixture_t *f = *state;
+	tu_rng_t r;
+	tu_rng_init(&r, tu_seed());
+	make_vocab(&r);
+	oracle_t o = { 0 };
+	inverted_opts_t opts = small_opts();
+	inverted_t *ix;
+	sl_err_t err;
+	assert_int_equal(inverted_open(f->env, f->path, &opts, &ix, &err), SL_OK);
+	uint64_t rounds = tu_rounds(6), next_id = 0;
+	for (uint64_t round = 0; round < rounds; round++) {
+		uint64_t ops = tu_ops(1500);
+		for (uint64_t i = 0; i < ops; i++) {
+			char id[24];
+			uint64_t op = tu_below(&r, 100);
+			if (op < 75 || o.n == 0) {
+				snprintf(id, sizeof id, "doc-%06llu", (unsigned long long)next_id++);
+				oracle_add(&o, ix, &r, id);
+			} else if (op < 88) {
+				odoc_t *d = &o.docs[tu_below(&r, o.n)];
+				snprintf(id, sizeof id, "%s", d->id); /* an update (or re-add) */
+				oracle_add(&o, ix, &r, id);
+			} else {
+				odoc_t *d = &o.docs[tu_below(&r, o.n)];
+				bool found;
+				assert_int_equal(inverted_delete(ix, sl_slice_str(d->id), &found, &err), SL_OK);
+				odoc_t *live = oracle_find(&o, d->id);
+				assert_int_equal(found, live != NULL);
+				if (live)
+					live->live = false;
+			}
+			if (tu_below(&r, 400) == 0) {
+				if (inverted_commit(ix, &err) != SL_OK)
+					fail_msg("commit: %s", err.msg);
+				check_queries(ix, &o, &r, 5);
+			}
+		}
+		assert_int_equal(inverted_commit(ix, &err), SL_OK);
+		check_index(ix);
+		check_queries(ix, &o, &r, 150);
+	}
+	inverted_stats_t st;
+	assert_int_equal(inverted_stats(ix, &st, &err), SL_OK);
+	print_message("%llu docs, %llu segments, %llu flushes, %llu merges\n",
+		      (unsigned long long)st.docs, (unsigned long long)st.segments,
+		      (unsigned long long)st.flushes, (unsigned long long)st.merges);
+	assert_true(st.merges > 0);
+	inverted_close(ix);
+	/* Reopened, then merged into one segment: the same answers. */
+	assert_int_equal(inverted_open(f->env, f->path, &opts, &ix, &err), SL_OK);
+	check_index(ix);
+	check_queries(ix, &o, &r, 100);
+	assert_int_equal(inverted_optimize(ix, &err), SL_OK);
+	assert_int_equal(inverted_stats(ix, &st, &err), SL_OK);
+	assert_int_equal(st.segments, 1);
+	assert_int_equal(st.deleted, 0);
+	check_index(ix);
+	check_queries(ix, &o, &r, 150);
+	inverted_close(ix);
+	free(o.docs);
+}
+
+/* MaxScore scores far fewer documents than an OR has matches, and answers the same. */
+static void test_pruning(void **state)
+{
+	tu_fixture_t *f = *state;
+	tu_rng_t r;
+	tu_rng_init(&r, tu_seed() + 1);
+	make_vocab(&r);
+	oracle_t o = { 0 };
+	inverted_opts_t opts = inverted_defaults();
+	inverted_t *ix;
+	sl_err_t err;
+	assert_int_equal(inverted_open(f->env, f->path, &opts, &ix, &err), SL_OK);
+	for (int i = 0; i < 20000; i++) {
+		char id[24];
+		snprintf(id, sizeof id, "d%d", i);
+		oracle_add(&o, ix, &r, id);
+	}
+	assert_int_equal(inverted_commit(ix, &err), SL_OK);
+	char q[128];
+	snprintf(q, sizeof q, "%s OR %s OR %s", vocab[0], vocab[1], vocab[60]);
+	check_query(ix, &o, q, 10);
+	inverted_result_t res;
+	assert_int_equal(inverted_search(ix, q, 10, &res, &err), SL_OK);
+	print_message("'%s': %llu postings, %llu scored, %llu pruned, %llu blocks skipped\n", q,
+		      (unsigned long long)res.stats.postings, (unsigned long long)res.stats.scored,
+		      (unsigned long long)res.stats.pruned, (unsigned long long)res.stats.blocks_skipped);
+	assert_true(res.stats.scored * 4 < res.stats.postings);
+	assert_true(res.stats.blocks_skipped > 0);
+	inverted_result_free(&res);
+	inverted_close(ix);
+	free(o.docs);
+}
+
+/* Killed while indexing and merging: the last commit is whole, nothing later leaks in. */
+static void test_sigkill_during_indexing(void **state)
+{
+	tu_fixture_t *f = *state;
+	uint64_t rounds = tu_rounds(6);
+	for (uint64_t round = 0; round < rounds; round++) {
+		tu_rmrf(f->path);
+		int fds[2];
+		assert_int_equal(pipe(fds), 0);
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(fds[0]);
+			env_t *env = env_new();
+			inverted_opts_t opts = small_opts();
+			inverted_t *ix;
+			sl_err_t err;
+			tu_rng_t r;
+			tu_rng_init(&r, 7); /* the same documents every round */
+			make_vocab(&r);
+			oracle_t o = { 0 };
+			if (inverted_open(env, f->path, &opts, &ix, &err) != SL_OK)
+				_exit(2);
+			for (uint32_t i = 0;; i++) {
+				char id[24];
+				snprintf(id, sizeof id, "k%u", i);
+				oracle_add(&o, ix, &r, id);
+				if ((i + 1) % 100 == 0) {
+					if (inverted_commit(ix, &err) != SL_OK)
+						_exit(3);
+					uint32_t done = i + 1;
+					if (write(fds[1], &done, sizeof done) != sizeof done)
+						_exit(4);
+				}
+			}
+		}
+		close(fds[1]);
+		tu_sleep_ms(20 + (unsigned)(tu_seed() * 7919 + round * 104729) % 300);
+		kill(pid, SIGKILL);
+		int status;
+		waitpid(pid, &status, 0);
+		uint32_t acked = 0, v;
+		while (read(fds[0], &v, sizeof v) == sizeof v)
+			acked = v;
+		close(fds[0]);
+		inverted_opts_t opts = small_opts();
+		inverted_t *ix;
+		sl_err_t err;
+		assert_int_equal(inverted_open(f->env, f->path, &opts, &ix, &err), SL_OK);
+		check_index(ix);
+		inverted_stats_t st;
+		assert_int_equal(inverted_stats(ix, &st, &err), SL_OK);
+		/* Whole commits only: a multiple of 100, at least what was acknowledged. */
+		assert_true(st.docs >= acked);
+		assert_int_equal(st.docs % 100, 0);
+		/* Every committed document is there by id. */
+		for (uint32_t i = 0; i < st.docs; i += 37) {
+			char id[24];
+			snprintf(id, sizeof id, "k%u", i);
+			bool found;
+			assert_int_equal(inverted_delete(ix, sl_slice_str(id), &found, &err), SL_OK);
+			assert_true(found);
+		}
+		inverted_close(ix);
+	}
+}
+
+/* A flipped byte anywhere in any file: an error naming damage, or the same answers. */
+static void test_damage_never_misleads(void **state)
+{
+	tu_fixture_t *f = *state;
+	tu_rng_t r;
+	tu_rng_init(&r, tu_seed() + 2);
+	make_vocab(&r);
+	oracle_t o = { 0 };
+	inverted_opts_t opts = inverted_defaults();
+	inverted_t *ix;
+	sl_err_t err;
+	assert_int_equal(inverted_open(f->env, f->path, &opts, &ix, &err), SL_OK);
+	for (int i = 0; i < 600; i++) {
+		char id[24];
+		snprintf(id, sizeof id, "x%d", i);
+		oracle_add(&o, ix, &r, id);
+	}
+	assert_int_equal(inverted_commit(ix, &err), SL_OK);
+	bool found;
+	assert_int_equal(inverted_delete(ix, sl_slice_str("x5"), &found, &err), SL_OK);
+	oracle_find(&o, "x5")->live = false;
+	assert_int_equal(inverted_commit(ix, &err), SL_OK);
+	inverted_close(ix);
+	static const char *files[] = { "COMMIT", "000000.seg", "000000_2.del" };
+	uint64_t damaged = 0, caught = 0;
+	for (size_t fi = 0; fi < 3; fi++) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", f->path, files[fi]);
+		uint64_t size = tu_file_size(path);
+		assert_true(size > 0);
+		uint64_t step = size / 400 + 1;
+		for (uint64_t off = tu_below(&r, step); off < size; off += step) {
+			uint8_t mask = (uint8_t)(1u << tu_below(&r, 8));
+			tu_flip_byte(path, off, mask);
+			damaged++;
+			int rc = inverted_open(f->env, f->path, &opts, &ix, &err);
+			if (rc == SL_OK) {
+				rc = inverted_check(ix, &err);
+				if (rc == SL_OK) {
+					char q[256];
+					for (int i = 0; i < 10; i++) {
+						random_query(&r, &o, q);
+						check_query(ix, &o, q, 10);
+					}
+				}
+				inverted_close(ix);
+			}
+			if (rc != SL_OK) {
+				assert_int_equal(rc, SL_CORRUPT);
+				caught++;
+			}
+			tu_flip_byte(path, off, mask);
+		}
+	}
+	print_message("%llu flipped bytes: %llu reported as damage, the rest harmless\n",
+		      (unsigned long long)damaged, (unsigned long long)caught);
+	assert_true(caught * 10 > damaged * 9);
+	free(o.docs);
+}
+
+static void test_bad_input(void **state)
+{
+	tu_fixture_t *f = *state;
+	inverted_t *ix;
+	sl_err_t err;
+	inverted_opts_t opts = inverted_defaults();
+	assert_int_equal(inverted_open(f->env, f->path, &opts, &ix, &err), SL_OK);
+	assert_int_equal(inverted_add(ix, sl_slice_str(""), sl_slice_str("text"), &err), SL_INVALID);
+	char longid[INVERTED_MAX_ID + 2];
+	memset(longid, 'i', sizeof longid - 1);
+	longid[sizeof longid - 1] = '\0';
+	assert_int_equal(inverted_add(ix, sl_slice_str(longid), sl_slice_str("x"), &err), SL_INVALID);
+	assert_int_equal(inverted_add(ix, sl_slice_str("u"), sl_slice("ok \xc3\x28", 5), &err),
+			 SL_INVALID);
+	assert_non_null(strstr(err.msg, "byte 3"));
+	/* Over-long tokens are cut, not refused. */
+	char big[2000];
+	memset(big, 'z', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	assert_int_equal(inverted_add(ix, sl_slice_str("big"), sl_slice_str(big), &err), SL_OK);
+	assert_int_equal(inverted_commit(ix, &err), SL_OK);
+	inverted_result_t res;
+	assert_int_equal(inverted_search(ix, big, 10, &res, &err), SL_OK);
+	assert_int_equal(res.n, 1);
+	inverted_result_free(&res);
+	assert_int_equal(inverted_search(ix, "(a", 10, &res, &err), SL_INVALID);
+	check_index(ix);
+	/* A second writer is refused while the first holds the lock. */
+	inverted_t *two;
+	assert_int_equal(inverted_open(f->env, f->path, &opts, &two, &err), SL_BUSY);
+	inverted_close(ix);
+	/* Read-only: searches, refuses writes. */
+	opts.read_only = true;
+	assert_int_equal(inverted_open(f->env, f->path, &opts, &ix, &err), SL_OK);
+	assert_int_equal(inverted_add(ix, sl_slice_str("n"), sl_slice_str("x"), &err), SL_READONLY);
+	inverted_close(ix);
+	/* A directory that is not an index. */
+	opts = inverted_defaults();
+	assert_int_equal(inverted_open(f->env, f->dir, &opts, &ix, &err), SL_INVALID);
+	assert_non_null(strstr(err.msg, "not an index"));
+}
+
+int main(void)
+{
+	tu_seed();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_by_hand, tu_setup, tu_teardown),
+		cmocka_unit_test(test_parser),
+		cmocka_unit_test_setup_teardown(test_random_vs_oracle, tu_setup, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_pruning, tu_setup, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_sigkill_during_indexing, tu_setup, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_damage_never_misleads, tu_setup, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_input, tu_setup, tu_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
