@@ -11,6 +11,7 @@
 #include "engine/trace.h"
 #include "engine/wal.h"
 #include "index/btree.h"
+#include "index/inverted.h"
 #include "kv/lsm_key.h"
 #include "kv/sstable.h"
 
@@ -20,7 +21,8 @@ static const char inspect_usage[] =
 	"usage: storelab inspect PATH [--read-only]\n"
 	"Decodes a file or store directory written by storelab: a log (records, their\n"
 	"checksums, the torn tail if any), a paged file (header, free list, every\n"
-	"page checksum) or an SSTable (properties, every block and the key order).\n"
+	"page checksum), an SSTable (properties, every block and the key order) or an\n"
+	"inverted index's segment, COMMIT or deleted-docs bitmap (read whole and checked).\n"
 	"A directory lists each file with its kind. inspect only reads, always (--read-only\n"
 	"is accepted for symmetry with shell and trace); it exits 1 when anything is damaged.\n";
 
@@ -48,6 +50,10 @@ static const char *inspect_kind_by_name(const char *path)
 		return "log";
 	if (strcmp(name, "btree.db") == 0 || strcmp(name, "hash.db") == 0)
 		return "paged";
+	if (inspect_ends(name, ".seg"))
+		return "segment";
+	if (inspect_ends(name, ".del") || strcmp(name, "COMMIT") == 0)
+		return "index file";
 	return NULL;
 }
 
@@ -70,6 +76,11 @@ static const char *inspect_kind(const char *path)
 		return "paged";
 	if (has_tail && memcmp(tail, SST_MAGIC, 8) == 0)
 		return "table";
+	if (n == 8 && memcmp(magic, INVERTED_SEG_MAGIC, 8) == 0)
+		return "segment";
+	if (n == 8 && (memcmp(magic, INVERTED_COMMIT_MAGIC, 8) == 0 ||
+		       memcmp(magic, INVERTED_DEL_MAGIC, 8) == 0))
+		return "index file";
 	return NULL;
 }
 
@@ -217,6 +228,80 @@ static int inspect_table(const char *path)
 	return rc == SL_OK ? 0 : 1;
 }
 
+/* ---------------------------------------------------------------- inverted index */
+
+static int inspect_segment(const char *path)
+{
+	env_t *env = env_new();
+	inverted_segment_info_t in;
+	sl_err_t err = { 0, "" };
+	int rc = env ? inverted_inspect_segment(env, path, &in, &err) : SL_NOMEM;
+	env_free(env);
+	printf("%s: inverted-index segment, %llu bytes\n", path, (unsigned long long)in.file_bytes);
+	printf("  %llu documents, %llu tokens (shortest document %u), %s\n",
+	       (unsigned long long)in.docs, (unsigned long long)in.tokens, in.shortest_doc,
+	       in.positions ? "with positions" : "no positions");
+	printf("  %llu terms (%llu with their postings inline in the dictionary), %llu postings\n",
+	       (unsigned long long)in.terms, (unsigned long long)in.inline_terms,
+	       (unsigned long long)in.postings);
+	printf("  postings area %llu bytes (positions %llu), dictionary %llu bytes in %u blocks,\n"
+	       "  ids %llu bytes in %u blocks, document table and bloom filter %llu bytes\n",
+	       (unsigned long long)in.postings_bytes, (unsigned long long)in.positions_bytes,
+	       (unsigned long long)in.dict_bytes, in.dict_blocks, (unsigned long long)in.id_bytes,
+	       in.id_blocks, (unsigned long long)in.table_bytes);
+	if (rc != SL_OK) {
+		printf("  DAMAGED: %s\n", err.msg);
+		return 1;
+	}
+	printf("  every block, list, position and id checked: OK\n");
+	return 0;
+}
+
+/* An index directory as a whole: its COMMIT, bitmaps and every segment, checked. */
+static int inspect_index(const char *dir)
+{
+	env_t *env = env_new();
+	inverted_opts_t opts = inverted_defaults();
+	opts.read_only = true;
+	opts.create = false;
+	inverted_t *ix = NULL;
+	inverted_stats_t st;
+	sl_err_t err = { 0, "" };
+	int rc = env ? inverted_open(env, dir, &opts, &ix, &err) : SL_NOMEM;
+	if (rc == SL_OK)
+		rc = inverted_stats(ix, &st, &err);
+	if (rc == SL_OK) {
+		printf("%s: inverted index, commit %llu: %llu live documents (%llu deleted, kept "
+		       "until a merge), %llu segments, %llu terms, %llu postings\n",
+		       dir, (unsigned long long)st.generation, (unsigned long long)st.docs,
+		       (unsigned long long)st.deleted, (unsigned long long)st.segments,
+		       (unsigned long long)st.terms, (unsigned long long)st.postings);
+		rc = inverted_check(ix, &err);
+	}
+	inverted_close(ix);
+	env_free(env);
+	if (rc != SL_OK) {
+		printf("%s: inverted index DAMAGED: %s\n", dir, err.msg);
+		return 1;
+	}
+	printf("  COMMIT, bitmaps and segments checked: OK\n");
+	return 0;
+}
+
+/* A COMMIT or bitmap is read with the index it belongs to. */
+static int inspect_index_file(const char *path)
+{
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof dir, ".");
+	printf("%s: part of the inverted index in %s, read with it:\n", path, dir);
+	return inspect_index(dir);
+}
+
 /* A file named like one of the kit's whose bytes carry no magic number. */
 static int inspect_missing_magic(const char *path, const char *kind)
 {
@@ -243,6 +328,10 @@ static int inspect_file(const char *path)
 	}
 	if (strcmp(kind, "table") == 0)
 		return inspect_table(path);
+	if (strcmp(kind, "segment") == 0)
+		return inspect_segment(path);
+	if (strcmp(kind, "index file") == 0)
+		return inspect_index_file(path);
 	return strcmp(kind, "log") == 0 ? inspect_log(path) : inspect_paged(path);
 }
 
@@ -260,10 +349,23 @@ static int inspect_dir(const char *dir)
 	}
 	printf("%s: %zu files\n", dir, n);
 	int status = 0;
+	bool index = false;
+	for (size_t i = 0; i < n; i++)
+		index |= strcmp(names[i], "COMMIT") == 0;
+	if (index) {
+		printf("\n");
+		status |= inspect_index(dir);
+	}
 	for (size_t i = 0; i < n; i++) {
 		char path[4096];
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
 		const char *kind = inspect_kind(path);
+		if (index && kind != NULL && strcmp(kind, "index file") == 0) {
+			printf("  %-24s %s\n", names[i],
+			       strcmp(names[i], "COMMIT") == 0 ? "the index's commit (checked above)"
+								: "deleted-docs bitmap (checked above)");
+			continue;
+		}
 		if (kind == NULL && inspect_kind_by_name(path) != NULL) {
 			printf("\n");
 			status |= inspect_missing_magic(path, inspect_kind_by_name(path));

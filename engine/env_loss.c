@@ -206,8 +206,21 @@ void env_loss_renamed(env_loss_t *l, const char *from, const char *to)
 	loss_forget(l, to); /* the file that was there is gone */
 	for (size_t i = 0; i < l->n; i++)
 		loss_rename_in(&l->changes[i].path, from, to);
-	for (size_t i = 0; i < l->ncreated; i++)
-		loss_rename_in(&l->created[i], from, to);
+	/*
+	 * The rename is durable at once (see the top): the file now has a name that
+	 * cannot vanish. Keeping it among the created would let a cut unlink the
+	 * new name of an atomic replace (write tmp, rename over the old file) and
+	 * lose both files, which no file system does: after a crash one of the two
+	 * is there.
+	 */
+	size_t kept = 0;
+	for (size_t i = 0; i < l->ncreated; i++) {
+		if (l->created[i] != NULL && strcmp(l->created[i], from) == 0)
+			free(l->created[i]);
+		else
+			l->created[kept++] = l->created[i];
+	}
+	l->ncreated = kept;
 	pthread_mutex_unlock(&l->mu);
 }
 

@@ -24,7 +24,9 @@
 #include "index/tokenizer.h"
 
 typedef struct inv_bterm {
-	uint64_t hash;
+	uint8_t head[8];         /* the term's first 8 bytes, zero-padded: most terms are
+	                            no longer, and then a probe compares them here, in
+	                            the record it loads anyway, not in the arena */
 	uint32_t text_off;       /* the term's bytes in the arena */
 	uint32_t text_len;
 	uint32_t last_doc;       /* UINT32_MAX before the first occurrence */
@@ -179,10 +181,12 @@ static bool inv_buffer_grow_terms(inv_buffer_t *b)
 	if (slots == NULL)
 		return false;
 	for (uint32_t t = 0; t < b->nterms; t++) {
-		uint32_t i = (uint32_t)b->terms[t].hash & (n - 1);
+		sl_slice_t text = inv_bterm_text(b, &b->terms[t]);
+		uint64_t h = inv_term_hash(text.data, text.len);
+		uint32_t i = (uint32_t)h & (n - 1);
 		while (slots[i] != 0)
 			i = (i + 1) & (n - 1);
-		slots[i] = (b->terms[t].hash & 0xFFFFFFFF00000000ull) | (t + 1);
+		slots[i] = (h & 0xFFFFFFFF00000000ull) | (t + 1);
 	}
 	free(b->slots);
 	b->slots = slots;
@@ -201,12 +205,15 @@ static inv_bterm_t *inv_buffer_term(inv_buffer_t *b, const uint8_t *tok, size_t 
 	if (2 * (b->nterms + 1) > b->nslots && !inv_buffer_grow_terms(b))
 		return NULL;
 	uint64_t h = inv_term_hash(tok, len), high = h & 0xFFFFFFFF00000000ull;
+	uint8_t head[8] = { 0 };
+	memcpy(head, tok, len < 8 ? len : 8);
 	uint32_t mask = b->nslots - 1, i = (uint32_t)h & mask;
 	for (; b->slots[i] != 0; i = (i + 1) & mask) {
 		if ((b->slots[i] & 0xFFFFFFFF00000000ull) != high)
 			continue;
 		inv_bterm_t *t = &b->terms[(uint32_t)b->slots[i] - 1];
-		if (t->text_len == len && memcmp(b->arena.data + t->text_off, tok, len) == 0)
+		if (t->text_len == len && memcmp(t->head, head, 8) == 0 &&
+		    (len <= 8 || memcmp(b->arena.data + t->text_off + 8, tok + 8, len - 8) == 0))
 			return t;
 	}
 	if (b->nterms == b->cap_terms) {
@@ -219,7 +226,7 @@ static inv_bterm_t *inv_buffer_term(inv_buffer_t *b, const uint8_t *tok, size_t 
 	}
 	inv_bterm_t *t = &b->terms[b->nterms];
 	memset(t, 0, sizeof *t);
-	t->hash = h;
+	memcpy(t->head, head, 8);
 	t->text_off = (uint32_t)b->arena.len;
 	t->text_len = (uint32_t)len;
 	t->last_doc = UINT32_MAX;

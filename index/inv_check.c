@@ -54,7 +54,7 @@ static int inv_check_term(inv_seg_t *s, const inv_term_entry_t *e, uint64_t *tok
 }
 
 /* The dictionary, in order, every term found again by lookup (invariants 1, 2, 4). */
-static int inv_check_dict(inv_seg_t *s, sl_err_t *err)
+static int inv_check_dict(inv_seg_t *s, inverted_segment_info_t *info, sl_err_t *err)
 {
 	inv_dict_iter_t d;
 	inv_term_entry_t e = { 0 }, again = { 0 };
@@ -72,6 +72,12 @@ static int inv_check_dict(inv_seg_t *s, sl_err_t *err)
 		buf_set(&prev, term.data, term.len);
 		terms++;
 		rc = inv_term_decode(s, block_iter_value(&d.it), &e, err);
+		if (rc == SL_OK && info != NULL) {
+			info->terms++;
+			info->postings += e.df;
+			info->inline_terms += e.kind == INV_TERM_INLINE;
+			info->positions_bytes += e.kind == INV_TERM_LISTED ? e.pos_bytes : 0;
+		}
 		if (rc == SL_OK)
 			rc = inv_check_term(s, &e, &tokens, &pos, &cap, err);
 		if (rc == SL_OK)
@@ -121,7 +127,7 @@ int inverted_check(inverted_t *ix, sl_err_t *err)
 		inv_seg_t *s = ix->segs[i];
 		int rc = inv_check_docs(s, err);
 		if (rc == SL_OK)
-			rc = inv_check_dict(s, err);
+			rc = inv_check_dict(s, NULL, err);
 		if (rc != SL_OK)
 			return rc;
 		uint64_t live = 0;
@@ -131,4 +137,35 @@ int inverted_check(inverted_t *ix, sl_err_t *err)
 			return inv_check_bad(s, "live tokens disagree with the bitmap", err);
 	}
 	return SL_OK;
+}
+
+int inverted_inspect_segment(env_t *env, const char *path, inverted_segment_info_t *info,
+			     sl_err_t *err)
+{
+	memset(info, 0, sizeof *info);
+	inv_seg_t *s;
+	int rc = inv_seg_open(env, path, 0, &s, err);
+	if (rc != SL_OK)
+		return rc;
+	info->docs = s->docs;
+	info->tokens = s->tokens;
+	info->positions = s->flags & INV_SEG_POSITIONS;
+	info->shortest_doc = s->min_dl;
+	info->postings_bytes = s->dict_off - INV_SEG_HEADER;
+	info->dict_bytes = s->ids_off - s->dict_off;
+	info->id_bytes = s->size - INV_SEG_FOOTER - s->ids_off;
+	info->table_bytes = 8ull * s->docs + 4ull * (s->id_blocks + 1) + s->bloom_len;
+	info->id_bytes -= info->table_bytes;
+	info->file_bytes = s->size;
+	info->id_blocks = s->id_blocks;
+	block_iter_t it;
+	block_iter_init(&it, &s->dict_index, NULL);
+	for (block_iter_first(&it); block_iter_valid(&it); block_iter_next(&it))
+		info->dict_blocks++;
+	block_iter_free(&it);
+	rc = inv_check_docs(s, err);
+	if (rc == SL_OK)
+		rc = inv_check_dict(s, info, err);
+	inv_seg_close(s);
+	return rc;
 }

@@ -21,7 +21,7 @@
 #include "index/inverted.h"
 #include "index/postings.h"
 
-#define INV_SEG_MAGIC "SLINVSEG"
+#define INV_SEG_MAGIC INVERTED_SEG_MAGIC
 #define INV_SEG_VERSION 1
 #define INV_SEG_HEADER 16
 #define INV_SEG_FOOTER 96

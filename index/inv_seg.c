@@ -361,6 +361,9 @@ static int inv_segw_tail(inv_segw_t *w, sl_err_t *err)
 		rc = env_append(w->f, foot, sizeof foot, err);
 	if (rc == SL_OK)
 		rc = env_sync(w->f, err);
+	/* The name too: a COMMIT that names the segment must never outlive it. */
+	if (rc == SL_OK)
+		rc = env_sync_parent(w->env, w->path, err);
 	free(rank);
 	free(hashes);
 	inv_u32s_free(&offs);
@@ -543,17 +546,37 @@ int inv_term_decode(inv_seg_t *s, sl_slice_t v, inv_term_entry_t *e, sl_err_t *e
 	return SL_OK;
 }
 
-/* Opens the block at [off, off + len) of a region [base, base + region) into blk. */
+/* Opens the stored block at [off, off + len) of the region [base, base + region) into blk. */
+static int inv_seg_open_block(inv_seg_t *s, uint64_t base, uint64_t region, uint64_t off,
+			      uint64_t len, block_t *blk, sl_err_t *err)
+{
+	if (off > region || len > region - off)
+		return inv_seg_bad(s, "a block outside its region", err);
+	int rc = block_open(blk, s->map + base + off, (size_t)len, err);
+	return rc == SL_OK ? SL_OK : sl_err_prefix(err, "%s: a block", s->path);
+}
+
+/* Opens the block an index entry's value (offset varint, length varint) names. */
 static int inv_seg_block(inv_seg_t *s, uint64_t base, uint64_t region, sl_slice_t where,
 			 block_t *blk, sl_err_t *err)
 {
 	const uint8_t *p = where.data, *end = p + where.len;
 	uint64_t off, len;
-	if (!inv_varint(&p, end, &off) || !inv_varint(&p, end, &len) || off > region ||
-	    len > region - off)
-		return inv_seg_bad(s, "index entry points outside its region", err);
-	int rc = block_open(blk, s->map + base + off, (size_t)len, err);
-	return rc == SL_OK ? SL_OK : sl_err_prefix(err, "%s: a dictionary block", s->path);
+	if (!inv_varint(&p, end, &off) || !inv_varint(&p, end, &len))
+		return inv_seg_bad(s, "index entry damaged", err);
+	return inv_seg_open_block(s, base, region, off, len, blk, err);
+}
+
+/* Opens id block b (its bounds from the offsets table). */
+static int inv_seg_id_block(inv_seg_t *s, uint64_t b, block_t *blk, sl_err_t *err)
+{
+	if (b >= s->id_blocks)
+		return inv_seg_bad(s, "id block number out of range", err);
+	uint32_t from = codec_get_u32(s->id_offs + 4 * b);
+	uint32_t to = codec_get_u32(s->id_offs + 4 * b + 4);
+	if (to < from)
+		return inv_seg_bad(s, "id block offsets decrease", err);
+	return inv_seg_open_block(s, s->ids_off, s->ids_len, from, to - from, blk, err);
 }
 
 int inv_seg_lookup(inv_seg_t *s, sl_slice_t term, inv_term_entry_t *e, sl_err_t *err)
@@ -601,14 +624,8 @@ int inv_seg_find_id(inv_seg_t *s, sl_slice_t id, uint32_t *doc, sl_err_t *err)
 		if (!inv_varint(&p, p + block_iter_value(&idx).len, &b) || b >= s->id_blocks) {
 			rc = inv_seg_bad(s, "id index entry damaged", err);
 		} else {
-			uint32_t from = codec_get_u32(s->id_offs + 4 * b);
-			uint32_t to = codec_get_u32(s->id_offs + 4 * b + 4);
-			uint8_t v[10];
-			size_t n = codec_put_varint(v, from);
-			n += codec_put_varint(v + n, (uint64_t)to - from);
 			block_t blk;
-			rc = to < from ? inv_seg_bad(s, "id block offsets decrease", err)
-				       : inv_seg_block(s, s->ids_off, s->ids_len, sl_slice(v, n), &blk, err);
+			rc = inv_seg_id_block(s, b, &blk, err);
 			if (rc == SL_OK) {
 				block_iter_t it;
 				block_iter_init(&it, &blk, NULL);
@@ -632,18 +649,12 @@ int inv_seg_find_id(inv_seg_t *s, sl_slice_t id, uint32_t *doc, sl_err_t *err)
 
 int inv_seg_id(inv_seg_t *s, uint32_t doc, buf_t *out, sl_err_t *err)
 {
+	if (doc >= s->docs)
+		return inv_seg_bad(s, "document number out of range", err);
 	uint32_t rank = codec_get_u32(s->doctab + 8 * (size_t)doc + 4);
 	uint32_t b = rank / INV_ID_BLOCK_ENTRIES;
-	if (doc >= s->docs || b >= s->id_blocks)
-		return inv_seg_bad(s, "document table rank out of range", err);
-	uint32_t from = codec_get_u32(s->id_offs + 4 * (size_t)b);
-	uint32_t to = codec_get_u32(s->id_offs + 4 * (size_t)b + 4);
-	uint8_t v[10];
-	size_t n = codec_put_varint(v, from);
-	n += codec_put_varint(v + n, (uint64_t)to - from);
 	block_t blk;
-	int rc = to < from ? inv_seg_bad(s, "id block offsets decrease", err)
-			   : inv_seg_block(s, s->ids_off, s->ids_len, sl_slice(v, n), &blk, err);
+	int rc = inv_seg_id_block(s, b, &blk, err);
 	if (rc != SL_OK)
 		return rc;
 	block_iter_t it;

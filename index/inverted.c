@@ -12,8 +12,8 @@
 #include "index/inv_int.h"
 #include "index/tokenizer.h"
 
-#define INV_COMMIT_MAGIC "SLINVCMT"
-#define INV_DEL_MAGIC "SLINVDEL"
+#define INV_COMMIT_MAGIC INVERTED_COMMIT_MAGIC
+#define INV_DEL_MAGIC INVERTED_DEL_MAGIC
 #define INV_COMMIT_VERSION 1
 #define INV_COMMIT_HEADER 80
 #define INV_COMMIT_ENTRY 32

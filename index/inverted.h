@@ -130,6 +130,9 @@
 #include "engine/status.h"
 #include "index/bm25.h"
 
+#define INVERTED_SEG_MAGIC "SLINVSEG"  /* the first 8 bytes of each file kind */
+#define INVERTED_COMMIT_MAGIC "SLINVCMT"
+#define INVERTED_DEL_MAGIC "SLINVDEL"
 #define INVERTED_MAX_ID 512            /* bytes in an external id */
 #define INVERTED_MERGE_FACTOR 10       /* segments of one tier merged together */
 #define INVERTED_BUFFER_DEFAULT (64u << 20) /* buffer bytes that trigger a flush */
@@ -230,5 +233,25 @@ int inverted_stats(inverted_t *ix, inverted_stats_t *out, sl_err_t *err);
 
 /* Verifies every invariant of every live file (see above). SL_CORRUPT naming the first break. */
 int inverted_check(inverted_t *ix, sl_err_t *err);
+
+/* What one segment file holds (storelab inspect). */
+typedef struct inverted_segment_info {
+	uint64_t docs, tokens, terms;
+	uint64_t inline_terms;       /* terms whose postings live in the dictionary */
+	uint64_t postings;           /* sum of the terms' document frequencies */
+	uint64_t postings_bytes;     /* the postings area: lists and positions */
+	uint64_t positions_bytes;    /* of which positions */
+	uint64_t dict_bytes, id_bytes, table_bytes, file_bytes;
+	uint32_t dict_blocks, id_blocks, shortest_doc;
+	bool positions;
+} inverted_segment_info_t;
+
+/*
+ * Opens one segment file on its own, reads every byte of it and checks the
+ * invariants that hold within a segment (1 to 4 above): SL_OK with info filled,
+ * or SL_CORRUPT naming the first break (info then holds what was read).
+ */
+int inverted_inspect_segment(env_t *env, const char *path, inverted_segment_info_t *info,
+			     sl_err_t *err);
 
 #endif

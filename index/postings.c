@@ -49,6 +49,22 @@ void postings_writer_init(postings_writer_t *w, buf_t *out, bool with_tf)
 	buf_append(out, head, sizeof head); /* the count is filled in by finish */
 }
 
+/*
+ * ORs n values of bits bits each into zeroed out from bit at on, low bits
+ * first (the inverse of postings_unpack below): each with one 8-byte load and
+ * store. out must have 8 bytes of slack past the last value. Returns the bit
+ * after the last value.
+ */
+static uint64_t postings_pack_bits(uint8_t *out, uint64_t at, const uint32_t *v, unsigned n,
+				   unsigned bits)
+{
+	for (unsigned i = 0; i < n && bits > 0; i++, at += bits) {
+		uint8_t *p = out + (at >> 3);
+		codec_put_u64(p, codec_get_u64(p) | (uint64_t)v[i] << (at & 7));
+	}
+	return at;
+}
+
 /* Packs the block being filled into w->payload; returns its header fields. */
 static void postings_pack(postings_writer_t *w, unsigned *doc_bits, unsigned *tf_bits,
 			  uint32_t *max_tf)
@@ -69,14 +85,17 @@ static void postings_pack(postings_writer_t *w, unsigned *doc_bits, unsigned *tf
 	}
 	*doc_bits = postings_bits(max_gap);
 	*tf_bits = w->with_tf ? postings_bits(*max_tf - 1) : 0;
-	bitwriter_t bw;
 	buf_clear(&w->payload);
-	bitwriter_init(&bw, &w->payload);
+	uint8_t *out = buf_extend(&w->payload, postings_payload_bytes(w->n, *doc_bits, *tf_bits) + 8);
+	if (out == NULL)
+		return; /* the buffer is marked: finish reports it */
+	memset(out, 0, w->payload.len);
+	uint64_t at = postings_pack_bits(out, 0, gaps, w->n, *doc_bits);
 	for (unsigned i = 0; i < w->n; i++)
-		bitwriter_put(&bw, gaps[i], *doc_bits);
-	for (unsigned i = 0; i < w->n && *tf_bits > 0; i++)
-		bitwriter_put(&bw, w->tfs[i] - 1, *tf_bits);
-	bitwriter_flush(&bw);
+		gaps[i] = w->tfs[i] - 1;
+	if (*tf_bits > 0)
+		postings_pack_bits(out, at, gaps, w->n, *tf_bits);
+	w->payload.len -= 8; /* the slack the last value's 8-byte store may touch */
 }
 
 /* Appends the block being filled: header, then payload. */

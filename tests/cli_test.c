@@ -598,6 +598,18 @@ static void test_index_and_search(void **state)
 	snprintf(cmd, sizeof cmd, "%s search %s/ix '\"quick brown\"'", bin(), f->dir);
 	assert_int_equal(run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "1     a "));
+	/* inspect reads the index whole; a flipped byte in a segment is named. */
+	snprintf(cmd, sizeof cmd, "%s inspect %s/ix", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "inverted index, commit 1: 3 live documents"));
+	assert_non_null(strstr(out, "inverted-index segment"));
+	char seg[4200];
+	snprintf(seg, sizeof seg, "%s/ix/000000.seg", f->dir);
+	tu_flip_byte(seg, 40, 0x04);
+	snprintf(cmd, sizeof cmd, "%s inspect %s", bin(), seg);
+	assert_int_equal(run(cmd, out, sizeof out), 1);
+	assert_non_null(strstr(out, "DAMAGED"));
+	tu_flip_byte(seg, 40, 0x04);
 	/* Bad queries, bad options, no index. */
 	snprintf(cmd, sizeof cmd, "%s search %s/ix '(fox' 2>&1", bin(), f->dir);
 	assert_int_equal(run(cmd, out, sizeof out), 1);
