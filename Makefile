@@ -38,13 +38,14 @@ SRC_LIB := $(wildcard engine/*.c index/*.c kv/*.c)
 # in $(BUILD)/peers.list so that a change (a package installed or removed)
 # rebuilds bench/stores.c.
 PEERS ?= auto
-PEER_PROBE    := $(shell sh bench/find_peers.sh '$(CC)' '$(PEERS)')
+CXX     ?= c++
+PEER_PROBE    := $(shell sh bench/find_peers.sh '$(CC)' '$(PEERS)' '$(CXX)')
 peer_field     = $(strip $(shell echo '$(PEER_PROBE)' | sed -n 's/.*$(1):\([^;]*\).*/\1/p'))
 PEERS_FOUND   := $(call peer_field,found)
 PEERS_MISSING := $(call peer_field,missing)
 PEERS_UNKNOWN := $(call peer_field,unknown)
 ifneq ($(PEERS_UNKNOWN),)
-$(error PEERS=$(PEERS): no peer named $(PEERS_UNKNOWN); the peers are leveldb rocksdb lmdb sqlite kyoto)
+$(error PEERS=$(PEERS): no peer named $(PEERS_UNKNOWN); the peers are leveldb rocksdb lmdb sqlite kyoto xapian)
 endif
 # What each peer adds to the build besides its adapter, bench/peer_NAME.c: the
 # library it links and the define that registers it (bench/stores.c).
@@ -53,7 +54,8 @@ peer_rocksdb := -lrocksdb -DSL_PEER_ROCKSDB
 peer_lmdb    := -llmdb -DSL_PEER_LMDB
 peer_sqlite  := -lsqlite3 -DSL_PEER_SQLITE
 peer_kyoto   := -lkyotocabinet -DSL_PEER_KYOTO
-PEER_SRCS := $(PEERS_FOUND:%=bench/peer_%.c)
+peer_xapian  := -lxapian -lstdc++ -DSL_PEER_XAPIAN
+PEER_SRCS := $(foreach p,$(PEERS_FOUND),$(wildcard bench/peer_$(p).c bench/peer_$(p).cc))
 PEER_LIBS := $(filter -l%,$(foreach p,$(PEERS_FOUND),$(peer_$(p))))
 PEER_DEFS := $(filter -D%,$(foreach p,$(PEERS_FOUND),$(peer_$(p))))
 # Say it once per make command (not again in the makes that check and demo start).
@@ -67,7 +69,7 @@ SRC_BENCH := $(filter-out bench/main.c bench/peer_%.c,$(wildcard bench/*.c)) $(P
 TESTS   := $(patsubst tests/%.c,%,$(wildcard tests/*_test.c))
 
 OBJ_LIB := $(SRC_LIB:%.c=$(BUILD)/%.o)
-OBJ_BENCH := $(SRC_BENCH:%.c=$(BUILD)/%.o)
+OBJ_BENCH := $(patsubst %.cc,$(BUILD)/%.o,$(SRC_BENCH:%.c=$(BUILD)/%.o))
 LIB     := $(BUILD)/libstorelab.a
 LIB_BENCH := $(BUILD)/libstorelab-bench.a
 BIN     := $(BUILD)/storelab
@@ -77,7 +79,8 @@ TEST_BINS := $(TESTS:%=$(BUILD)/tests/%)
 # The Debian packages the kit needs. `make deps` installs the missing ones when it
 # can (root, or passwordless sudo) and otherwise prints the exact command to run.
 DEPS_CORE := liblz4-dev libxxhash-dev libcmocka-dev
-DEPS_PEERS := libleveldb-dev librocksdb-dev liblmdb-dev libsqlite3-dev libkyotocabinet-dev
+DEPS_PEERS := libleveldb-dev librocksdb-dev liblmdb-dev libsqlite3-dev libkyotocabinet-dev \
+              libxapian-dev
 
 define install_missing
 missing=""; \
@@ -133,6 +136,12 @@ $(BUILD)/.deps-ok:
 $(BUILD)/%.o: %.c | $(BUILD)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+# The one C++ file: the Xapian adapter (Xapian has no C API).
+$(BUILD)/%.o: %.cc | $(BUILD)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CXX) $(CFLAGS) -Wall -Wextra $(filter -Werror,$(WARN)) -std=c++17 -D_GNU_SOURCE -I. \
+	  $(CPPFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB): $(OBJ_LIB)
 	@rm -f $@
@@ -244,13 +253,18 @@ debug:
 	@$(MAKE) --no-print-directory BUILD=build/debug CFLAGS="-O0 -g3" all
 
 # `make corpus`: the Debian package descriptions as id<TAB>text lines (about 64,000
-# documents), or, where apt has none, 60,000 documents of Zipf-distributed text.
+# documents), or, where apt has none, 60,000 documents of Zipf-distributed text; then
+# 2,000 queries drawn from it (build/corpus/queries.tsv) for `bench --suite fts`.
 corpus:
 	@mkdir -p $(BUILD)/corpus
-	@sh bench/corpus.sh debian $(BUILD)/corpus/debian.tsv 2>/dev/null && \
-	  echo "wrote $(BUILD)/corpus/debian.tsv ($$(wc -l < $(BUILD)/corpus/debian.tsv) documents)" || \
-	  { sh bench/corpus.sh zipf 60000 1 $(BUILD)/corpus/zipf.tsv && \
-	    echo "no Debian descriptions here: wrote $(BUILD)/corpus/zipf.tsv (60000 documents)"; }
+	@if sh bench/corpus.sh debian $(BUILD)/corpus/debian.tsv 2>/dev/null; then \
+	  c=$(BUILD)/corpus/debian.tsv; echo "wrote $$c ($$(wc -l < $$c) documents)"; \
+	else \
+	  c=$(BUILD)/corpus/zipf.tsv; sh bench/corpus.sh zipf 60000 1 $$c || exit 1; \
+	  echo "no Debian descriptions here: wrote $$c (60000 documents)"; \
+	fi; \
+	sh bench/corpus.sh queries $$c 2000 1 $(BUILD)/corpus/queries.tsv && \
+	  echo "wrote $(BUILD)/corpus/queries.tsv (2000 queries drawn from $$c)"
 
 # The tokenizer's Unicode tables, regenerated from Debian's unicode-data (the
 # result is committed: building needs neither the data nor this step).

@@ -1,9 +1,10 @@
 #!/bin/sh
 # find_peers.sh — which peer libraries this compiler can really use.
 #
-#   usage: sh bench/find_peers.sh "CC" WANTED
+#   usage: sh bench/find_peers.sh "CC" WANTED ["CXX"]
 #     CC      the compiler command, words and all (the Makefile's $(CC))
 #     WANTED  auto (every peer), none, or a comma-separated list (leveldb,sqlite)
+#     CXX     the C++ compiler, for the peers with a C++ API only (xapian)
 #
 # For each wanted peer it compiles AND links a tiny program that includes the
 # peer's header and calls one of its functions. Only a peer whose probe builds is
@@ -17,6 +18,7 @@
 set -u
 cc=$1
 wanted=${2:-auto}
+cxx=${3:-c++}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
@@ -24,15 +26,15 @@ trap 'rm -rf "$tmp"' EXIT
 found=""
 missing=""
 probe() {
-	name=$1 package=$2 header=$3 lib=$4 call=$5
+	name=$1 package=$2 header=$3 lib=$4 call=$5 compiler=${6:-$cc} ext=${7:-c}
 	case ",$wanted," in
 	,none,) return ;;
 	,auto,|*,"$name",*) ;;
 	*) return ;;
 	esac
-	printf '#include <%s>\nint main(void) { %s; return 0; }\n' "$header" "$call" >"$tmp/$name.c"
-	# $cc is deliberately unquoted: it may be a compiler with options (cc -nostdinc ...).
-	if $cc -o "$tmp/$name" "$tmp/$name.c" "$lib" >/dev/null 2>&1; then
+	printf '#include <%s>\nint main(void) { %s; return 0; }\n' "$header" "$call" >"$tmp/$name.$ext"
+	# $compiler is deliberately unquoted: it may be a compiler with options (cc -nostdinc ...).
+	if $compiler -o "$tmp/$name" "$tmp/$name.$ext" "$lib" >/dev/null 2>&1; then
 		found="$found $name"
 	else
 		missing="$missing $name($package)"
@@ -49,12 +51,14 @@ probe sqlite libsqlite3-dev sqlite3.h -lsqlite3 \
 	'(void)sqlite3_libversion()'
 probe kyoto libkyotocabinet-dev kclangc.h -lkyotocabinet \
 	'kcdbdel(kcdbnew())'
+probe xapian libxapian-dev xapian.h -lxapian \
+	'(void)Xapian::version_string()' "$cxx" cc
 
 unknown=""
 case $wanted in
 auto|none) ;;
 *)	for w in $(echo "$wanted" | tr ',' ' '); do
-		case " leveldb rocksdb lmdb sqlite kyoto " in
+		case " leveldb rocksdb lmdb sqlite kyoto xapian " in
 		*" $w "*) ;;
 		*) unknown="$unknown $w" ;;
 		esac

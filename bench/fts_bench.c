@@ -5,11 +5,13 @@
  * warm-up and `--repeat` times measured. Each store runs in a child process,
  * so its peak memory is its own.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,7 +29,8 @@ static const char fts_usage[] =
 	"                      [--out FILE] [--dir DIR]\n"
 	"Builds each store's index from the corpus (id<TAB>text lines), then runs every query\n"
 	"(KIND<TAB>words lines, KIND term|and|or|phrase) R times (default 3; medians).\n"
-	"  --stores LIST   inverted (ours) and the peers built: fts5 (default: all of them)\n"
+	"  --stores LIST   inverted (ours), the peers built (fts5, xapian) and scan, a full\n"
+	"                  substring scan of a SQLite table, no index (default: all)\n"
 	"  --topk-out FILE each store's hits: store<TAB>query<TAB>rank<TAB>id<TAB>score\n";
 
 static const char *kind_names[FTS_KINDS] = { "term", "and", "or", "phrase" };
@@ -131,6 +134,12 @@ static const fts_ops_t *const fts_stores[] = {
 	&ours_ops,
 #ifdef SL_PEER_SQLITE
 	&peer_fts5_ops,
+#endif
+#ifdef SL_PEER_XAPIAN
+	&peer_xapian_ops,
+#endif
+#ifdef SL_PEER_SQLITE
+	&peer_scan_ops,
 #endif
 };
 
@@ -312,6 +321,30 @@ static int fts_pass(const fts_ops_t *ops, void *h, const fts_input_t *in, const 
 	return rc;
 }
 
+/* Bytes of the regular files under dir, at any depth (each engine lays out its own). */
+static uint64_t fts_tree_bytes(const char *dir)
+{
+	uint64_t total = 0;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char path[4400];
+		struct stat st;
+		if (snprintf(path, sizeof path, "%.4000s/%.255s", dir, e->d_name) >= (int)sizeof path ||
+		    lstat(path, &st) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			total += fts_tree_bytes(path);
+		else if (S_ISREG(st.st_mode))
+			total += (uint64_t)st.st_size;
+	}
+	if (d != NULL)
+		closedir(d);
+	return total;
+}
+
 static void fts_child(const fts_ops_t *ops, const fts_input_t *in, const fts_cfg_t *cfg,
 		      const char *dir, const char *hits_path, fts_figures_t *fig)
 {
@@ -335,13 +368,7 @@ static void fts_child(const fts_ops_t *ops, const fts_input_t *in, const fts_cfg
 		ops->close(h);
 		return;
 	}
-	sl_err_t err;
-	env_dir_bytes(dir, &fig->index_bytes, &err);
-	char sub[4200];
-	snprintf(sub, sizeof sub, "%.4096s/index", dir); /* ours keeps its files one level down */
-	uint64_t more = 0;
-	if (env_exists(sub) && env_dir_bytes(sub, &more, &err) == SL_OK)
-		fig->index_bytes += more;
+	fig->index_bytes = fts_tree_bytes(dir);
 	/* A warm-up pass that also records the hits, then the measured passes. */
 	FILE *out = fopen(hits_path, "w");
 	if (out == NULL || fts_pass(ops, h, in, cfg, NULL, NULL, out, fig) != 0)
@@ -612,12 +639,16 @@ int fts_bench_main(int argc, char **argv)
 			names[n++] = fts_stores[i]->name;
 	for (char *tok = strtok(list, ","); tok != NULL && n < 16; tok = strtok(NULL, ",")) {
 		if (fts_find(tok) == NULL) {
-			fprintf(stderr, "storelab bench: no fts store '%s' (built: inverted%s; xapian is not "
-					"built yet)\n", tok,
+			fprintf(stderr, "storelab bench: no fts store '%s' (built: inverted%s%s)\n", tok,
 #ifdef SL_PEER_SQLITE
-				", fts5"
+				", fts5, scan",
 #else
-				"; fts5 needs libsqlite3-dev"
+				"; fts5 and scan need libsqlite3-dev",
+#endif
+#ifdef SL_PEER_XAPIAN
+				", xapian"
+#else
+				"; xapian needs libxapian-dev"
 #endif
 			);
 			free(list);

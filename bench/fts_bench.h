@@ -1,7 +1,7 @@
 /*
  * fts_bench.h — the fts suite of `storelab bench`: build a search index from a
  * corpus, then run a file of queries, on our inverted index and on the peers
- * (SQLite FTS5 when built), each in a child process of its own.
+ * (SQLite FTS5 and Xapian when built), each in a child process of its own.
  *
  * A queries file holds `KIND<TAB>words` lines, KIND one of term, and, or,
  * phrase; each store writes the words in its own syntax. The report has, per
@@ -40,6 +40,10 @@ typedef struct fts_ops {
 
 #ifdef SL_PEER_SQLITE
 extern const fts_ops_t peer_fts5_ops;
+extern const fts_ops_t peer_scan_ops;   /* no index: a substring scan of a SQLite table */
+#endif
+#ifdef SL_PEER_XAPIAN
+extern const fts_ops_t peer_xapian_ops;
 #endif
 
 int fts_bench_main(int argc, char **argv);

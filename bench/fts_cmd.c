@@ -30,11 +30,15 @@ static const char index_usage[] =
 
 static const char search_usage[] =
 	"usage: storelab search DIR QUERY [--topk K] [--format table|tsv|json] [--idf fts5|lucene]\n"
+	"                       [--explain] [--exhaustive]\n"
 	"BM25 top-k over the index in DIR. QUERY: words (ANDed), \"phrases\", OR, NOT,\n"
 	"parentheses, e.g. 'database (index OR tree) NOT \"key value\"'.\n"
 	"  --topk K      hits to return (default 10)\n"
 	"  --format F    table (default), tsv (rank<TAB>id<TAB>score), or json\n"
-	"  --idf I       fts5 (default: as SQLite FTS5) or lucene\n";
+	"  --idf I       fts5 (default: as SQLite FTS5) or lucene\n"
+	"  --explain     show how each score was made: N, the mean length, each term's\n"
+	"                document frequency and idf, each hit's tfs and length\n"
+	"  --exhaustive  score every match (no pruning): the same hits, to compare the work\n";
 
 static double now_sec(void)
 {
@@ -164,7 +168,33 @@ int index_main(int argc, char **argv)
 
 /* ---------------------------------------------------------------- search */
 
-static void search_print(const char *format, const char *query, const inverted_result_t *res)
+/* --explain, as text: the statistics and each hit's terms, so a score can be redone by hand. */
+static void search_explain(const inverted_result_t *res, bm25_idf_t idf)
+{
+	printf("N = %llu live documents, mean length %.2f tokens; BM25 k1 1.2, b 0.75, %s idf\n",
+	       (unsigned long long)res->docs, res->avgdl,
+	       idf == BM25_IDF_FTS5 ? "FTS5's log((N - n + 0.5) / (n + 0.5)), at least 1e-6"
+				    : "Lucene's log(1 + (N - n + 0.5) / (n + 0.5))");
+	for (size_t i = 0; i < res->nleaves; i++)
+		printf("  %-24s in n = %llu documents, idf %.6f%s\n", res->leaves[i].text,
+		       (unsigned long long)res->leaves[i].df, res->leaves[i].idf,
+		       res->leaves[i].scores ? "" : " (under NOT: adds nothing)");
+}
+
+static void search_explain_hit(const inverted_result_t *res, const inverted_hit_t *h)
+{
+	for (size_t i = 0; i < res->nleaves; i++) {
+		if (h->tf[i] == 0 || !res->leaves[i].scores)
+			continue;
+		double norm = 1.2 * (0.25 + 0.75 * h->dl / res->avgdl);
+		printf("      %s: tf %u, length %u: %.6f * %u * 2.2 / (%u + %.4f) = %.6f\n",
+		       res->leaves[i].text, h->tf[i], h->dl, res->leaves[i].idf, h->tf[i], h->tf[i],
+		       norm, res->leaves[i].idf * h->tf[i] * 2.2 / (h->tf[i] + norm));
+	}
+}
+
+static void search_print(const char *format, const char *query, const inverted_result_t *res,
+			 bm25_idf_t idf)
 {
 	if (strcmp(format, "tsv") == 0) {
 		for (size_t i = 0; i < res->n; i++)
@@ -178,21 +208,50 @@ static void search_print(const char *format, const char *query, const inverted_r
 		for (size_t i = 0; i < res->n; i++) {
 			printf("%s{\"rank\": %zu, \"id\": ", i ? ", " : "", i + 1);
 			report_json_string(stdout, res->hits[i].id);
-			printf(", \"score\": %.9g}", res->hits[i].score);
+			printf(", \"score\": %.9g", res->hits[i].score);
+			if (res->leaves != NULL) {
+				printf(", \"length\": %u, \"tf\": [", res->hits[i].dl);
+				for (size_t l = 0; l < res->nleaves; l++)
+					printf("%s%u", l ? ", " : "", res->hits[i].tf[l]);
+				printf("]");
+			}
+			printf("}");
+		}
+		printf("]");
+		if (res->leaves != NULL) {
+			printf(", \"docs\": %llu, \"avgdl\": %.6f, \"leaves\": [",
+			       (unsigned long long)res->docs, res->avgdl);
+			for (size_t l = 0; l < res->nleaves; l++) {
+				printf("%s{\"text\": ", l ? ", " : "");
+				report_json_string(stdout, res->leaves[l].text);
+				printf(", \"df\": %llu, \"idf\": %.9g, \"scores\": %s}",
+				       (unsigned long long)res->leaves[l].df, res->leaves[l].idf,
+				       res->leaves[l].scores ? "true" : "false");
+			}
+			printf("]");
 		}
 		const inverted_query_stats_t *s = &res->stats;
-		printf("], \"stats\": {\"terms\": %llu, \"postings\": %llu, \"scored\": %llu, "
+		printf(", \"stats\": {\"terms\": %llu, \"postings\": %llu, \"scored\": %llu, "
 		       "\"pruned\": %llu, \"blocks_skipped\": %llu}}\n",
 		       (unsigned long long)s->terms, (unsigned long long)s->postings,
 		       (unsigned long long)s->scored, (unsigned long long)s->pruned,
 		       (unsigned long long)s->blocks_skipped);
 		return;
 	}
+	if (res->leaves != NULL)
+		search_explain(res, idf);
 	printf("%-5s %-40s %10s\n", "rank", "id", "score");
-	for (size_t i = 0; i < res->n; i++)
+	for (size_t i = 0; i < res->n; i++) {
 		printf("%-5zu %-40s %10.4f\n", i + 1, res->hits[i].id, res->hits[i].score);
-	printf("(%zu hits; %llu documents scored, %llu passed over by pruning)\n", res->n,
-	       (unsigned long long)res->stats.scored, (unsigned long long)res->stats.pruned);
+		if (res->leaves != NULL)
+			search_explain_hit(res, &res->hits[i]);
+	}
+	const inverted_query_stats_t *s = &res->stats;
+	printf("(%zu hits; %llu term lookups over %llu postings; %llu documents scored, %llu "
+	       "candidates and windows passed over by pruning, %llu postings blocks never unpacked)\n",
+	       res->n, (unsigned long long)s->terms, (unsigned long long)s->postings,
+	       (unsigned long long)s->scored, (unsigned long long)s->pruned,
+	       (unsigned long long)s->blocks_skipped);
 }
 
 int search_main(int argc, char **argv)
@@ -212,6 +271,11 @@ int search_main(int argc, char **argv)
 	opts.create = false;
 	for (int i = 3; i < argc; i += 2) {
 		const char *flag = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(flag, "--explain") == 0 || strcmp(flag, "--exhaustive") == 0) {
+			*(strcmp(flag, "--explain") == 0 ? &opts.explain : &opts.exhaustive) = true;
+			i--;
+			continue;
+		}
 		if (val == NULL) {
 			fprintf(stderr, "storelab search: %s needs a value\n%s", flag, search_usage);
 			return 2;
@@ -240,7 +304,7 @@ int search_main(int argc, char **argv)
 	if (rc != SL_OK) {
 		fprintf(stderr, "storelab search: %s\n", env ? err.msg : "out of memory");
 	} else {
-		search_print(format, query, &res);
+		search_print(format, query, &res, opts.idf);
 		inverted_result_free(&res);
 	}
 	inverted_close(ix);

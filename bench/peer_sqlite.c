@@ -481,3 +481,112 @@ const fts_ops_t peer_fts5_ops = {
 	.name = "fts5", .open = fts5_open, .add = fts5_add, .commit = fts5_commit,
 	.query = fts5_query, .search = fts5_search, .close = fts5_close,
 };
+
+/* ================================================================ scan (the fts suite's baseline) */
+
+/*
+ * What search costs without an index: the documents in an ordinary SQLite
+ * table, and every query a full scan with LIKE (case-insensitive for ASCII):
+ * each word a substring test, a phrase one test of the words with single
+ * spaces. It finds substrings, not words ("cat" matches "concatenate"), cannot
+ * rank (the first k matches in table order come back, scored 0), and reads all
+ * 26 MB of text for every query.
+ */
+typedef struct scan {
+	sqlite3 *db;
+	sqlite3_stmt *ins;
+	sqlite3_int64 next;
+} scan_t;
+
+static int scan_open(const char *dir, void **h, char *err, size_t n)
+{
+	scan_t *s = calloc(1, sizeof *s);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/scan.db", dir);
+	if (s == NULL || sqlite3_open(path, &s->db) != SQLITE_OK ||
+	    sqlite3_exec(s->db,
+			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			 "CREATE TABLE IF NOT EXISTS docs(n INTEGER PRIMARY KEY, id TEXT, body TEXT);"
+			 "BEGIN;",
+			 NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "INSERT INTO docs(n, id, body) VALUES(?, ?, ?)", -1, &s->ins,
+			       NULL) != SQLITE_OK) {
+		snprintf(err, n, "scan: setup: %s", s && s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		if (s != NULL)
+			sqlite3_close(s->db);
+		free(s);
+		return -1;
+	}
+	*h = s;
+	return 0;
+}
+
+static int scan_add(void *h, sl_slice_t id, sl_slice_t text, char *err, size_t n)
+{
+	scan_t *s = h;
+	sqlite3_bind_int64(s->ins, 1, ++s->next);
+	sqlite3_bind_text(s->ins, 2, (const char *)id.data, (int)id.len, SQLITE_STATIC);
+	sqlite3_bind_text(s->ins, 3, (const char *)text.data, (int)text.len, SQLITE_STATIC);
+	int ok = sqlite3_step(s->ins) == SQLITE_DONE;
+	sqlite3_reset(s->ins);
+	if (!ok)
+		snprintf(err, n, "scan: insert: %s", sqlite3_errmsg(s->db));
+	return ok ? 0 : -1;
+}
+
+static int scan_commit(void *h, char *err, size_t n)
+{
+	scan_t *s = h;
+	if (sqlite3_exec(s->db, "COMMIT; PRAGMA wal_checkpoint(TRUNCATE);", NULL, NULL, NULL) ==
+	    SQLITE_OK)
+		return 0;
+	snprintf(err, n, "scan: commit: %s", sqlite3_errmsg(s->db));
+	return -1;
+}
+
+/* The query as the SQL condition itself (the words carry no quotes: they are tokens). */
+static void scan_query(int kind, const char *words, buf_t *out)
+{
+	buf_clear(out);
+	buf_append(out, "body LIKE '%", 12);
+	for (const char *p = words; *p; p++) {
+		if (*p == ' ' && kind != FTS_PHRASE)
+			buf_append(out, kind == FTS_OR ? "%' OR body LIKE '%" : "%' AND body LIKE '%", 18);
+		else if (*p != '\'' && *p != '%' && *p != '_')
+			buf_append(out, p, 1);
+	}
+	buf_append(out, "%'", 3); /* with the NUL */
+}
+
+static int scan_search(void *h, const char *query, size_t k, fts_hit_t *hits, size_t *nhits,
+		       char *err, size_t n)
+{
+	scan_t *s = h;
+	char sql[2048];
+	snprintf(sql, sizeof sql, "SELECT id FROM docs WHERE %s LIMIT %zu", query, k);
+	sqlite3_stmt *st;
+	*nhits = 0;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, n, "scan: %s", sqlite3_errmsg(s->db));
+		return -1;
+	}
+	while (*nhits < k && sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(hits[*nhits].id, sizeof hits[*nhits].id, "%s", sqlite3_column_text(st, 0));
+		hits[(*nhits)++].score = 0;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static void scan_close(void *h)
+{
+	scan_t *s = h;
+	sqlite3_finalize(s->ins);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+const fts_ops_t peer_scan_ops = {
+	.name = "scan", .open = scan_open, .add = scan_add, .commit = scan_commit,
+	.query = scan_query, .search = scan_search, .close = scan_close,
+};

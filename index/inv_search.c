@@ -59,6 +59,7 @@ typedef struct inv_eval {
 	bm25_t bm;
 	inv_lcur_t *lc;              /* [leaf * nsegs + segment] */
 	double *idf;
+	uint64_t *df;                /* each leaf's document frequency (live) */
 	double *contrib;             /* per leaf, for the document being scored */
 	inv_seg_t *seg;              /* the segment being evaluated */
 	double impact_scale;         /* max(1, index mean length / the segment's): see inv_int.h */
@@ -317,7 +318,8 @@ static int inv_eval_stats(inv_eval_t *ev)
 			if (rc != SL_OK)
 				return rc;
 		}
-		ev->idf[i] = bm25_idf(&ev->bm, df < docs ? df : docs);
+		ev->df[i] = df < docs ? df : docs;
+		ev->idf[i] = bm25_idf(&ev->bm, ev->df[i]);
 	}
 	return SL_OK;
 }
@@ -743,6 +745,93 @@ static int inv_eval_results(inv_eval_t *ev, inverted_result_t *res)
 	return rc;
 }
 
+/* A leaf's text: its tokens, a phrase in quotes. */
+static char *inv_leaf_text(const inv_qnode_t *leaf)
+{
+	buf_t b = { 0 };
+	if (leaf->kind == INV_Q_PHRASE)
+		buf_append(&b, "\"", 1);
+	for (unsigned i = 0; i < leaf->nterms; i++) {
+		if (i > 0)
+			buf_append(&b, " ", 1);
+		buf_append(&b, leaf->terms[i].data, leaf->terms[i].len);
+	}
+	if (leaf->kind == INV_Q_PHRASE)
+		buf_append(&b, "\"", 1);
+	buf_append(&b, "", 1);
+	if (!buf_ok(&b)) {
+		buf_free(&b);
+		return NULL;
+	}
+	return (char *)b.data;
+}
+
+/* The frequency of leaf in local document d of segment s (0 when absent). */
+static int inv_explain_tf(inv_eval_t *ev, unsigned leaf, uint32_t s, uint32_t d, uint32_t *tf)
+{
+	*tf = 0;
+	inv_lcur_t *l = inv_lc(ev, leaf, s);
+	if (!l->present)
+		return SL_OK;
+	if (l->phrase) {
+		for (size_t i = 0; i < l->docs.n; i++)
+			if (l->docs.v[i] == d)
+				*tf = l->tfs.v[i];
+		return SL_OK;
+	}
+	inv_term_entry_t e = { 0 };
+	inv_cursor_t c;
+	int rc = inv_seg_lookup(ev->ix->segs[s], buf_slice(&ev->q->leaves[leaf]->terms[0]), &e, ev->err);
+	if (rc == SL_OK)
+		rc = inv_cursor_open(&c, ev->ix->segs[s], &e, ev->err);
+	if (rc == SL_OK) {
+		rc = postings_iter_advance(&c.it, d, ev->err);
+		if (rc == SL_OK && postings_iter_valid(&c.it) && postings_iter_doc(&c.it) == d)
+			*tf = postings_iter_tf(&c.it);
+		inv_cursor_free(&c);
+	}
+	buf_free(&e.inline_bytes);
+	return rc == SL_NOTFOUND ? SL_OK : rc;
+}
+
+/* Fills what --explain shows: N, avgdl, each leaf's df and idf, each hit's tfs and length. */
+static int inv_explain(inv_eval_t *ev, inverted_result_t *res)
+{
+	res->docs = ev->bm.docs;
+	res->avgdl = ev->bm.avgdl;
+	res->nleaves = ev->q->nleaves;
+	res->leaves = calloc(res->nleaves + 1, sizeof *res->leaves);
+	if (res->leaves == NULL)
+		return sl_errf(ev->err, SL_NOMEM, "search: out of memory");
+	for (unsigned i = 0; i < ev->q->nleaves; i++) {
+		inverted_leaf_t *lf = &res->leaves[i];
+		lf->text = inv_leaf_text(ev->q->leaves[i]);
+		lf->idf = ev->idf[i];
+		lf->df = ev->df[i];
+		lf->scores = ev->q->leaves[i]->positive;
+		if (lf->text == NULL)
+			return sl_errf(ev->err, SL_NOMEM, "search: out of memory");
+	}
+	for (size_t h = 0; h < res->n; h++) {
+		inverted_hit_t *hit = &res->hits[h];
+		/* The hit's segment and local number, from its global number. */
+		uint64_t base = 0;
+		uint32_t s = 0;
+		while (s + 1 < ev->ix->nsegs && base + ev->ix->segs[s]->docs <= hit->doc)
+			base += ev->ix->segs[s++]->docs;
+		uint32_t d = (uint32_t)(hit->doc - base);
+		hit->dl = inv_seg_doclen(ev->ix->segs[s], d);
+		if ((hit->tf = calloc(res->nleaves + 1, sizeof *hit->tf)) == NULL)
+			return sl_errf(ev->err, SL_NOMEM, "search: out of memory");
+		for (unsigned i = 0; i < ev->q->nleaves; i++) {
+			int rc = inv_explain_tf(ev, i, s, d, &hit->tf[i]);
+			if (rc != SL_OK)
+				return rc;
+		}
+	}
+	return SL_OK;
+}
+
 static void inv_eval_free(inv_eval_t *ev)
 {
 	if (ev->lc != NULL) {
@@ -754,6 +843,7 @@ static void inv_eval_free(inv_eval_t *ev)
 	}
 	free(ev->lc);
 	free(ev->idf);
+	free(ev->df);
 	free(ev->contrib);
 	free(ev->heap);
 	free(ev->pos[0]);
@@ -789,13 +879,15 @@ int inverted_search(inverted_t *ix, const char *query, size_t k, inverted_result
 	inv_eval_t ev = { .ix = ix, .q = &q, .k = k, .st = &res->stats, .err = err };
 	ev.lc = calloc((size_t)q.nleaves * ix->nsegs, sizeof *ev.lc);
 	ev.idf = calloc(q.nleaves, sizeof *ev.idf);
+	ev.df = calloc(q.nleaves, sizeof *ev.df);
 	ev.contrib = calloc(q.nleaves, sizeof *ev.contrib);
 	ev.heap = calloc(k, sizeof *ev.heap);
-	if (ev.lc == NULL || ev.idf == NULL || ev.contrib == NULL || ev.heap == NULL)
+	if (ev.lc == NULL || ev.idf == NULL || ev.df == NULL || ev.contrib == NULL || ev.heap == NULL)
 		rc = sl_errf(err, SL_NOMEM, "search: out of memory");
 	if (rc == SL_OK)
 		rc = inv_eval_stats(&ev);
-	bool disjunction = inv_is_disjunction(q.root), conjunction = inv_is_conjunction(q.root);
+	bool disjunction = !ix->opts.exhaustive && inv_is_disjunction(q.root);
+	bool conjunction = !ix->opts.exhaustive && inv_is_conjunction(q.root);
 	for (uint32_t s = 0; rc == SL_OK && s < ix->nsegs && !ix->segs[s]->fresh; s++) {
 		ev.seg = ix->segs[s];
 		ev.si = s;
@@ -814,6 +906,8 @@ int inverted_search(inverted_t *ix, const char *query, size_t k, inverted_result
 		inv_eval_skipped(&ev);
 		rc = inv_eval_results(&ev, res);
 	}
+	if (rc == SL_OK && ix->opts.explain)
+		rc = inv_explain(&ev, res);
 	if (rc != SL_OK)
 		inverted_result_free(res);
 	inv_eval_free(&ev);
@@ -823,9 +917,15 @@ int inverted_search(inverted_t *ix, const char *query, size_t k, inverted_result
 
 void inverted_result_free(inverted_result_t *res)
 {
-	for (size_t i = 0; i < res->n; i++)
+	for (size_t i = 0; i < res->n; i++) {
 		free(res->hits[i].id);
+		free(res->hits[i].tf);
+	}
 	free(res->hits);
+	for (size_t i = 0; i < res->nleaves; i++)
+		free(res->leaves[i].text);
+	free(res->leaves);
 	res->hits = NULL;
-	res->n = 0;
+	res->leaves = NULL;
+	res->n = res->nleaves = 0;
 }

@@ -145,6 +145,10 @@ typedef struct inverted_opts {
 	uint64_t buffer_bytes;   /* a flush (a segment, not a commit) at this size; 0 = default */
 	uint32_t merge_factor;   /* 0 = INVERTED_MERGE_FACTOR */
 	bm25_idf_t idf;          /* the idf of scores (a query-time choice) */
+	bool exhaustive;         /* score every match: no MaxScore, no block-max (to see
+	                            what pruning saves; the answers are the same) */
+	bool explain;            /* results carry each term's statistics and each hit's
+	                            tfs and length (storelab search --explain) */
 } inverted_opts_t;
 
 /* The defaults: create, positions, FTS5's idf. */
@@ -184,7 +188,17 @@ typedef struct inverted_hit {
 	char *id;          /* external id, NUL-terminated (owned by the result) */
 	double score;      /* BM25, larger is better */
 	uint64_t doc;      /* document number: the order of adding, ties go to the smaller */
+	uint32_t dl;       /* with explain: its length in tokens */
+	uint32_t *tf;      /* with explain: each leaf's frequency in it (0: absent) */
 } inverted_hit_t;
+
+/* With explain: one term or phrase of the query (a leaf, in query order). */
+typedef struct inverted_leaf {
+	char *text;        /* its tokens, a phrase in quotes */
+	uint64_t df;       /* live documents holding it */
+	double idf;
+	bool scores;       /* false under a NOT's right side */
+} inverted_leaf_t;
 
 typedef struct inverted_query_stats {
 	uint64_t terms;          /* term lookups (per segment) */
@@ -198,6 +212,10 @@ typedef struct inverted_result {
 	inverted_hit_t *hits;    /* best first */
 	size_t n;
 	inverted_query_stats_t stats;
+	inverted_leaf_t *leaves; /* with explain */
+	size_t nleaves;
+	uint64_t docs;           /* with explain: N, the live documents */
+	double avgdl;            /* and their mean length */
 } inverted_result_t;
 
 /*

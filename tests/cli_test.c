@@ -642,6 +642,31 @@ static void test_index_and_search(void **state)
 	assert_non_null(strstr(out, "bad.tsv:1: not KIND<TAB>words"));
 }
 
+/* The fts suite beside one peer, or the peer's test skipped by name when it was not built. */
+static void fts_peer(tu_fixture_t *f, const char *peer, const char *package)
+{
+	char cmd[8192], out[16384];
+	snprintf(cmd, sizeof cmd,
+		 "printf 'a\\tThe quick brown fox\\nb\\tA lazy dog sleeps\\nc\\tQuick quick fox, "
+		 "a cafe\\n' > %s/d.tsv && printf 'term\\tfox\\nand\\tquick fox\\nor\\tdog cafe\\n"
+		 "phrase\\tquick brown\\n' > %s/q.tsv && %s bench --suite fts --corpus %s/d.tsv "
+		 "--queries %s/q.tsv --stores inverted,%s --repeat 1 --format json --dir %s 2>&1",
+		 f->dir, f->dir, bin(), f->dir, f->dir, peer, f->dir);
+	int rc = run(cmd, out, sizeof out);
+	if (strstr(out, "no fts store") != NULL)
+		tu_skip_no_peer(peer, package, "the fts suite runs without it");
+	assert_int_equal(rc, 0);
+	char want[64];
+	snprintf(want, sizeof want, "{\"store\": \"%s\", \"workload\": \"build\"", peer);
+	assert_non_null(strstr(out, want));
+	snprintf(want, sizeof want, "{\"store\": \"%s\", \"workload\": \"query-phrase\"", peer);
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(out, "\"topk_overlap\""));
+}
+
+static void test_fts_peer_fts5(void **state) { fts_peer(*state, "fts5", "libsqlite3-dev"); }
+static void test_fts_peer_xapian(void **state) { fts_peer(*state, "xapian", "libxapian-dev"); }
+
 static void test_advise_ranks_from_measurements(void **state)
 {
 	tu_fixture_t *f = *state;
@@ -678,6 +703,8 @@ int main(void)
 		T(test_shell_sigkill_at_sync_none),
 		T(test_corpus_maker),
 		T(test_index_and_search),
+		T(test_fts_peer_fts5),
+		T(test_fts_peer_xapian),
 		T(test_bench_outputs_and_errors),
 		T(test_bench_interrupted_cleans_up),
 		T(test_advise_ranks_from_measurements),

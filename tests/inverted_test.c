@@ -362,8 +362,26 @@ static void test_by_hand(void **state)
 	inverted_result_free(&res);
 	check_index(ix);
 	inverted_close(ix);
-	/* Reopened: the same. */
+	/* Reopened: the same; explained, a score can be redone from what is shown. */
+	opts.explain = true;
 	assert_int_equal(inverted_open(f->env, f->path, &opts, &ix, &err), SL_OK);
+	assert_int_equal(inverted_search(ix, "quick OR dog NOT lazy", 10, &res, &err), SL_OK);
+	assert_int_equal(res.nleaves, 3);
+	assert_string_equal(res.leaves[0].text, "quick");
+	assert_int_equal(res.leaves[0].df, 1); /* b only: a was deleted */
+	assert_false(res.leaves[2].scores);
+	assert_int_equal(res.docs, 3);
+	bm25_t bm = bm25_params(res.docs, (uint64_t)(res.avgdl * res.docs + 0.5));
+	for (size_t i = 0; i < res.n; i++) {
+		double sum = 0;
+		for (size_t l = 0; l < 2; l++)
+			if (res.hits[i].tf[l] > 0)
+				sum += bm25_term(&bm, res.leaves[l].idf, res.hits[i].tf[l], res.hits[i].dl);
+		assert_true(fabs(sum - res.hits[i].score) < 1e-12);
+	}
+	assert_string_equal(res.hits[0].id, "b");
+	assert_int_equal(res.hits[0].tf[0], 3);
+	inverted_result_free(&res);
 	assert_int_equal(inverted_search(ix, "lazy", 10, &res, &err), SL_OK);
 	assert_int_equal(res.n, 0);
 	inverted_result_free(&res);
@@ -497,6 +515,12 @@ static void test_random_vs_oracle(void **state)
 	assert_int_equal(st.deleted, 0);
 	check_index(ix);
 	check_queries(ix, &o, &r, 150);
+	inverted_close(ix);
+	/* Without pruning: the same answers. */
+	opts.exhaustive = true;
+	opts.read_only = true;
+	assert_int_equal(inverted_open(f->env, f->path, &opts, &ix, &err), SL_OK);
+	check_queries(ix, &o, &r, 100);
 	inverted_close(ix);
 	free(o.docs);
 }
