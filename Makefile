@@ -26,6 +26,14 @@ endif
 CPPFLAGS_ALL = -std=c11 -D_GNU_SOURCE -I. $(CPPFLAGS)
 CFLAGS_ALL   = $(CFLAGS) $(WARN) $(CPPFLAGS_ALL)
 LDLIBS_CORE  := -llz4 -lxxhash -lpthread -lm
+# Stemming in the inverted index's analyzer, when Debian's libstemmer-dev is there
+# (optional, like the peers: without it, asking for a stemmer is a clear error).
+HAVE_STEMMER := $(shell printf '\043include <libstemmer.h>\nint main(void) { sb_stemmer_delete(0); return 0; }\n' \
+                  | $(CC) -x c - -lstemmer -o /dev/null >/dev/null 2>&1 && echo yes)
+ifeq ($(HAVE_STEMMER),yes)
+LDLIBS_CORE  += -lstemmer
+STEM_DEFS    := -DSL_HAVE_STEMMER
+endif
 
 BUILD   ?= build
 SRC_LIB := $(wildcard engine/*.c index/*.c kv/*.c)
@@ -62,8 +70,8 @@ PEER_DEFS := $(filter -D%,$(foreach p,$(PEERS_FOUND),$(peer_$(p))))
 ifeq ($(MAKELEVEL)$(filter clean,$(MAKECMDGOALS)),0)
 $(info peers built: $(or $(PEERS_FOUND),none)$(if $(PEERS_MISSING),; left out (not usable with $(firstword $(CC))): $(PEERS_MISSING)))
 endif
-$(shell mkdir -p $(BUILD)/bench; echo '$(PEER_DEFS)' | cmp -s - $(BUILD)/peers.list || \
-	echo '$(PEER_DEFS)' > $(BUILD)/peers.list)
+$(shell mkdir -p $(BUILD)/bench; echo '$(PEER_DEFS) $(STEM_DEFS)' | cmp -s - $(BUILD)/peers.list || \
+	echo '$(PEER_DEFS) $(STEM_DEFS)' > $(BUILD)/peers.list)
 
 SRC_BENCH := $(filter-out bench/main.c bench/peer_%.c,$(wildcard bench/*.c)) $(PEER_SRCS)
 TESTS   := $(patsubst tests/%.c,%,$(wildcard tests/*_test.c))
@@ -80,7 +88,7 @@ TEST_BINS := $(TESTS:%=$(BUILD)/tests/%)
 # can (root, or passwordless sudo) and otherwise prints the exact command to run.
 DEPS_CORE := liblz4-dev libxxhash-dev libcmocka-dev
 DEPS_PEERS := libleveldb-dev librocksdb-dev liblmdb-dev libsqlite3-dev libkyotocabinet-dev \
-              libxapian-dev
+              libxapian-dev libstemmer-dev
 
 define install_missing
 missing=""; \
@@ -155,6 +163,8 @@ $(LIB_BENCH): $(OBJ_BENCH)
 
 $(BUILD)/bench/stores.o $(BUILD)/bench/fts_bench.o: CPPFLAGS_ALL += $(PEER_DEFS)
 $(BUILD)/bench/stores.o $(BUILD)/bench/fts_bench.o: $(BUILD)/peers.list
+$(BUILD)/index/analyzer.o: CPPFLAGS_ALL += $(STEM_DEFS)
+$(BUILD)/index/analyzer.o: $(BUILD)/peers.list
 # The tokenizer and BM25 suites compare with FTS5 when the sqlite peer is there.
 PEER_TESTS := $(BUILD)/tests/tokenizer_test.o $(BUILD)/tests/bm25_test.o
 $(PEER_TESTS): CPPFLAGS_ALL += $(PEER_DEFS)

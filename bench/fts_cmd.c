@@ -17,7 +17,7 @@
 
 static const char index_usage[] =
 	"usage: storelab index DIR --corpus FILE.tsv [--on-error stop|skip] [--buffer BYTES]\n"
-	"                      [--no-positions] [--optimize]\n"
+	"                      [--no-positions] [--optimize] [--analyzer SPEC]\n"
 	"Adds every id<TAB>text line of FILE (\"-\" = stdin) to the inverted index in DIR\n"
 	"(made when missing); a document whose id is there already replaces it. The file is\n"
 	"one commit: either all of it is searchable afterwards, or (on an error) none of it.\n"
@@ -26,7 +26,11 @@ static const char index_usage[] =
 	"  --on-error skip   malformed lines are reported and passed over\n"
 	"  --buffer BYTES    in-memory buffer that triggers a segment (default 64M)\n"
 	"  --no-positions    keep no positions (smaller; phrase queries then fail)\n"
-	"  --optimize        merge everything into one segment at the end\n";
+	"  --optimize        merge everything into one segment at the end\n"
+	"  --analyzer SPEC   a new index's analyzer: unicode61 (default, as FTS5),\n"
+	"                    'unicode61 stop' (English stop words), 'unicode61 stem=english'\n"
+	"                    (Snowball, with libstemmer-dev), 'unicode61 stop stem=english';\n"
+	"                    kept in the index, used for every query\n";
 
 static const char search_usage[] =
 	"usage: storelab search DIR QUERY [--topk K] [--format table|tsv|json] [--idf fts5|lucene]\n"
@@ -87,6 +91,8 @@ int index_main(int argc, char **argv)
 		i++;
 		if (strcmp(flag, "--corpus") == 0) {
 			corpus = val;
+		} else if (strcmp(flag, "--analyzer") == 0) {
+			opts.analyzer = val;
 		} else if (strcmp(flag, "--on-error") == 0 &&
 			   (strcmp(val, "skip") == 0 || strcmp(val, "stop") == 0)) {
 			skip = strcmp(val, "skip") == 0;

@@ -21,7 +21,7 @@
 #include "engine/checksum.h"
 #include "engine/codec.h"
 #include "index/inv_int.h"
-#include "index/tokenizer.h"
+#include "index/analyzer.h"
 
 typedef struct inv_bterm {
 	uint8_t head[8];         /* the term's first 8 bytes, zero-padded: most terms are
@@ -49,14 +49,20 @@ struct inv_buffer {
 	uint32_t *id_slots;      /* document + 1; 0 = empty */
 	uint32_t nid_slots;
 	uint64_t stream_bytes;   /* bytes allocated for streams, for the flush trigger */
-	tokenizer_t tk;
+	analyzer_t an;           /* the index's: tokenizer, stop words, stemmer */
 };
 
-int inv_buffer_new(inv_buffer_t **out, sl_err_t *err)
+int inv_buffer_new(const char *analyzer, inv_buffer_t **out, sl_err_t *err)
 {
 	inv_buffer_t *b = calloc(1, sizeof *b);
 	if (b == NULL)
 		return sl_errf(err, SL_NOMEM, "index buffer: out of memory");
+	int rc = analyzer_open(&b->an, analyzer, err);
+	if (rc != SL_OK) {
+		analyzer_close(&b->an);
+		free(b);
+		return rc;
+	}
 	*out = b;
 	return SL_OK;
 }
@@ -73,9 +79,9 @@ void inv_buffer_reset(inv_buffer_t *b)
 	buf_free(&b->deleted);
 	inv_u32s_free(&b->id_ends);
 	inv_u32s_free(&b->lens);
-	tokenizer_t tk = b->tk;
+	analyzer_t an = b->an;
 	memset(b, 0, sizeof *b);
-	b->tk = tk;
+	b->an = an;
 }
 
 void inv_buffer_free(inv_buffer_t *b)
@@ -83,7 +89,7 @@ void inv_buffer_free(inv_buffer_t *b)
 	if (b == NULL)
 		return;
 	inv_buffer_reset(b);
-	tokenizer_free(&b->tk);
+	analyzer_close(&b->an);
 	free(b);
 }
 
@@ -261,7 +267,7 @@ static bool inv_bterm_add(inv_buffer_t *b, inv_bterm_t *t, uint32_t doc, uint32_
 
 int inv_buffer_add(inv_buffer_t *b, sl_slice_t id, sl_slice_t text, sl_err_t *err)
 {
-	int rc = tokenizer_init(&b->tk, text, err);
+	int rc = analyzer_start(&b->an, text, err);
 	if (rc != SL_OK)
 		return rc;
 	if (2 * (b->docs + 1) > b->nid_slots && !inv_buffer_grow_ids(b))
@@ -271,10 +277,10 @@ int inv_buffer_add(inv_buffer_t *b, sl_slice_t id, sl_slice_t text, sl_err_t *er
 	buf_append(&b->ids, id.data, id.len);
 	if (!buf_ok(&b->ids) || !inv_u32s_push(&b->id_ends, (uint32_t)b->ids.len))
 		return sl_errf(err, SL_NOMEM, "index buffer: out of memory");
-	while (tokenizer_next(&b->tk)) {
-		size_t n = inv_term_cut(b->tk.token.data, b->tk.token.len);
-		inv_bterm_t *t = inv_buffer_term(b, b->tk.token.data, n);
-		if (t == NULL || !inv_bterm_add(b, t, doc, b->tk.position))
+	while (analyzer_next(&b->an)) {
+		size_t n = inv_term_cut(b->an.term, b->an.term_len);
+		inv_bterm_t *t = inv_buffer_term(b, b->an.term, n);
+		if (t == NULL || !inv_bterm_add(b, t, doc, b->an.position))
 			return sl_errf(err, SL_NOMEM, "index buffer: out of memory");
 		len++;
 	}

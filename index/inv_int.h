@@ -17,6 +17,7 @@
 #include "engine/env.h"
 #include "engine/slice.h"
 #include "engine/status.h"
+#include "index/analyzer.h"
 #include "index/bm25.h"
 #include "index/inverted.h"
 #include "index/postings.h"
@@ -177,7 +178,8 @@ int inv_cursor_positions(inv_cursor_t *c, uint32_t *pos, sl_err_t *err);
 
 typedef struct inv_buffer inv_buffer_t;
 
-int inv_buffer_new(inv_buffer_t **out, sl_err_t *err);
+/* A buffer analyzing documents with the analyzer spec (index/analyzer.h). */
+int inv_buffer_new(const char *analyzer, inv_buffer_t **out, sl_err_t *err);
 void inv_buffer_free(inv_buffer_t *b);
 /* Tokenizes and adds a document; SL_INVALID (nothing added) for bad UTF-8. */
 int inv_buffer_add(inv_buffer_t *b, sl_slice_t id, sl_slice_t text, sl_err_t *err);
@@ -214,6 +216,8 @@ struct inverted {
 	uint64_t generation;         /* of the last commit */
 	uint64_t next_seg;           /* number of the next segment file */
 	inv_buffer_t *buf;
+	char analyzer[ANALYZER_SPEC_BYTES]; /* the index's, from its COMMIT */
+	analyzer_t qan;              /* analyzes queries the same way */
 	bool broken;                 /* a commit failed: writes refused */
 	uint64_t flushes, merges;
 };
@@ -228,6 +232,8 @@ typedef struct inv_qnode {
 	unsigned nkids;
 	int leaf;                    /* TERM, PHRASE: the leaf's number in query order */
 	buf_t *terms;                /* TERM: 1, PHRASE: nterms >= 2 */
+	uint32_t *offsets;           /* PHRASE: each term's position after the first's
+	                                (j, or more where stop words were dropped) */
 	unsigned nterms;
 	bool positive;               /* not under a NOT's right side */
 	int64_t cur;                 /* evaluation: the node's current match (-1: none yet) */
@@ -240,8 +246,11 @@ typedef struct inv_query {
 	unsigned nnodes;
 } inv_query_t;
 
-/* Parses text; SL_INVALID naming the column of a syntax error. */
-int inv_query_parse(const char *text, inv_query_t *q, sl_err_t *err);
+/*
+ * Parses text, its words cut by the analyzer an (NULL: the default, plain
+ * unicode61); SL_INVALID naming the column of a syntax error.
+ */
+int inv_query_parse(const char *text, analyzer_t *an, inv_query_t *q, sl_err_t *err);
 void inv_query_free(inv_query_t *q);
 
 /* Cuts a token to INV_MAX_TERM bytes at a UTF-8 boundary (long tokens still index). */

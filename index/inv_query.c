@@ -12,18 +12,19 @@
  *
  * so NOT binds tighter than AND, and AND than OR: `a b OR c` is (a AND b) OR c.
  * AND, OR and NOT are operators only in capitals; a word or phrase goes through
- * the index's tokenizer, and becomes a term (one token), a phrase (several: "e-
- * mail" is the phrase "e mail", as in Lucene), or nothing (no token: "--" is
- * dropped, and an operator left without operands drops with it).
+ * the index's analyzer (tokenizer, stop words, stemmer), and becomes a term (one
+ * token), a phrase (several: "e-mail" is the phrase "e mail", as in Lucene), or
+ * nothing (no token, or only stop words: "--" is dropped, and an operator left
+ * without operands drops with it). A phrase keeps the gaps stop words leave.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "index/inv_int.h"
-#include "index/tokenizer.h"
 
 typedef struct inv_parser {
 	const char *text;
+	analyzer_t *an;
 	size_t pos;
 	inv_query_t *q;
 	sl_err_t *err;
@@ -50,6 +51,7 @@ static void inv_node_free(inv_qnode_t *n)
 		buf_free(&n->terms[i]);
 	free(n->kids);
 	free(n->terms);
+	free(n->offsets);
 	free(n);
 }
 
@@ -73,32 +75,32 @@ static bool inv_keyword(inv_parser_t *ps, const char *kw)
 	return strncmp(ps->text + ps->pos, kw, n) == 0 && inv_is_word_end(ps->text[ps->pos + n]);
 }
 
-/* A leaf for the tokens of text[from, to): NULL when it has none (or on error). */
+/* A leaf for the terms of text[from, to): NULL when it has none (or on error). */
 static inv_qnode_t *inv_leaf(inv_parser_t *ps, size_t from, size_t to)
 {
-	tokenizer_t tk = { 0 };
 	sl_err_t e;
-	if (tokenizer_init(&tk, sl_slice(ps->text + from, to - from), &e) != SL_OK) {
-		tokenizer_free(&tk);
+	if (analyzer_start(ps->an, sl_slice(ps->text + from, to - from), &e) != SL_OK)
 		return inv_fail(ps, SL_INVALID, "text that is not UTF-8");
-	}
 	inv_qnode_t *n = calloc(1, sizeof *n);
-	if (n == NULL) {
-		tokenizer_free(&tk);
+	if (n == NULL)
 		return inv_fail(ps, SL_NOMEM, "out of memory");
-	}
-	while (tokenizer_next(&tk)) {
+	uint32_t first = 0;
+	while (analyzer_next(ps->an)) {
 		buf_t *terms = realloc(n->terms, (n->nterms + 1) * sizeof *terms);
-		if (terms == NULL) {
+		uint32_t *offs = terms ? realloc(n->offsets, (n->nterms + 1) * sizeof *offs) : NULL;
+		if (terms != NULL)
+			n->terms = terms;
+		if (offs == NULL) {
 			inv_node_free(n);
-			tokenizer_free(&tk);
 			return inv_fail(ps, SL_NOMEM, "out of memory");
 		}
-		n->terms = terms;
+		n->offsets = offs;
+		if (n->nterms == 0)
+			first = ps->an->position;
+		n->offsets[n->nterms] = ps->an->position - first;
 		memset(&n->terms[n->nterms], 0, sizeof(buf_t));
-		buf_set(&n->terms[n->nterms++], tk.token.data, inv_term_cut(tk.token.data, tk.token.len));
+		buf_set(&n->terms[n->nterms++], ps->an->term, inv_term_cut(ps->an->term, ps->an->term_len));
 	}
-	tokenizer_free(&tk);
 	if (n->nterms == 0) {
 		inv_node_free(n);
 		return NULL;
@@ -274,17 +276,27 @@ static void inv_mark(inv_query_t *q, inv_qnode_t *n, bool positive)
 		inv_mark(q, n->kids[i], positive && !(n->kind == INV_Q_NOT && i == 1));
 }
 
-int inv_query_parse(const char *text, inv_query_t *q, sl_err_t *err)
+int inv_query_parse(const char *text, analyzer_t *an, inv_query_t *q, sl_err_t *err)
 {
 	memset(q, 0, sizeof *q);
+	analyzer_t plain;
+	if (an == NULL) {
+		(void)analyzer_open(&plain, NULL, NULL); /* the default cannot fail */
+		an = &plain;
+	}
 	q->leaves = calloc(INV_MAX_LEAVES, sizeof *q->leaves);
-	if (q->leaves == NULL)
+	if (q->leaves == NULL) {
+		if (an == &plain)
+			analyzer_close(&plain);
 		return sl_errf(err, SL_NOMEM, "query: out of memory");
-	inv_parser_t ps = { .text = text, .q = q, .err = err };
+	}
+	inv_parser_t ps = { .text = text, .an = an, .q = q, .err = err };
 	q->root = inv_parse_or(&ps);
 	inv_skip_space(&ps);
 	if (ps.rc == SL_OK && text[ps.pos] != '\0')
 		inv_fail(&ps, SL_INVALID, "a ')' without its '('");
+	if (an == &plain)
+		analyzer_close(&plain);
 	if (ps.rc != SL_OK) {
 		inv_node_free(q->root);
 		q->root = NULL;

@@ -171,10 +171,12 @@ static uint32_t *inv_scratch(inv_eval_t *ev, int i, size_t n)
 
 /*
  * The occurrences of the phrase in the current document: positions p of its
- * first term with term j at p + j for every j. The candidates shrink term by
+ * first term with term j at p + offsets[j] for every j (offsets[j] is j unless
+ * stop words were dropped between). The candidates shrink term by
  * term (a merge of two sorted lists each time).
  */
-static int inv_phrase_count(inv_eval_t *ev, inv_cursor_t *cs, unsigned n, uint32_t *count)
+static int inv_phrase_count(inv_eval_t *ev, inv_cursor_t *cs, const uint32_t *offsets, unsigned n,
+			    uint32_t *count)
 {
 	uint32_t tf0 = postings_iter_tf(&cs[0].it);
 	uint32_t *cand = inv_scratch(ev, 0, tf0);
@@ -191,7 +193,7 @@ static int inv_phrase_count(inv_eval_t *ev, inv_cursor_t *cs, unsigned n, uint32
 		rc = inv_cursor_positions(&cs[j], pj, ev->err);
 		uint32_t a = 0, b = 0, out = 0;
 		while (rc == SL_OK && a < nc && b < tf) {
-			uint64_t want = (uint64_t)cand[a] + j;
+			uint64_t want = (uint64_t)cand[a] + offsets[j];
 			if (pj[b] < want)
 				b++;
 			else if (pj[b] > want)
@@ -245,7 +247,7 @@ static int inv_phrase_materialize(inv_eval_t *ev, inv_qnode_t *leaf, inv_seg_t *
 			break;
 		uint32_t count = 0;
 		if (!inv_seg_deleted(s, d))
-			rc = inv_phrase_count(ev, cs, leaf->nterms, &count);
+			rc = inv_phrase_count(ev, cs, leaf->offsets, leaf->nterms, &count);
 		if (rc == SL_OK && count > 0) {
 			if (!inv_u32s_push(&l->docs, d) || !inv_u32s_push(&l->tfs, count))
 				rc = sl_errf(ev->err, SL_NOMEM, "search: out of memory");
@@ -867,7 +869,7 @@ int inverted_search(inverted_t *ix, const char *query, size_t k, inverted_result
 {
 	memset(res, 0, sizeof *res);
 	inv_query_t q;
-	int rc = inv_query_parse(query, &q, err);
+	int rc = inv_query_parse(query, &ix->qan, &q, err);
 	if (rc != SL_OK)
 		return rc;
 	if (q.root == NULL || k == 0 || ix->nsegs == 0) {

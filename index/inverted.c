@@ -17,7 +17,6 @@
 #define INV_COMMIT_VERSION 1
 #define INV_COMMIT_HEADER 80
 #define INV_COMMIT_ENTRY 32
-#define INV_TOKENIZER "unicode61"
 
 inverted_opts_t inverted_defaults(void)
 {
@@ -124,7 +123,7 @@ static int inv_commit_write(inverted_t *ix, uint64_t gen, inv_seg_t **segs, uint
 	codec_put_u64(h + 24, ix->next_seg);
 	codec_put_u64(h + 32, docs);
 	codec_put_u64(h + 40, tokens);
-	memcpy(h + 48, INV_TOKENIZER, sizeof INV_TOKENIZER);
+	memcpy(h + 48, ix->analyzer, strlen(ix->analyzer)); /* NUL-padded: h is zeroed */
 	buf_append(&b, h, sizeof h);
 	for (uint32_t i = 0; i < n; i++) {
 		codec_buf_put_u64(&b, segs[i]->number);
@@ -154,9 +153,16 @@ static int inv_commit_load(inverted_t *ix, const uint8_t *b, size_t len, const c
 	if (codec_get_u32(b + 8) != INV_COMMIT_VERSION ||
 	    len != INV_COMMIT_HEADER + (size_t)n * INV_COMMIT_ENTRY + 8)
 		return sl_errf(err, SL_CORRUPT, "%s: unknown version or wrong length", path);
-	if (memcmp(b + 48, INV_TOKENIZER, sizeof INV_TOKENIZER) != 0)
-		return sl_errf(err, SL_INVALID, "%s: built by tokenizer \"%.31s\", which this kit lacks",
-			       path, (const char *)b + 48);
+	if (memchr(b + 48, '\0', ANALYZER_SPEC_BYTES) == NULL)
+		return sl_errf(err, SL_CORRUPT, "%s: analyzer name not terminated", path);
+	const char *spec = (const char *)b + 48;
+	if (ix->opts.analyzer != NULL && strcmp(ix->analyzer, spec) != 0)
+		return sl_errf(err, SL_INVALID, "%s: the index was built with analyzer \"%s\", not \"%s\"",
+			       path, spec, ix->analyzer);
+	int arc = analyzer_open(&ix->qan, spec, err);
+	if (arc != SL_OK)
+		return sl_err_prefix(err, "%s", path);
+	snprintf(ix->analyzer, sizeof ix->analyzer, "%s", ix->qan.spec);
 	ix->generation = codec_get_u64(b + 16);
 	ix->next_seg = codec_get_u64(b + 24);
 	uint64_t docs = 0, tokens = 0;
@@ -257,6 +263,7 @@ static int inv_open_files(inverted_t *ix, sl_err_t *err)
 		}
 		if (rc == SL_OK && (!ix->opts.create || ix->opts.read_only))
 			rc = sl_errf(err, SL_NOTFOUND, "%s: no index here", ix->dir);
+		/* The analyzer is chosen now, once (ix->analyzer): every later query uses it. */
 		if (rc == SL_OK)
 			rc = inv_commit_write(ix, 0, NULL, 0, NULL, err);
 	}
@@ -296,9 +303,15 @@ int inverted_open(env_t *env, const char *dir, const inverted_opts_t *opts, inve
 		ix->opts.buffer_bytes = INVERTED_BUFFER_DEFAULT;
 	if (ix->opts.merge_factor < 2)
 		ix->opts.merge_factor = INVERTED_MERGE_FACTOR;
-	int rc = inv_open_files(ix, err);
+	/* The analyzer asked for, in its canonical spelling (a new index takes it). */
+	analyzer_t an;
+	int rc = analyzer_open(&an, ix->opts.analyzer, err);
+	snprintf(ix->analyzer, sizeof ix->analyzer, "%s", an.spec);
+	analyzer_close(&an);
 	if (rc == SL_OK)
-		rc = inv_buffer_new(&ix->buf, err);
+		rc = inv_open_files(ix, err);
+	if (rc == SL_OK)
+		rc = inv_buffer_new(ix->analyzer, &ix->buf, err);
 	if (rc != SL_OK) {
 		inverted_close(ix);
 		return rc;
@@ -317,6 +330,7 @@ void inverted_close(inverted_t *ix)
 		inv_seg_close(ix->segs[i]);
 	free(ix->segs);
 	inv_buffer_free(ix->buf);
+	analyzer_close(&ix->qan);
 	env_unlock(ix->lock);
 	free(ix->dir);
 	free(ix);

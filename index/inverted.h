@@ -6,8 +6,10 @@
  * documents holding it (index/postings), and a query walks the lists of its
  * terms. This index is built the way Lucene builds its own:
  *
- *   - Documents (an external id and UTF-8 text) are cut into terms by
- *     index/tokenizer and collected in an in-memory buffer. A commit writes the
+ *   - Documents (an external id and UTF-8 text) are cut into terms by the
+ *     index's analyzer (index/analyzer: the tokenizer, optionally stop words
+ *     and stemming, chosen when the index is made and recorded in COMMIT) and
+ *     collected in an in-memory buffer. A commit writes the
  *     buffer out as an immutable *segment* file (a small index of its own) and
  *     then a new COMMIT file, atomically, naming the live segments. A crash at
  *     any moment leaves the last COMMIT and everything it names intact; what was
@@ -42,7 +44,8 @@
  *   +16  u64 generation (commits so far)
  *   +24  u64 next segment number
  *   +32  u64 live documents         +40 u64 tokens in live documents
- *   +48  char[32] tokenizer name, NUL-padded ("unicode61")
+ *   +48  char[32] the analyzer's spec, NUL-padded ("unicode61", "unicode61 stop
+ *        stem=english": index/analyzer.h): queries are analyzed with it
  *   +80  S entries of 32 bytes:
  *          u64 segment number | u32 documents (deleted included) | u32 deleted
  *          | u64 deleted-bitmap generation (0: no bitmap) | u64 live tokens
@@ -145,6 +148,9 @@ typedef struct inverted_opts {
 	uint64_t buffer_bytes;   /* a flush (a segment, not a commit) at this size; 0 = default */
 	uint32_t merge_factor;   /* 0 = INVERTED_MERGE_FACTOR */
 	bm25_idf_t idf;          /* the idf of scores (a query-time choice) */
+	const char *analyzer;    /* a new index's analyzer (index/analyzer.h; NULL =
+	                            "unicode61"); an existing one keeps its own, and
+	                            naming another is SL_INVALID */
 	bool exhaustive;         /* score every match: no MaxScore, no block-max (to see
 	                            what pruning saves; the answers are the same) */
 	bool explain;            /* results carry each term's statistics and each hit's

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "index/analyzer.h"
 #include "index/bm25.h"
 #include "index/inv_int.h"
 #include "index/inverted.h"
@@ -191,7 +192,7 @@ static void check_query(inverted_t *ix, oracle_t *o, const char *query, size_t k
 {
 	inv_query_t q;
 	sl_err_t err;
-	assert_int_equal(inv_query_parse(query, &q, &err), SL_OK);
+	assert_int_equal(inv_query_parse(query, NULL, &q, &err), SL_OK);
 	inverted_result_t res;
 	int rc = inverted_search(ix, query, k, &res, &err);
 	if (rc != SL_OK)
@@ -429,7 +430,7 @@ static void test_parser(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		inv_query_t q;
 		sl_err_t err;
-		assert_int_equal(inv_query_parse(cases[i][0], &q, &err), SL_OK);
+		assert_int_equal(inv_query_parse(cases[i][0], NULL, &q, &err), SL_OK);
 		char out[256] = "";
 		assert_non_null(q.root);
 		assert_string_equal(render(q.root, out), cases[i][1]);
@@ -443,13 +444,13 @@ static void test_parser(void **state)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		inv_query_t q;
 		sl_err_t err;
-		assert_int_equal(inv_query_parse(bad[i][0], &q, &err), SL_INVALID);
+		assert_int_equal(inv_query_parse(bad[i][0], NULL, &q, &err), SL_INVALID);
 		if (strstr(err.msg, bad[i][1]) == NULL)
 			fail_msg("'%s': %s (wanted %s)", bad[i][0], err.msg, bad[i][1]);
 	}
 	inv_query_t q;
 	sl_err_t err;
-	assert_int_equal(inv_query_parse("-- . (?)", &q, &err), SL_OK);
+	assert_int_equal(inv_query_parse("-- . (?)", NULL, &q, &err), SL_OK);
 	assert_null(q.root); /* nothing to search for: no hits, no error */
 	inv_query_free(&q);
 }
@@ -799,6 +800,71 @@ static void test_power_loss(void **state)
 	crash_rounds(f->path, f->env, tu_rounds(8), true);
 }
 
+/* The ids of the hits of query, space-separated, best first. */
+static void hit_ids(inverted_t *ix, const char *query, char *out, size_t size)
+{
+	inverted_result_t res;
+	sl_err_t err;
+	if (inverted_search(ix, query, 10, &res, &err) != SL_OK)
+		fail_msg("search '%s': %s", query, err.msg);
+	out[0] = '\0';
+	for (size_t i = 0; i < res.n; i++) {
+		strncat(out, i ? " " : "", size - strlen(out) - 1);
+		strncat(out, res.hits[i].id, size - strlen(out) - 1);
+	}
+	inverted_result_free(&res);
+}
+
+/*
+ * Stop words and stemming: chosen when the index is made, kept in COMMIT, used
+ * for every later query; stop words leave their gaps in phrases.
+ */
+static void test_analyzers(void **state)
+{
+	tu_fixture_t *f = *state;
+	bool stem = analyzer_can_stem();
+	inverted_opts_t opts = inverted_defaults();
+	opts.analyzer = stem ? "unicode61 stop stem=english" : "unicode61 stop";
+	inverted_t *ix;
+	sl_err_t err;
+	assert_int_equal(inverted_open(f->env, f->path, &opts, &ix, &err), SL_OK);
+	static const char *docs[][2] = {
+		{ "a", "Running out of memory" },
+		{ "b", "The runner runs fast" },
+		{ "c", "Memory of the world" },
+	};
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(inverted_add(ix, sl_slice_str(docs[i][0]), sl_slice_str(docs[i][1]), &err),
+				 SL_OK);
+	assert_int_equal(inverted_commit(ix, &err), SL_OK);
+	check_index(ix);
+	inverted_close(ix);
+	/* Reopened without naming an analyzer: the index's own is used. */
+	opts.analyzer = NULL;
+	assert_int_equal(inverted_open(f->env, f->path, &opts, &ix, &err), SL_OK);
+	char out[256];
+	hit_ids(ix, "the", out, sizeof out);
+	assert_string_equal(out, ""); /* only a stop word: nothing to search for */
+	hit_ids(ix, "\"out of memory\"", out, sizeof out);
+	assert_string_equal(out, "a");
+	hit_ids(ix, "\"out memory\"", out, sizeof out);
+	assert_string_equal(out, ""); /* "out" and "memory" are two apart in a */
+	hit_ids(ix, "memory world", out, sizeof out);
+	assert_string_equal(out, "c");
+	hit_ids(ix, "run", out, sizeof out);
+	assert_string_equal(out, stem ? "a b" : ""); /* running, runs: equal scores, the earlier first */
+	inverted_stats_t st;
+	assert_int_equal(inverted_stats(ix, &st, &err), SL_OK);
+	assert_int_equal(st.tokens, 3 + 3 + 2); /* stop words are not counted in lengths */
+	inverted_close(ix);
+	/* Another analyzer than the index's is refused, naming both. */
+	opts.analyzer = "unicode61";
+	assert_int_equal(inverted_open(f->env, f->path, &opts, &ix, &err), SL_INVALID);
+	assert_non_null(strstr(err.msg, "built with analyzer"));
+	opts.analyzer = "nonsense";
+	assert_int_equal(inverted_open(f->env, f->path, &opts, &ix, &err), SL_INVALID);
+}
+
 static void test_bad_input(void **state)
 {
 	tu_fixture_t *f = *state;
@@ -853,6 +919,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_damage_never_misleads, tu_setup, tu_teardown),
 		cmocka_unit_test_setup_teardown(test_faults_at_commit, tu_setup, tu_teardown),
 		cmocka_unit_test_setup_teardown(test_power_loss, tu_setup, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_analyzers, tu_setup, tu_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, tu_setup, tu_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

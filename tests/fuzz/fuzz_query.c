@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	inv_query_t q;
 	sl_err_t err;
-	int rc = inv_query_parse(text, &q, &err);
+	int rc = inv_query_parse(text, NULL, &q, &err);
 	if (rc != SL_OK && rc != SL_INVALID && rc != SL_NOMEM)
 		abort();
 	if (rc == SL_OK) {
