@@ -244,7 +244,7 @@ FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-r
 fuzz:
 	@$(call install_missing,$(DEPS_CORE) $(DEPS_FUZZ))
 	@$(call need_flags,clang,-fsanitize=fuzzer,fuzz,$(DEPS_FUZZ),$(PROBE_FUZZ))
-	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang CFLAGS="$(FUZZ_FLAGS)" \
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang CXX=clang++ CFLAGS="$(FUZZ_FLAGS)" \
 	  build/fuzz/libstorelab.a build/fuzz/libstorelab-bench.a
 	@for t in $(FUZZ_TARGETS); do \
 	  clang -std=c11 -D_GNU_SOURCE -I. -O1 -g -fsanitize=fuzzer,address,undefined \

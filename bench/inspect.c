@@ -249,6 +249,11 @@ static int inspect_segment(const char *path)
 	       (unsigned long long)in.postings_bytes, (unsigned long long)in.positions_bytes,
 	       (unsigned long long)in.dict_bytes, in.dict_blocks, (unsigned long long)in.id_bytes,
 	       in.id_blocks, (unsigned long long)in.table_bytes);
+	if (in.listed_postings > 0)
+		printf("  doc/tf lists: %.2f bytes per posting bit-packed in blocks of 128, headers "
+		       "included (%.2f as a varint per gap and per tf)\n",
+		       (double)in.packed_bytes / in.listed_postings,
+		       (double)in.varint_bytes / in.listed_postings);
 	if (rc != SL_OK) {
 		printf("  DAMAGED: %s\n", err.msg);
 		return 1;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/codec.h"
 #include "index/inv_int.h"
 
 static int inv_check_bad(const inv_seg_t *s, const char *what, sl_err_t *err)
@@ -12,15 +13,22 @@ static int inv_check_bad(const inv_seg_t *s, const char *what, sl_err_t *err)
 	return sl_errf(err, SL_CORRUPT, "%s: check: %s", s->path, what);
 }
 
-/* One term's postings and positions (invariants 1 and 4); adds its tfs to *tokens. */
+/*
+ * One term's postings and positions (invariants 1 and 4); adds its tfs to
+ * *tokens, and to *varint_bytes what its doc gaps and tfs would take as one
+ * varint each (the encoding bit-packing is measured against).
+ */
 static int inv_check_term(inv_seg_t *s, const inv_term_entry_t *e, uint64_t *tokens,
-			  uint32_t **pos, size_t *cap, sl_err_t *err)
+			  uint64_t *varint_bytes, uint32_t **pos, size_t *cap, sl_err_t *err)
 {
 	inv_cursor_t c;
 	int rc = inv_cursor_open(&c, s, e, err);
 	uint32_t n = 0, max_tf = 0;
+	uint64_t next = 0;
 	for (; rc == SL_OK && postings_iter_valid(&c.it); rc = postings_iter_next(&c.it, err)) {
 		uint32_t d = postings_iter_doc(&c.it), tf = postings_iter_tf(&c.it);
+		*varint_bytes += codec_varint_len(d - next) + codec_varint_len(tf);
+		next = (uint64_t)d + 1;
 		n++;
 		*tokens += tf;
 		if (tf > max_tf)
@@ -72,14 +80,20 @@ static int inv_check_dict(inv_seg_t *s, inverted_segment_info_t *info, sl_err_t 
 		buf_set(&prev, term.data, term.len);
 		terms++;
 		rc = inv_term_decode(s, block_iter_value(&d.it), &e, err);
+		uint64_t v = 0;
+		if (rc == SL_OK)
+			rc = inv_check_term(s, &e, &tokens, &v, &pos, &cap, err);
 		if (rc == SL_OK && info != NULL) {
 			info->terms++;
 			info->postings += e.df;
 			info->inline_terms += e.kind == INV_TERM_INLINE;
-			info->positions_bytes += e.kind == INV_TERM_LISTED ? e.pos_bytes : 0;
+			if (e.kind == INV_TERM_LISTED) {
+				info->positions_bytes += e.pos_bytes;
+				info->listed_postings += e.df;
+				info->packed_bytes += e.bytes;
+				info->varint_bytes += v;
+			}
 		}
-		if (rc == SL_OK)
-			rc = inv_check_term(s, &e, &tokens, &pos, &cap, err);
 		if (rc == SL_OK)
 			rc = inv_seg_lookup(s, term, &again, err);
 		if (rc == SL_NOTFOUND || (rc == SL_OK && (again.df != e.df || again.off != e.off)))

@@ -265,6 +265,9 @@ typedef struct inverted_segment_info {
 	uint64_t postings;           /* sum of the terms' document frequencies */
 	uint64_t postings_bytes;     /* the postings area: lists and positions */
 	uint64_t positions_bytes;    /* of which positions */
+	uint64_t listed_postings;    /* postings in lists of their own (not inline) */
+	uint64_t packed_bytes;       /* those lists' bytes, bit-packed (headers included) */
+	uint64_t varint_bytes;       /* what the same gaps and tfs take as a varint each */
 	uint64_t dict_bytes, id_bytes, table_bytes, file_bytes;
 	uint32_t dict_blocks, id_blocks, shortest_doc;
 	bool positions;
