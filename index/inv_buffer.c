@@ -295,7 +295,13 @@ int inv_buffer_add(inv_buffer_t *b, sl_slice_t id, sl_slice_t text, sl_err_t *er
 
 /* ---------------------------------------------------------------- flush */
 
+/*
+ * Sorting terms for the dictionary: each with its first 8 bytes as a big-endian
+ * number, so that most comparisons are one integer compare (most terms differ
+ * in their first 8 bytes) and only ties look at the bytes.
+ */
 typedef struct inv_tref {
+	uint64_t key;
 	const uint8_t *p;
 	uint32_t len, term;
 } inv_tref_t;
@@ -303,6 +309,8 @@ typedef struct inv_tref {
 static int inv_tref_cmp(const void *x, const void *y)
 {
 	const inv_tref_t *a = x, *b = y;
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
 	return sl_slice_cmp(sl_slice(a->p, a->len), sl_slice(b->p, b->len));
 }
 
@@ -313,7 +321,13 @@ static int inv_tref_cmp(const void *x, const void *y)
 static int inv_bterm_decode(const inv_bterm_t *t, const uint32_t *map, inv_u32s_t *docs,
 			    inv_u32s_t *tfs, inv_u32s_t *pos)
 {
-	docs->n = tfs->n = pos->n = 0;
+	/* Every occurrence takes at least a byte: the stream's length bounds all three. */
+	size_t most = t->stream.len;
+	if (!inv_u32s_reserve(docs, most) || !inv_u32s_reserve(tfs, most) ||
+	    !inv_u32s_reserve(pos, most))
+		return SL_NOMEM;
+	uint32_t *dv = docs->v, *tv = tfs->v, *pv = pos->v;
+	size_t nd = 0, np = 0;
 	const uint8_t *p = t->stream.data, *end = p + t->stream.len;
 	uint64_t v, doc = 0, at = 0;
 	bool first = true, keep = false;
@@ -324,16 +338,20 @@ static int inv_bterm_decode(const inv_bterm_t *t, const uint32_t *map, inv_u32s_
 			first = false;
 			p += codec_get_varint(p, end, &at);
 			keep = map[doc] != INV_END;
-			if (keep && (!inv_u32s_push(docs, map[doc]) || !inv_u32s_push(tfs, 1)))
-				return SL_NOMEM;
+			if (keep) {
+				dv[nd] = map[doc];
+				tv[nd++] = 1;
+			}
 		} else {
 			at += (v >> 1) + 1;
 			if (keep)
-				tfs->v[tfs->n - 1]++;
+				tv[nd - 1]++;
 		}
-		if (keep && !inv_u32s_push(pos, (uint32_t)at))
-			return SL_NOMEM;
+		if (keep)
+			pv[np++] = (uint32_t)at;
 	}
+	docs->n = tfs->n = nd;
+	pos->n = np;
 	return SL_OK;
 }
 
@@ -354,9 +372,13 @@ int inv_buffer_write(inv_buffer_t *b, env_t *env, const char *path, bool positio
 			rc = inv_segw_doc(w, inv_buffer_id(b, d), b->lens.v[d], err);
 	}
 	if (rc == SL_OK) {
-		for (uint32_t t = 0; t < b->nterms; t++)
-			refs[t] = (inv_tref_t){ b->arena.data + b->terms[t].text_off,
+		for (uint32_t t = 0; t < b->nterms; t++) {
+			uint64_t key = 0; /* the zero-padded head, first byte highest */
+			for (int i = 0; i < 8; i++)
+				key = key << 8 | b->terms[t].head[i];
+			refs[t] = (inv_tref_t){ key, b->arena.data + b->terms[t].text_off,
 						b->terms[t].text_len, t };
+		}
 		qsort(refs, b->nterms, sizeof *refs, inv_tref_cmp);
 	}
 	for (uint32_t i = 0; rc == SL_OK && i < b->nterms; i++) {

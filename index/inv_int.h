@@ -202,6 +202,8 @@ typedef struct inv_u32s {
 } inv_u32s_t;
 
 bool inv_u32s_push(inv_u32s_t *a, uint32_t x);
+/* Makes room for n values in all (the contents stay). */
+bool inv_u32s_reserve(inv_u32s_t *a, size_t n);
 void inv_u32s_free(inv_u32s_t *a);
 
 /* ---- the index handle ---- */

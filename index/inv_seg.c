@@ -11,6 +11,21 @@
 #include "engine/codec.h"
 #include "index/inv_int.h"
 
+bool inv_u32s_reserve(inv_u32s_t *a, size_t n)
+{
+	if (n <= a->cap)
+		return true;
+	size_t cap = a->cap ? a->cap : 256;
+	while (cap < n)
+		cap *= 2;
+	uint32_t *v = realloc(a->v, cap * sizeof *v);
+	if (v == NULL)
+		return false;
+	a->v = v;
+	a->cap = cap;
+	return true;
+}
+
 bool inv_u32s_push(inv_u32s_t *a, uint32_t x)
 {
 	if (a->n == a->cap) {
@@ -124,15 +139,22 @@ int inv_segw_doc(inv_segw_t *w, sl_slice_t id, uint32_t len, sl_err_t *err)
 static void inv_put_positions(buf_t *out, const uint32_t *tfs, const uint32_t **pos,
 			      uint32_t from, uint32_t to)
 {
+	size_t total = 0;
+	for (uint32_t i = from; i < to; i++)
+		total += tfs[i];
+	if (!buf_reserve(out, total * 5)) /* at most 5 bytes a varint of 32 bits */
+		return; /* the buffer is marked: the caller sees it through buf_ok */
+	uint8_t *p = out->data + out->len;
 	for (uint32_t i = from; i < to; i++) {
 		uint32_t prev = 0;
 		for (uint32_t j = 0; j < tfs[i]; j++) {
-			uint32_t p = (*pos)[j];
-			codec_buf_put_varint(out, j == 0 ? p : p - prev - 1);
-			prev = p;
+			uint32_t at = (*pos)[j];
+			p += codec_put_varint(p, j == 0 ? at : at - prev - 1);
+			prev = at;
 		}
 		*pos += tfs[i];
 	}
+	out->len = (size_t)(p - out->data);
 }
 
 /* Appends a listed term's postings (and positions chunks) to the area; fills off and sizes. */

@@ -58,11 +58,24 @@ void postings_writer_init(postings_writer_t *w, buf_t *out, bool with_tf)
 static uint64_t postings_pack_bits(uint8_t *out, uint64_t at, const uint32_t *v, unsigned n,
 				   unsigned bits)
 {
-	for (unsigned i = 0; i < n && bits > 0; i++, at += bits) {
-		uint8_t *p = out + (at >> 3);
-		codec_put_u64(p, codec_get_u64(p) | (uint64_t)v[i] << (at & 7));
+	if (bits == 0)
+		return at;
+	/* Gather in a 64-bit word, store it whole when it fills: one store per 8 bytes. */
+	uint8_t *p = out + (at >> 3);
+	unsigned used = (unsigned)(at & 7);
+	uint64_t acc = codec_get_u64(p) & ((1ull << used) - 1);
+	for (unsigned i = 0; i < n; i++) {
+		acc |= (uint64_t)v[i] << used;
+		used += bits;
+		if (used >= 64) {
+			codec_put_u64(p, acc);
+			p += 8;
+			used -= 64;
+			acc = used ? (uint64_t)v[i] >> (bits - used) : 0;
+		}
 	}
-	return at;
+	codec_put_u64(p, acc);
+	return at + (uint64_t)n * bits;
 }
 
 /* Packs the block being filled into w->payload; returns its header fields. */

@@ -165,14 +165,6 @@ static inline bool tk_ascii_token(uint8_t b)
 	return (unsigned)(b - '0') < 10 || (unsigned)((b | 0x20) - 'a') < 26;
 }
 
-/* Appends one ASCII byte, folded, to the token. */
-static inline void tk_put_ascii(buf_t *tok, uint8_t b)
-{
-	if (tok->len == tok->cap && !buf_reserve(tok, 1))
-		return; /* buf_reserve marked the buffer; the caller sees it through buf_ok */
-	tok->data[tok->len++] = (unsigned)(b - 'A') < 26 ? (uint8_t)(b | 0x20) : b;
-}
-
 bool tokenizer_next(tokenizer_t *t)
 {
 	/* Skip separators: a token starts only at a token character. ASCII runs are
@@ -200,9 +192,19 @@ bool tokenizer_next(tokenizer_t *t)
 	/* Then take token characters, and diacritics, until a separator. */
 	while (i < t->len) {
 		if (s[i] < 0x80) {
-			if (!tk_ascii_token(s[i]))
+			/* A run of ASCII letters and digits: measured, then copied folded at once. */
+			size_t run = i;
+			while (run < t->len && s[run] < 0x80 && tk_ascii_token(s[run]))
+				run++;
+			if (run == i)
 				break;
-			tk_put_ascii(&t->token, s[i++]);
+			if (!buf_reserve(&t->token, run - i))
+				return false; /* out of memory: the text ends here */
+			uint8_t *out = t->token.data + t->token.len;
+			for (size_t k = i; k < run; k++)
+				*out++ = (unsigned)(s[k] - 'A') < 26 ? (uint8_t)(s[k] | 0x20) : s[k];
+			t->token.len += run - i;
+			i = run;
 			continue;
 		}
 		size_t next = i;
