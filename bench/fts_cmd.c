@@ -160,9 +160,11 @@ int index_main(int argc, char **argv)
 	if (status == 0 && inverted_stats(ix, &st, &err) == SL_OK) {
 		printf("indexed %llu documents (%llu lines skipped) in %.2f s: %.0f docs/s\n",
 		       (unsigned long long)docs, (unsigned long long)skipped, secs, docs / (secs > 0 ? secs : 1));
-		printf("index %s: %llu live documents, %llu segments, %llu terms, %llu postings, "
-		       "%.2f MB on disk (%.2f bytes per posting with positions)\n",
+		printf("index %s: %llu live documents, %llu segments (%llu written, %llu merges), "
+		       "%llu terms, %llu postings, %.2f MB on disk (%.2f bytes per posting with "
+		       "positions)\n",
 		       dir, (unsigned long long)st.docs, (unsigned long long)st.segments,
+		       (unsigned long long)st.flushes, (unsigned long long)st.merges,
 		       (unsigned long long)st.terms, (unsigned long long)st.postings,
 		       st.file_bytes / 1e6, st.postings ? (double)st.postings_bytes / st.postings : 0);
 	}

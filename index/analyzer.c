@@ -80,8 +80,17 @@ int analyzer_open(analyzer_t *a, const char *spec, sl_err_t *err)
 			       "analyzer \"%.40s\": not one of unicode61, unicode61 stop, "
 			       "unicode61 stem=LANG, unicode61 stop stem=LANG",
 			       spec);
-	snprintf(a->spec, sizeof a->spec, "%s%s%s%s", ANALYZER_DEFAULT, a->stop ? " stop" : "",
-		 lang[0] ? " stem=" : "", lang);
+	/* The canonical spelling: never longer than the spec it came from. */
+	size_t n = strlen(ANALYZER_DEFAULT) + (a->stop ? 5 : 0) + (lang[0] ? 6 + strlen(lang) : 0);
+	if (n >= sizeof a->spec)
+		return sl_errf(err, SL_INVALID, "analyzer \"%.40s\": too long", spec);
+	strcpy(a->spec, ANALYZER_DEFAULT);
+	if (a->stop)
+		strcat(a->spec, " stop");
+	if (lang[0]) {
+		strcat(a->spec, " stem=");
+		strcat(a->spec, lang);
+	}
 	if (lang[0] == '\0')
 		return SL_OK;
 #ifdef SL_HAVE_STEMMER

@@ -62,7 +62,9 @@
  *   | header, 16 bytes       |  "SLINVSEG" | u32 version (1) | u32 flags
  *   +------------------------+           (bit 0: positions stored)
  *   | postings area          |  for each term not kept inline, in term order:
- *   |                        |    its postings list (index/postings.h), then,
+ *   |                        |    its postings list (index/postings.h; each
+ *   |                        |    block's impact byte is its best BM25 score
+ *   |                        |    per unit of idf, coded: inv_int.h), then,
  *   |                        |    with positions, one positions chunk per
  *   |                        |    postings block (below)
  *   +------------------------+ dict_off
