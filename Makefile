@@ -264,7 +264,8 @@ debug:
 
 # `make corpus`: the Debian package descriptions as id<TAB>text lines (about 64,000
 # documents), or, where apt has none, 60,000 documents of Zipf-distributed text; then
-# 2,000 queries drawn from it (build/corpus/queries.tsv) for `bench --suite fts`.
+# 2,000 queries drawn from it (build/corpus/queries.tsv) for `bench --suite fts`, and
+# the ones among them of rarer words (queries-rare.tsv).
 corpus:
 	@mkdir -p $(BUILD)/corpus
 	@if sh bench/corpus.sh debian $(BUILD)/corpus/debian.tsv 2>/dev/null; then \
@@ -274,7 +275,9 @@ corpus:
 	  echo "no Debian descriptions here: wrote $$c (60000 documents)"; \
 	fi; \
 	sh bench/corpus.sh queries $$c 2000 1 $(BUILD)/corpus/queries.tsv && \
-	  echo "wrote $(BUILD)/corpus/queries.tsv (2000 queries drawn from $$c)"
+	  echo "wrote $(BUILD)/corpus/queries.tsv (2000 queries drawn from $$c)" && \
+	sh bench/corpus.sh queries $$c 2000 1 $(BUILD)/corpus/queries-rare.tsv 3000 && \
+	  echo "wrote $(BUILD)/corpus/queries-rare.tsv (those of them whose words are in at most 3000 documents)"
 
 # The tokenizer's Unicode tables, regenerated from Debian's unicode-data (the
 # result is committed: building needs neither the data nor this step).

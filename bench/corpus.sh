@@ -6,7 +6,7 @@
 #                                              packages this machine's apt knows
 #   sh bench/corpus.sh translations FILE...    the same, from Translation files given
 #   sh bench/corpus.sh zipf DOCS [SEED] [OUT]  synthetic text, for a machine without apt
-#   sh bench/corpus.sh queries CORPUS N [SEED] [OUT]
+#   sh bench/corpus.sh queries CORPUS N [SEED] [OUT] [MAXDF]
 #                                              N queries (KIND<TAB>words) drawn from CORPUS
 #
 # debian: apt fetches the Translation-en lists (`apt-get update -o
@@ -26,6 +26,9 @@
 # ASCII letters and digits, 3 to 20 long) so that most queries have matches:
 # term (one word), and (two words of one document), or (a word from each of two
 # documents), phrase (two or three words side by side in one document, any length).
+# With MAXDF, the queries holding a word that more than MAXDF documents contain
+# are then dropped (fewer than N remain): queries of rarer words, closer to what
+# people type into a search box than words drawn as often as they occur.
 set -eu
 
 out() { if [ -n "${1:-}" ]; then exec >"$1"; fi; }
@@ -104,12 +107,26 @@ zipf)
 	}'
 	;;
 queries)
-	corpus=${2:?usage: corpus.sh queries CORPUS N [SEED] [OUT]}
-	n=${3:?usage: corpus.sh queries CORPUS N [SEED] [OUT]}
+	corpus=${2:?usage: corpus.sh queries CORPUS N [SEED] [OUT] [MAXDF]}
+	n=${3:?usage: corpus.sh queries CORPUS N [SEED] [OUT] [MAXDF]}
 	seed=${4:-1}
 	out "${5:-}"
-	awk -F '\t' -v n="$n" -v seed="$seed" '
-	{ text[NR] = $2 }
+	awk -F '\t' -v n="$n" -v seed="$seed" -v maxdf="${6:-0}" '
+	{
+		text[NR] = $2
+		if (maxdf > 0) {   # document frequencies, for dropping queries of common words
+			m = split(tolower($2), raw, /[^a-z0-9]+/); delete seen
+			for (i = 1; i <= m; i++)
+				if (raw[i] != "" && !(raw[i] in seen)) { seen[raw[i]] = 1; df[raw[i]]++ }
+		}
+	}
+	function rare(q,    k, i, ws) {   # every word of q in at most maxdf documents
+		if (maxdf <= 0) return 1
+		k = split(q, ws, " ")
+		for (i = 1; i <= k; i++) if (df[ws[i]] > maxdf) return 0
+		return 1
+	}
+	function emit(kind, q) { if (rare(q)) print kind "\t" q }
 	function words(d,    t, k, i, m) {   # the words of document d into w[1..nw]
 		t = tolower(text[d]); m = split(t, raw, /[^a-z0-9]+/); nw = 0; na = 0
 		for (i = 1; i <= m; i++) {
@@ -125,21 +142,21 @@ queries)
 			kind = q % 4
 			do { d = pick() } while (words(d) < 3)
 			a = w[1 + int(rand() * nw)]
-			if (kind == 0) print "term\t" a
-			else if (kind == 1) print "and\t" a " " w[1 + int(rand() * nw)]
+			if (kind == 0) emit("term", a)
+			else if (kind == 1) emit("and", a " " w[1 + int(rand() * nw)])
 			else if (kind == 2) {
 				do { d = pick() } while (words(d) < 3)
-				print "or\t" a " " w[1 + int(rand() * nw)]
+				emit("or", a " " w[1 + int(rand() * nw)])
 			} else {
 				len = na >= 4 && rand() < 0.5 ? 3 : 2; i = 1 + int(rand() * (na - len + 1))
 				p = all[i]; for (j = 1; j < len; j++) p = p " " all[i + j]
-				print "phrase\t" p
+				emit("phrase", p)
 			}
 		}
 	}' "$corpus"
 	;;
 *)
-	sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 	;;
 esac

@@ -564,6 +564,18 @@ static void test_corpus_maker(void **state)
 		 f->dir, f->dir);
 	assert_int_equal(run(cmd, out, sizeof out), 0);
 	assert_string_equal(out, "40\n");
+	/* Queries drawn from it: the four kinds, the same for a seed, fewer with MAXDF. */
+	snprintf(cmd, sizeof cmd, "sh bench/corpus.sh queries %s/a 40 5 > %s/q && sh bench/corpus.sh "
+		 "queries %s/a 40 5 | cmp - %s/q && grep -cE '^(term|and|or|phrase)\t[a-z0-9]' %s/q && "
+		 "cut -f1 %s/q | sort -u | tr '\\n' ' ' && sh bench/corpus.sh queries %s/a 40 5 '' 3 | "
+		 "wc -l", f->dir, f->dir, f->dir, f->dir, f->dir, f->dir, f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	unsigned total, kept;
+	char kinds[64];
+	assert_int_equal(sscanf(out, "%u\n%63[a-z ]%u", &total, kinds, &kept), 3);
+	assert_int_equal(total, 40);
+	assert_string_equal(kinds, "and or phrase term ");
+	assert_true(kept < 40);
 }
 
 /* index and search: a corpus with a bad line, stop and skip, every output format. */
