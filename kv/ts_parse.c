@@ -210,7 +210,8 @@ static bool ts_convert(int64_t v, ts_unit_t from, ts_unit_t to, int64_t *out, ch
 	}
 	int64_t d = ts_pow10[3 * (from - to)];
 	if (v % d != 0)
-		return ts_why(why, "the timestamp is finer than the store's unit (%s)", ts_unit_name(to));
+		return ts_why(why, "the timestamp is finer than the store's unit (%s): make the store "
+			      "with a finer one", ts_unit_name(to));
 	*out = v / d;
 	return true;
 }
@@ -397,4 +398,140 @@ bool ts_csv_line(sl_slice_t line, ts_unit_t given, ts_unit_t store, ts_csv_point
 	bool ok = ts_series_parse(ser, series, sub);
 	buf_free(&unq);
 	return ok ? true : ts_why(why, "series: %s", sub);
+}
+
+/* ---------------------------------------------------------------- line protocol */
+
+/*
+ * The end of a line-protocol token starting at p: the first unescaped
+ * character of stops (or end). Escapes are a backslash before any character.
+ */
+static const uint8_t *ts_lp_end(const uint8_t *p, const uint8_t *end, const char *stops)
+{
+	while (p < end && strchr(stops, *p) == NULL) {
+		if (*p == '\\' && p + 1 < end)
+			p++;
+		p++;
+	}
+	return p;
+}
+
+/* Appends token [p, end) unescaped, each character a name cannot hold turned into '_'. */
+static void ts_lp_name(buf_t *out, const uint8_t *p, const uint8_t *end, bool metric)
+{
+	for (; p < end; p++) {
+		if (*p == '\\' && p + 1 < end)
+			p++;
+		uint8_t c = *p;
+		bool ok = ts_is_alpha(c) || ts_is_digit(c) || (metric && (c == '.' || c == ':'));
+		buf_append(out, ok ? &c : (const uint8_t *)"_", 1);
+	}
+}
+
+/* Appends a tag value unescaped and escaped again as a quoted label value. */
+static void ts_lp_value(buf_t *out, const uint8_t *p, const uint8_t *end)
+{
+	for (; p < end; p++) {
+		if (*p == '\\' && p + 1 < end)
+			p++;
+		if (*p == '"' || *p == '\\')
+			buf_append(out, "\\", 1);
+		buf_append(out, p, 1);
+	}
+}
+
+/* A field value as a number. */
+static bool ts_lp_number(const uint8_t *p, const uint8_t *end, double *v, char *why)
+{
+	size_t n = (size_t)(end - p);
+	if (n == 0)
+		return ts_why(why, "a field without a value");
+	if (*p == '"')
+		return ts_why(why, "a string field: only numbers and booleans are stored");
+	static const char *const truth[] = { "t", "T", "true", "True", "TRUE" };
+	static const char *const lies[] = { "f", "F", "false", "False", "FALSE" };
+	for (int i = 0; i < 5; i++) {
+		if (n == strlen(truth[i]) && memcmp(p, truth[i], n) == 0)
+			return *v = 1, true;
+		if (n == strlen(lies[i]) && memcmp(p, lies[i], n) == 0)
+			return *v = 0, true;
+	}
+	if (p[n - 1] == 'i' || p[n - 1] == 'u')
+		n--; /* an integer: the same digits as a double */
+	return ts_value_parse(sl_slice(p, n), v, why);
+}
+
+bool ts_lp_line(sl_slice_t line, ts_unit_t given, ts_unit_t store, int64_t *ts, buf_t *series,
+		double *values, size_t *n, char *why)
+{
+	*n = 0;
+	const uint8_t *p = line.data, *end = p + line.len;
+	if (line.len > 0 && end[-1] == '\r')
+		end--;
+	/* measurement and tags: up to the first unescaped space */
+	const uint8_t *key_end = ts_lp_end(p, end, " ");
+	const uint8_t *meas_end = ts_lp_end(p, key_end, ",");
+	if (meas_end == p || key_end >= end)
+		return ts_why(why, "not measurement[,tags] fields timestamp");
+	buf_t tags = { 0 };
+	for (const uint8_t *t = meas_end; t < key_end;) {
+		const uint8_t *k = t + 1, *kend = ts_lp_end(k, key_end, "="), *vend;
+		if (kend >= key_end || kend == k) {
+			buf_free(&tags);
+			return ts_why(why, "a tag without '=' or without a name");
+		}
+		vend = ts_lp_end(kend + 1, key_end, ",");
+		buf_append(&tags, tags.len ? "," : "{", 1);
+		ts_lp_name(&tags, k, kend, false);
+		buf_append(&tags, "=\"", 2);
+		ts_lp_value(&tags, kend + 1, vend);
+		buf_append(&tags, "\"", 1);
+		t = vend;
+	}
+	if (tags.len)
+		buf_append(&tags, "}", 1);
+	/* fields: up to the next unescaped space (string values may hold spaces: refused anyway) */
+	const uint8_t *f = key_end + 1, *fields_end = ts_lp_end(f, end, " ");
+	const uint8_t *tstart = fields_end < end ? fields_end + 1 : end;
+	char sub[TS_WHY_BYTES];
+	bool ok = tstart < end;
+	if (!ok)
+		ts_why(why, "no timestamp (a file of points must carry its times)");
+	if (ok && !ts_time_parse(sl_slice(tstart, (size_t)(end - tstart)),
+				 given == TS_UNIT_AUTO ? TS_UNIT_NS : given, store, ts, NULL, sub))
+		ok = ts_why(why, "timestamp: %s", sub);
+	buf_t text = { 0 };
+	while (ok && f < fields_end) {
+		const uint8_t *kend = ts_lp_end(f, fields_end, "="), *vend;
+		if (kend >= fields_end || kend == f) {
+			ok = ts_why(why, "a field without '=' or without a name");
+			break;
+		}
+		vend = ts_lp_end(kend + 1, fields_end, ",");
+		if (*n == TS_LP_MAX_FIELDS) {
+			ok = ts_why(why, "more than %d fields", TS_LP_MAX_FIELDS);
+			break;
+		}
+		if (!ts_lp_number(kend + 1, vend, &values[*n], sub)) {
+			ok = ts_why(why, "field %.*s: %s", (int)(kend - f), (const char *)f, sub);
+			break;
+		}
+		buf_clear(&text);
+		ts_lp_name(&text, p, meas_end, true);
+		buf_append(&text, "_", 1);
+		ts_lp_name(&text, f, kend, true);
+		buf_append(&text, tags.data, tags.len);
+		if (!ts_series_parse(buf_slice(&text), &series[*n], sub))
+			ok = ts_why(why, "series: %s", sub);
+		else
+			(*n)++;
+		f = vend < fields_end ? vend + 1 : vend;
+	}
+	if (ok && *n == 0)
+		ok = ts_why(why, "no fields");
+	buf_free(&tags);
+	buf_free(&text);
+	if (!ok)
+		*n = 0;
+	return ok;
 }

@@ -22,6 +22,18 @@
  * it does not fit 64 bits or loses precision that way: 1.5 s is not a whole
  * number of seconds).
  *
+ * An InfluxDB line-protocol line is
+ *
+ *   measurement[,tag=value...] field=value[,field=value...] timestamp
+ *
+ * with `\,`, `\=` and `\ ` escaping those characters in names and tag values.
+ * Each field becomes one point of the series measurement_field{tag="value",...}
+ * (the mapping Prometheus's InfluxDB exporters use); a character a metric or
+ * label name cannot hold becomes '_'. Field values are floats, integers (12i,
+ * 12u) or booleans (t, true, f, false, any case: 1 and 0); a string field is
+ * refused. The timestamp is required (a file of points carries its times) and
+ * is in nanoseconds unless a unit is given, as in InfluxDB.
+ *
  * A CSV line is `timestamp,series,value`. The series may hold commas (between
  * its labels), so the line is split at its first and last commas; a series in
  * CSV quotes ("...", with "" for a quote) is unquoted first. The value is a
@@ -72,5 +84,16 @@ typedef struct ts_csv_point {
 /* The series goes to series (canonical). false with the reason in why. */
 bool ts_csv_line(sl_slice_t line, ts_unit_t given, ts_unit_t store, ts_csv_point_t *p,
 		 buf_t *series, char *why);
+
+#define TS_LP_MAX_FIELDS 64
+
+/*
+ * One line-protocol line: *n points (at most TS_LP_MAX_FIELDS), all at *ts,
+ * series[i] (canonical; the caller's array of buf_t) with values[i]. `given`
+ * is the timestamps' unit (TS_UNIT_AUTO means ns, InfluxDB's default). false
+ * with the reason in why, and then nothing of the line is to be applied.
+ */
+bool ts_lp_line(sl_slice_t line, ts_unit_t given, ts_unit_t store, int64_t *ts, buf_t *series,
+		double *values, size_t *n, char *why);
 
 #endif

@@ -139,6 +139,59 @@ static void test_csv_lines(void **state)
 	buf_free(&series);
 }
 
+static void test_line_protocol(void **state)
+{
+	(void)state;
+	buf_t series[TS_LP_MAX_FIELDS] = { BUF_INIT };
+	double v[TS_LP_MAX_FIELDS];
+	size_t n;
+	int64_t ts;
+	char why[TS_WHY_BYTES];
+	if (!ts_lp_line(sl_slice_str("cpu,host=a,mode=user usage_idle=97.5,count=12i,up=t "
+				     "1700000000123000000"),
+			TS_UNIT_AUTO, TS_UNIT_MS, &ts, series, v, &n, why))
+		fail_msg("%s", why);
+	assert_int_equal(n, 3);
+	assert_true(ts == 1700000000123);
+	static const char *want[] = { "cpu_usage_idle{host=\"a\",mode=\"user\"}",
+				      "cpu_count{host=\"a\",mode=\"user\"}",
+				      "cpu_up{host=\"a\",mode=\"user\"}" };
+	static const double vals[] = { 97.5, 12, 1 };
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(series[i].len, strlen(want[i]));
+		assert_memory_equal(series[i].data, want[i], series[i].len);
+		assert_true(v[i] == vals[i]);
+	}
+	/* Escapes, and names made of what a metric name can hold. */
+	if (!ts_lp_line(sl_slice_str("disk\\ io,dev=sd\\,a\\ 1,mount-point=/ read-bytes=5u 1700000000"),
+			TS_UNIT_S, TS_UNIT_MS, &ts, series, v, &n, why))
+		fail_msg("%s", why);
+	assert_int_equal(n, 1);
+	assert_true(ts == 1700000000000);
+	const char *w = "disk_io_read_bytes{dev=\"sd,a 1\",mount_point=\"/\"}";
+	assert_int_equal(series[0].len, strlen(w));
+	assert_memory_equal(series[0].data, w, series[0].len);
+	static const char *bad[][2] = {
+		{ "cpu usage=1", "no timestamp" },
+		{ "cpu", "not measurement" },
+		{ "cpu msg=\"hi\" 1700000000000000000", "string field" },
+		{ "cpu,host usage=1 1700000000000000000", "tag without" },
+		{ "cpu usage 1700000000000000000", "field without" },
+		{ "cpu usage=lots 1700000000000000000", "field usage" },
+		{ "cpu usage=1 soon", "timestamp" },
+		{ "9cpu usage=1 1700000000000000000", "series" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_false(ts_lp_line(sl_slice_str(bad[i][0]), TS_UNIT_AUTO, TS_UNIT_MS, &ts, series, v,
+					&n, why));
+		assert_int_equal(n, 0);
+		if (strstr(why, bad[i][1]) == NULL)
+			fail_msg("'%s': %s (wanted %s)", bad[i][0], why, bad[i][1]);
+	}
+	for (size_t i = 0; i < TS_LP_MAX_FIELDS; i++)
+		buf_free(&series[i]);
+}
+
 int main(void)
 {
 	tu_seed();
@@ -146,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_series),
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_csv_lines),
+		cmocka_unit_test(test_line_protocol),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
