@@ -253,7 +253,7 @@ fuzz:
 	    $(PEER_LIBS) $(LDLIBS_CORE) -o build/fuzz/$$t || exit 1; \
 	  mkdir -p build/fuzz/corpus/$$t; cp tests/fuzz/corpus/$$t/* build/fuzz/corpus/$$t/; \
 	  echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
-	  build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=20 -print_final_stats=1 \
 	    -artifact_prefix=build/fuzz/$$t- build/fuzz/corpus/$$t > build/fuzz/$$t.log 2>&1; \
 	  status=$$?; grep -E "stat::number_of_executed_units|ERROR|SUMMARY" build/fuzz/$$t.log; \
 	  [ $$status -eq 0 ] || { echo "$$t failed: see build/fuzz/$$t.log"; exit 1; }; \
