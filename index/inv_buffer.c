@@ -44,7 +44,7 @@ struct inv_buffer {
 	/* documents */
 	uint32_t docs;
 	buf_t ids;
-	inv_u32s_t id_ends, lens;
+	u32s_t id_ends, lens;
 	buf_t deleted;           /* one byte per document */
 	uint32_t *id_slots;      /* document + 1; 0 = empty */
 	uint32_t nid_slots;
@@ -77,8 +77,8 @@ void inv_buffer_reset(inv_buffer_t *b)
 	buf_free(&b->arena);
 	buf_free(&b->ids);
 	buf_free(&b->deleted);
-	inv_u32s_free(&b->id_ends);
-	inv_u32s_free(&b->lens);
+	u32s_free(&b->id_ends);
+	u32s_free(&b->lens);
 	analyzer_t an = b->an;
 	memset(b, 0, sizeof *b);
 	b->an = an;
@@ -275,7 +275,7 @@ int inv_buffer_add(inv_buffer_t *b, sl_slice_t id, sl_slice_t text, sl_err_t *er
 	uint32_t doc = b->docs, len = 0;
 	/* The id first: a failure below leaves a document without terms, never terms without one. */
 	buf_append(&b->ids, id.data, id.len);
-	if (!buf_ok(&b->ids) || !inv_u32s_push(&b->id_ends, (uint32_t)b->ids.len))
+	if (!buf_ok(&b->ids) || !u32s_push(&b->id_ends, (uint32_t)b->ids.len))
 		return sl_errf(err, SL_NOMEM, "index buffer: out of memory");
 	while (analyzer_next(&b->an)) {
 		size_t n = inv_term_cut(b->an.term, b->an.term_len);
@@ -286,7 +286,7 @@ int inv_buffer_add(inv_buffer_t *b, sl_slice_t id, sl_slice_t text, sl_err_t *er
 	}
 	uint8_t zero = 0;
 	buf_append(&b->deleted, &zero, 1);
-	if (!inv_u32s_push(&b->lens, len) || !buf_ok(&b->deleted))
+	if (!u32s_push(&b->lens, len) || !buf_ok(&b->deleted))
 		return sl_errf(err, SL_NOMEM, "index buffer: out of memory");
 	b->id_slots[inv_buffer_id_slot(b, id)] = doc + 1;
 	b->docs++;
@@ -318,13 +318,13 @@ static int inv_tref_cmp(const void *x, const void *y)
  * Decodes a term's stream into postings: docs (renumbered by map, those
  * deleted while in the buffer left out), tfs and positions.
  */
-static int inv_bterm_decode(const inv_bterm_t *t, const uint32_t *map, inv_u32s_t *docs,
-			    inv_u32s_t *tfs, inv_u32s_t *pos)
+static int inv_bterm_decode(const inv_bterm_t *t, const uint32_t *map, u32s_t *docs,
+			    u32s_t *tfs, u32s_t *pos)
 {
 	/* Every occurrence takes at least a byte: the stream's length bounds all three. */
 	size_t most = t->stream.len;
-	if (!inv_u32s_reserve(docs, most) || !inv_u32s_reserve(tfs, most) ||
-	    !inv_u32s_reserve(pos, most))
+	if (!u32s_reserve(docs, most) || !u32s_reserve(tfs, most) ||
+	    !u32s_reserve(pos, most))
 		return SL_NOMEM;
 	uint32_t *dv = docs->v, *tv = tfs->v, *pv = pos->v;
 	size_t nd = 0, np = 0;
@@ -361,7 +361,7 @@ int inv_buffer_write(inv_buffer_t *b, env_t *env, const char *path, bool positio
 	inv_segw_t *w = NULL;
 	inv_tref_t *refs = malloc(((size_t)b->nterms + 1) * sizeof *refs);
 	uint32_t *map = malloc(((size_t)b->docs + 1) * sizeof *map);
-	inv_u32s_t docs = { 0 }, tfs = { 0 }, pos = { 0 };
+	u32s_t docs = { 0 }, tfs = { 0 }, pos = { 0 };
 	int rc = refs == NULL || map == NULL ? sl_errf(err, SL_NOMEM, "%s: out of memory", path)
 					     : inv_segw_open(env, path, positions, &w, err);
 	/* Documents deleted (or replaced) while still in the buffer are not written at all. */
@@ -395,8 +395,8 @@ int inv_buffer_write(inv_buffer_t *b, env_t *env, const char *path, bool positio
 		inv_segw_abandon(w);
 	free(refs);
 	free(map);
-	inv_u32s_free(&docs);
-	inv_u32s_free(&tfs);
-	inv_u32s_free(&pos);
+	u32s_free(&docs);
+	u32s_free(&tfs);
+	u32s_free(&pos);
 	return rc;
 }

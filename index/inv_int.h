@@ -17,6 +17,7 @@
 #include "engine/env.h"
 #include "engine/slice.h"
 #include "engine/status.h"
+#include "engine/vec.h"
 #include "index/analyzer.h"
 #include "index/bm25.h"
 #include "index/inverted.h"
@@ -193,18 +194,6 @@ int inv_buffer_write(inv_buffer_t *b, env_t *env, const char *path, bool positio
 		     sl_err_t *err);
 /* Empties it for the next documents. */
 void inv_buffer_reset(inv_buffer_t *b);
-
-/* ---- growing u32 arrays (postings gathered for the writer) ---- */
-
-typedef struct inv_u32s {
-	uint32_t *v;
-	size_t n, cap;
-} inv_u32s_t;
-
-bool inv_u32s_push(inv_u32s_t *a, uint32_t x);
-/* Makes room for n values in all (the contents stay). */
-bool inv_u32s_reserve(inv_u32s_t *a, size_t n);
-void inv_u32s_free(inv_u32s_t *a);
 
 /* ---- the index handle ---- */
 

@@ -42,7 +42,7 @@ typedef struct inv_lcur {
 	bool present;                /* the segment holds it */
 	bool phrase;
 	inv_cursor_t c;              /* term */
-	inv_u32s_t docs, tfs;        /* phrase: its matches, materialized */
+	u32s_t docs, tfs;        /* phrase: its matches, materialized */
 	uint32_t i;
 	uint32_t max_tf;
 } inv_lcur_t;
@@ -249,7 +249,7 @@ static int inv_phrase_materialize(inv_eval_t *ev, inv_qnode_t *leaf, inv_seg_t *
 		if (!inv_seg_deleted(s, d))
 			rc = inv_phrase_count(ev, cs, leaf->offsets, leaf->nterms, &count);
 		if (rc == SL_OK && count > 0) {
-			if (!inv_u32s_push(&l->docs, d) || !inv_u32s_push(&l->tfs, count))
+			if (!u32s_push(&l->docs, d) || !u32s_push(&l->tfs, count))
 				rc = sl_errf(ev->err, SL_NOMEM, "search: out of memory");
 			if (count > l->max_tf)
 				l->max_tf = count;
@@ -839,8 +839,8 @@ static void inv_eval_free(inv_eval_t *ev)
 	if (ev->lc != NULL) {
 		for (size_t i = 0; i < (size_t)ev->q->nleaves * ev->ix->nsegs; i++) {
 			inv_cursor_free(&ev->lc[i].c);
-			inv_u32s_free(&ev->lc[i].docs);
-			inv_u32s_free(&ev->lc[i].tfs);
+			u32s_free(&ev->lc[i].docs);
+			u32s_free(&ev->lc[i].tfs);
 		}
 	}
 	free(ev->lc);

@@ -11,41 +11,6 @@
 #include "engine/codec.h"
 #include "index/inv_int.h"
 
-bool inv_u32s_reserve(inv_u32s_t *a, size_t n)
-{
-	if (n <= a->cap)
-		return true;
-	size_t cap = a->cap ? a->cap : 256;
-	while (cap < n)
-		cap *= 2;
-	uint32_t *v = realloc(a->v, cap * sizeof *v);
-	if (v == NULL)
-		return false;
-	a->v = v;
-	a->cap = cap;
-	return true;
-}
-
-bool inv_u32s_push(inv_u32s_t *a, uint32_t x)
-{
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 256;
-		uint32_t *v = realloc(a->v, cap * sizeof *v);
-		if (v == NULL)
-			return false;
-		a->v = v;
-		a->cap = cap;
-	}
-	a->v[a->n++] = x;
-	return true;
-}
-
-void inv_u32s_free(inv_u32s_t *a)
-{
-	free(a->v);
-	memset(a, 0, sizeof *a);
-}
-
 size_t inv_term_cut(const uint8_t *t, size_t len)
 {
 	if (len <= INV_MAX_TERM)
@@ -75,7 +40,7 @@ struct inv_segw {
 	uint64_t tokens;
 	buf_t lens;                  /* u32 per document */
 	buf_t ids;                   /* the ids, one after another */
-	inv_u32s_t id_ends;          /* where each ends in ids */
+	u32s_t id_ends;          /* where each ends in ids */
 };
 
 int inv_segw_open(env_t *env, const char *path, bool positions, inv_segw_t **out, sl_err_t *err)
@@ -125,7 +90,7 @@ int inv_segw_doc(inv_segw_t *w, sl_slice_t id, uint32_t len, sl_err_t *err)
 	codec_put_u32(b, len);
 	buf_append(&w->lens, b, 4);
 	buf_append(&w->ids, id.data, id.len);
-	if (!inv_u32s_push(&w->id_ends, (uint32_t)w->ids.len) || !buf_ok(&w->lens) ||
+	if (!u32s_push(&w->id_ends, (uint32_t)w->ids.len) || !buf_ok(&w->lens) ||
 	    !buf_ok(&w->ids))
 		return sl_errf(err, SL_NOMEM, "%s: out of memory", w->path);
 	w->docs++;
@@ -271,7 +236,7 @@ static int inv_idref_cmp(const void *a, const void *b)
 
 /* Writes id blocks (to out) and their index, and the ranks of the documents' ids. */
 static int inv_segw_ids(inv_segw_t *w, buf_t *out, buf_t *index, uint32_t *rank,
-			inv_u32s_t *offs, uint64_t *hashes, sl_err_t *err)
+			u32s_t *offs, uint64_t *hashes, sl_err_t *err)
 {
 	inv_idref_t *refs = malloc(((size_t)w->docs + 1) * sizeof *refs);
 	if (refs == NULL)
@@ -299,7 +264,7 @@ static int inv_segw_ids(inv_segw_t *w, buf_t *out, buf_t *index, uint32_t *rank,
 		if ((r + 1) % INV_ID_BLOCK_ENTRIES == 0 || r + 1 == w->docs) {
 			uint32_t block = (uint32_t)offs->n - 1;
 			block_builder_finish(&bb, false, out);
-			if (!inv_u32s_push(offs, (uint32_t)out->len))
+			if (!u32s_push(offs, (uint32_t)out->len))
 				rc = sl_errf(err, SL_NOMEM, "%s: out of memory", w->path);
 			block_builder_add(&ib, id, sl_slice(v, codec_put_varint(v, block)));
 		}
@@ -350,8 +315,8 @@ static int inv_segw_tail(inv_segw_t *w, sl_err_t *err)
 
 	uint32_t *rank = malloc(((size_t)w->docs + 1) * sizeof *rank);
 	uint64_t *hashes = malloc(((size_t)w->docs + 1) * sizeof *hashes);
-	inv_u32s_t offs = { 0 };
-	if (rc == SL_OK && (rank == NULL || hashes == NULL || !inv_u32s_push(&offs, 0)))
+	u32s_t offs = { 0 };
+	if (rc == SL_OK && (rank == NULL || hashes == NULL || !u32s_push(&offs, 0)))
 		rc = sl_errf(err, SL_NOMEM, "%s: out of memory", w->path);
 	if (rc == SL_OK)
 		rc = inv_segw_ids(w, &ids, &id_index, rank, &offs, hashes, err);
@@ -388,7 +353,7 @@ static int inv_segw_tail(inv_segw_t *w, sl_err_t *err)
 		rc = env_sync_parent(w->env, w->path, err);
 	free(rank);
 	free(hashes);
-	inv_u32s_free(&offs);
+	u32s_free(&offs);
 	buf_free(&index);
 	buf_free(&ids);
 	buf_free(&id_index);
@@ -407,7 +372,7 @@ static void inv_segw_free(inv_segw_t *w)
 	buf_free(&w->chunk);
 	buf_free(&w->lens);
 	buf_free(&w->ids);
-	inv_u32s_free(&w->id_ends);
+	u32s_free(&w->id_ends);
 	free(w->path);
 	free(w);
 }

@@ -543,8 +543,8 @@ typedef struct inv_msrc {
 } inv_msrc_t;
 
 /* Appends term's postings from every source holding it, renumbered, to the arrays. */
-static int inv_merge_gather(inv_msrc_t *src, unsigned n, sl_slice_t term, inv_u32s_t *docs,
-			    inv_u32s_t *tfs, inv_u32s_t *pos, sl_err_t *err)
+static int inv_merge_gather(inv_msrc_t *src, unsigned n, sl_slice_t term, u32s_t *docs,
+			    u32s_t *tfs, u32s_t *pos, sl_err_t *err)
 {
 	inv_term_entry_t e = { 0 };
 	uint32_t scratch[1024], *p = scratch;
@@ -573,10 +573,10 @@ static int inv_merge_gather(inv_msrc_t *src, unsigned n, sl_slice_t term, inv_u3
 				}
 				rc = inv_cursor_positions(&c, p, err);
 				for (uint32_t j = 0; rc == SL_OK && j < tf; j++)
-					if (!inv_u32s_push(pos, p[j]))
+					if (!u32s_push(pos, p[j]))
 						rc = sl_errf(err, SL_NOMEM, "merge: out of memory");
 			}
-			if (!inv_u32s_push(docs, d) || !inv_u32s_push(tfs, tf))
+			if (!u32s_push(docs, d) || !u32s_push(tfs, tf))
 				rc = sl_errf(err, SL_NOMEM, "merge: out of memory");
 		}
 		if (rc == SL_OK)
@@ -595,7 +595,7 @@ static int inv_merge_write(inverted_t *ix, uint32_t from, uint32_t n, const char
 {
 	inv_msrc_t *src = calloc(n, sizeof *src);
 	inv_segw_t *w = NULL;
-	inv_u32s_t docs = { 0 }, tfs = { 0 }, pos = { 0 };
+	u32s_t docs = { 0 }, tfs = { 0 }, pos = { 0 };
 	buf_t id = { 0 }, term = { 0 };
 	int rc = src == NULL ? sl_errf(err, SL_NOMEM, "merge: out of memory")
 			     : inv_segw_open(ix->env, path, ix->opts.positions, &w, err);
@@ -641,9 +641,9 @@ static int inv_merge_write(inverted_t *ix, uint32_t from, uint32_t n, const char
 		free(src[i].map);
 	}
 	free(src);
-	inv_u32s_free(&docs);
-	inv_u32s_free(&tfs);
-	inv_u32s_free(&pos);
+	u32s_free(&docs);
+	u32s_free(&tfs);
+	u32s_free(&pos);
 	buf_free(&id);
 	buf_free(&term);
 	return rc;
