@@ -61,27 +61,30 @@ static void index_progress(const tsv_t *t, uint64_t docs, double start, bool fin
 		final ? "\n" : "");
 }
 
-int index_main(int argc, char **argv)
+typedef struct index_args {
+	const char *dir, *corpus;
+	bool skip, optimize;
+	inverted_opts_t opts;
+} index_args_t;
+
+/* DIR then flags; 0, or 2 (usage printed) for a bad command line. */
+static int index_parse(int argc, char **argv, index_args_t *a)
 {
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fputs(index_usage, stdout);
-		return 0;
-	}
+	memset(a, 0, sizeof *a);
+	a->opts = inverted_defaults();
 	if (argc < 2 || argv[1][0] == '-') {
 		fputs(index_usage, stderr);
 		return 2;
 	}
-	const char *dir = argv[1], *corpus = NULL;
-	bool skip = false, optimize = false;
-	inverted_opts_t opts = inverted_defaults();
+	a->dir = argv[1];
 	for (int i = 2; i < argc; i++) {
 		const char *flag = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(flag, "--no-positions") == 0) {
-			opts.positions = false;
+			a->opts.positions = false;
 			continue;
 		}
 		if (strcmp(flag, "--optimize") == 0) {
-			optimize = true;
+			a->optimize = true;
 			continue;
 		}
 		if (val == NULL) {
@@ -90,23 +93,40 @@ int index_main(int argc, char **argv)
 		}
 		i++;
 		if (strcmp(flag, "--corpus") == 0) {
-			corpus = val;
+			a->corpus = val;
 		} else if (strcmp(flag, "--analyzer") == 0) {
-			opts.analyzer = val;
+			a->opts.analyzer = val;
 		} else if (strcmp(flag, "--on-error") == 0 &&
 			   (strcmp(val, "skip") == 0 || strcmp(val, "stop") == 0)) {
-			skip = strcmp(val, "skip") == 0;
+			a->skip = strcmp(val, "skip") == 0;
 		} else if (strcmp(flag, "--buffer") == 0 &&
-			   cmdline_parse_bytes(val, 1ull << 40, &opts.buffer_bytes) && opts.buffer_bytes >= 4096) {
+			   cmdline_parse_bytes(val, 1ull << 40, &a->opts.buffer_bytes) &&
+			   a->opts.buffer_bytes >= 4096) {
 		} else {
 			fprintf(stderr, "storelab index: bad option %s %s\n%s", flag, val, index_usage);
 			return 2;
 		}
 	}
-	if (corpus == NULL) {
+	if (a->corpus == NULL) {
 		fprintf(stderr, "storelab index: --corpus FILE is required\n%s", index_usage);
 		return 2;
 	}
+	return 0;
+}
+
+int index_main(int argc, char **argv)
+{
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(index_usage, stdout);
+		return 0;
+	}
+	index_args_t a;
+	int bad = index_parse(argc, argv, &a);
+	if (bad != 0)
+		return bad;
+	const char *dir = a.dir, *corpus = a.corpus;
+	bool skip = a.skip, optimize = a.optimize;
+	inverted_opts_t opts = a.opts;
 	tsv_t t;
 	if (!tsv_open(&t, corpus)) {
 		fprintf(stderr, "storelab index: %s\n", t.error);

@@ -542,24 +542,33 @@ static void random_epoch(tu_fixture_t *f, uint64_t seed)
 	free(o.docs);
 }
 
+/* A fresh index (defaults) of n random documents, prefix0, prefix1, ..., committed. */
+static inverted_t *random_index(tu_fixture_t *f, tu_rng_t *r, oracle_t *o, int n,
+				const char *prefix)
+{
+	make_vocab(r);
+	inverted_opts_t opts = inverted_defaults();
+	inverted_t *ix;
+	sl_err_t err;
+	assert_int_equal(inverted_open(f->env, f->path, &opts, &ix, &err), SL_OK);
+	for (int i = 0; i < n; i++) {
+		char id[24];
+		snprintf(id, sizeof id, "%s%d", prefix, i);
+		oracle_add(o, ix, r, id);
+	}
+	assert_int_equal(inverted_commit(ix, &err), SL_OK);
+	return ix;
+}
+
 /* MaxScore scores far fewer documents than an OR has matches, and answers the same. */
 static void test_pruning(void **state)
 {
 	tu_fixture_t *f = *state;
 	tu_rng_t r;
 	tu_rng_init(&r, tu_seed() + 1);
-	make_vocab(&r);
 	oracle_t o = { 0 };
-	inverted_opts_t opts = inverted_defaults();
-	inverted_t *ix;
 	sl_err_t err;
-	assert_int_equal(inverted_open(f->env, f->path, &opts, &ix, &err), SL_OK);
-	for (int i = 0; i < 20000; i++) {
-		char id[24];
-		snprintf(id, sizeof id, "d%d", i);
-		oracle_add(&o, ix, &r, id);
-	}
-	assert_int_equal(inverted_commit(ix, &err), SL_OK);
+	inverted_t *ix = random_index(f, &r, &o, 20000, "d");
 	char q[128];
 	snprintf(q, sizeof q, "%s OR %s OR %s", vocab[0], vocab[1], vocab[60]);
 	check_query(ix, &o, q, 10);
@@ -581,18 +590,10 @@ static void test_damage_never_misleads(void **state)
 	tu_fixture_t *f = *state;
 	tu_rng_t r;
 	tu_rng_init(&r, tu_seed() + 2);
-	make_vocab(&r);
 	oracle_t o = { 0 };
 	inverted_opts_t opts = inverted_defaults();
-	inverted_t *ix;
 	sl_err_t err;
-	assert_int_equal(inverted_open(f->env, f->path, &opts, &ix, &err), SL_OK);
-	for (int i = 0; i < 600; i++) {
-		char id[24];
-		snprintf(id, sizeof id, "x%d", i);
-		oracle_add(&o, ix, &r, id);
-	}
-	assert_int_equal(inverted_commit(ix, &err), SL_OK);
+	inverted_t *ix = random_index(f, &r, &o, 600, "x");
 	bool found;
 	assert_int_equal(inverted_delete(ix, sl_slice_str("x5"), &found, &err), SL_OK);
 	oracle_find(&o, "x5")->live = false;
