@@ -33,6 +33,13 @@ probe() {
 	*) return ;;
 	esac
 	printf '#include <%s>\nint main(void) { %s; return 0; }\n' "$header" "$call" >"$tmp/$name.$ext"
+	# The C compiler's view of the headers decides what is installed, for the C++ peer
+	# too: a view that hides a peer (tests/without_peers.sh) hides it from both.
+	if [ "$ext" = cc ] && ! printf '#if __has_include(<%s>)\nfound\n#endif\n' "$header" |
+		$cc -E -x c - 2>/dev/null | grep -q found; then
+		missing="$missing $name($package)"
+		return
+	fi
 	# $compiler is deliberately unquoted: it may be a compiler with options (cc -nostdinc ...).
 	if $compiler -o "$tmp/$name" "$tmp/$name.$ext" "$lib" >/dev/null 2>&1; then
 		found="$found $name"

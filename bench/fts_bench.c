@@ -487,6 +487,37 @@ static double fts_overlap(const fts_hitlist_t *a, const fts_hitlist_t *ref, size
 	return counted ? sum / (double)counted : 1;
 }
 
+/* One query row: all queries (k == FTS_KINDS, with the overlap) or those of one kind. */
+static void fts_report_queries(FILE *out, bool json, const char *name, const fts_figures_t *f,
+			       int k, double overlap)
+{
+	char wl[32];
+	snprintf(wl, sizeof wl, k == FTS_KINDS ? "query" : "query-%s",
+		 k == FTS_KINDS ? "" : kind_names[k]);
+	double qps = f->query_seconds[k] > 0 ? f->queries[k] / f->query_seconds[k] : 0;
+	if (!json) {
+		char ov[16] = "";
+		if (k == FTS_KINDS)
+			snprintf(ov, sizeof ov, "%.3f", overlap);
+		fprintf(out, "%-9s %-13s %12.0f %10.1f %10.1f %10.1f %10s %9s %9s\n", name, wl, qps,
+			f->lat_us[k][0], f->lat_us[k][2], f->lat_us[k][4], "", "", ov);
+		return;
+	}
+	fprintf(out, ",\n  {\"store\": ");
+	report_json_string(out, name);
+	fprintf(out, ", \"workload\": \"%s\", \"ops\": %llu, \"seconds\": %.6f, "
+		     "\"ops_per_sec\": %.1f, \"qps\": %.1f, \"lat_us\": {\"p50\": %.4g, "
+		     "\"p90\": %.4g, \"p99\": %.4g, \"p999\": %.4g, \"max\": %.4g}, "
+		     "\"write_amp\": null, \"read_amp\": null, \"space_amp\": null, "
+		     "\"disk_bytes\": %llu, \"peak_rss_bytes\": %llu",
+		wl, (unsigned long long)f->queries[k], f->query_seconds[k], qps, qps, f->lat_us[k][0],
+		f->lat_us[k][1], f->lat_us[k][2], f->lat_us[k][3], f->lat_us[k][4],
+		(unsigned long long)f->index_bytes, (unsigned long long)f->peak_rss);
+	if (k == FTS_KINDS)
+		fprintf(out, ", \"topk_overlap\": %.4f", overlap);
+	fprintf(out, "}");
+}
+
 static void fts_report(FILE *out, bool json, const char *const *names, size_t n,
 		       const fts_figures_t *figs, const double *overlap, const fts_input_t *in,
 		       const fts_cfg_t *cfg, const char *corpus, const char *queries)
@@ -535,36 +566,9 @@ static void fts_report(FILE *out, bool json, const char *const *names, size_t n,
 				dps, "", "", "", f->index_bytes / 1e6, f->peak_rss / 1e6, "");
 		}
 		first = false;
-		for (int k = FTS_KINDS; k >= 0; k--) {
-			if (f->queries[k] == 0)
-				continue;
-			char wl[32];
-			snprintf(wl, sizeof wl, k == FTS_KINDS ? "query" : "query-%s",
-				 k == FTS_KINDS ? "" : kind_names[k]);
-			double qps = f->query_seconds[k] > 0 ? f->queries[k] / f->query_seconds[k] : 0;
-			if (json) {
-				fprintf(out, ",\n  {\"store\": ");
-				report_json_string(out, names[s]);
-				fprintf(out, ", \"workload\": \"%s\", \"ops\": %llu, \"seconds\": %.6f, "
-					     "\"ops_per_sec\": %.1f, \"qps\": %.1f, \"lat_us\": {\"p50\": %.4g, "
-					     "\"p90\": %.4g, \"p99\": %.4g, \"p999\": %.4g, \"max\": %.4g}, "
-					     "\"write_amp\": null, \"read_amp\": null, \"space_amp\": null, "
-					     "\"disk_bytes\": %llu, \"peak_rss_bytes\": %llu",
-					wl, (unsigned long long)f->queries[k], f->query_seconds[k], qps, qps,
-					f->lat_us[k][0], f->lat_us[k][1], f->lat_us[k][2], f->lat_us[k][3],
-					f->lat_us[k][4], (unsigned long long)f->index_bytes,
-					(unsigned long long)f->peak_rss);
-				if (k == FTS_KINDS)
-					fprintf(out, ", \"topk_overlap\": %.4f", overlap[s]);
-				fprintf(out, "}");
-			} else {
-				char ov[16] = "";
-				if (k == FTS_KINDS)
-					snprintf(ov, sizeof ov, "%.3f", overlap[s]);
-				fprintf(out, "%-9s %-13s %12.0f %10.1f %10.1f %10.1f %10s %9s %9s\n", names[s],
-					wl, qps, f->lat_us[k][0], f->lat_us[k][2], f->lat_us[k][4], "", "", ov);
-			}
-		}
+		for (int k = FTS_KINDS; k >= 0; k--)
+			if (f->queries[k] > 0)
+				fts_report_queries(out, json, names[s], f, k, overlap[s]);
 	}
 	if (json)
 		fprintf(out, "\n ]}\n");

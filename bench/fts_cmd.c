@@ -114,6 +114,25 @@ static int index_parse(int argc, char **argv, index_args_t *a)
 	return 0;
 }
 
+/* The closing summary: what was read, and what the index now holds. */
+static void index_summary(inverted_t *ix, const char *dir, uint64_t docs, uint64_t skipped,
+			  double secs)
+{
+	sl_err_t err;
+	inverted_stats_t st;
+	if (inverted_stats(ix, &st, &err) == SL_OK) {
+		printf("indexed %llu documents (%llu lines skipped) in %.2f s: %.0f docs/s\n",
+		       (unsigned long long)docs, (unsigned long long)skipped, secs, docs / (secs > 0 ? secs : 1));
+		printf("index %s: %llu live documents, %llu segments (%llu written, %llu merges), "
+		       "%llu terms, %llu postings, %.2f MB on disk (%.2f bytes per posting with "
+		       "positions)\n",
+		       dir, (unsigned long long)st.docs, (unsigned long long)st.segments,
+		       (unsigned long long)st.flushes, (unsigned long long)st.merges,
+		       (unsigned long long)st.terms, (unsigned long long)st.postings,
+		       st.file_bytes / 1e6, st.postings ? (double)st.postings_bytes / st.postings : 0);
+	}
+}
+
 int index_main(int argc, char **argv)
 {
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -176,18 +195,8 @@ int index_main(int argc, char **argv)
 	double secs = now_sec() - start;
 	if (tty)
 		index_progress(&t, docs, start, true);
-	inverted_stats_t st;
-	if (status == 0 && inverted_stats(ix, &st, &err) == SL_OK) {
-		printf("indexed %llu documents (%llu lines skipped) in %.2f s: %.0f docs/s\n",
-		       (unsigned long long)docs, (unsigned long long)skipped, secs, docs / (secs > 0 ? secs : 1));
-		printf("index %s: %llu live documents, %llu segments (%llu written, %llu merges), "
-		       "%llu terms, %llu postings, %.2f MB on disk (%.2f bytes per posting with "
-		       "positions)\n",
-		       dir, (unsigned long long)st.docs, (unsigned long long)st.segments,
-		       (unsigned long long)st.flushes, (unsigned long long)st.merges,
-		       (unsigned long long)st.terms, (unsigned long long)st.postings,
-		       st.file_bytes / 1e6, st.postings ? (double)st.postings_bytes / st.postings : 0);
-	}
+	if (status == 0)
+		index_summary(ix, dir, docs, skipped, secs);
 	inverted_close(ix);
 	tsv_close(&t);
 	env_free(env);
