@@ -11,6 +11,7 @@
 
 #include "bench/bench_cmd.h"
 #include "bench/fts_cmd.h"
+#include "bench/ts_cmd.h"
 #include "bench/inspect.h"
 #include "bench/shell.h"
 
@@ -31,7 +32,7 @@ static const subcommand_t commands[] = {
 	  NULL },
 	{ "index", index_main, "build an inverted index from id<TAB>text lines", NULL },
 	{ "search", search_main, "BM25 top-k search over an inverted index", NULL },
-	{ "ts", NULL, "ingest and query time series", "the time-series issue" },
+	{ "ts", ts_main, "ingest, query and inspect time series", NULL },
 };
 
 static void usage(FILE *out)

@@ -1,6 +1,7 @@
 /* ts_chunk.c — Gorilla chunks (format in ts_chunk.h). */
 #include "kv/ts_chunk.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/checksum.h"
@@ -25,6 +26,21 @@ static double ts_double_of(uint64_t b)
 static uint32_t ts_chunk_check(const uint8_t *header, const uint8_t *payload, size_t n)
 {
 	return (uint32_t)checksum_xxh3(payload, n, checksum_xxh3(header, 24, 0));
+}
+
+bool ts_points_reserve(ts_point_t **pts, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return true;
+	size_t ncap = *cap ? *cap : 1024;
+	while (ncap < need)
+		ncap *= 2;
+	ts_point_t *p = realloc(*pts, ncap * sizeof *p);
+	if (p == NULL)
+		return false;
+	*pts = p;
+	*cap = ncap;
+	return true;
 }
 
 /* ---------------------------------------------------------------- writing */
@@ -103,6 +119,36 @@ int ts_chunk_writer_add(ts_chunk_writer_t *w, int64_t ts, double value, sl_err_t
 	return SL_OK;
 }
 
+/* The chunk's header, for the n payload bytes at payload. */
+static void ts_chunk_put_header(const ts_chunk_writer_t *w, uint8_t *h, const uint8_t *payload,
+				size_t n)
+{
+	memset(h, 0, TS_CHUNK_HEADER);
+	codec_put_u16(h, (uint16_t)w->points);
+	codec_put_u32(h + 4, (uint32_t)n);
+	codec_put_u64(h + 8, (uint64_t)w->first_ts);
+	codec_put_u64(h + 16, (uint64_t)w->prev_ts);
+	codec_put_u32(h + 24, ts_chunk_check(h, payload, n));
+}
+
+int ts_chunk_writer_peek(const ts_chunk_writer_t *w, buf_t *out, sl_err_t *err)
+{
+	if (w->points == 0)
+		return sl_errf(err, SL_INVALID, "ts chunk: no points");
+	size_t at = out->len, n = w->bits.len + (w->bw.nacc > 0);
+	uint8_t pending = (uint8_t)(w->bw.acc & 0xff);
+	if (!buf_reserve(out, TS_CHUNK_HEADER + n))
+		return sl_errf(err, SL_NOMEM, "ts chunk: out of memory");
+	out->len += TS_CHUNK_HEADER;
+	buf_append(out, w->bits.data, w->bits.len);
+	if (w->bw.nacc > 0)
+		buf_append(out, &pending, 1);
+	if (!buf_ok(out))
+		return sl_errf(err, SL_NOMEM, "ts chunk: out of memory");
+	ts_chunk_put_header(w, out->data + at, out->data + at + TS_CHUNK_HEADER, n);
+	return SL_OK;
+}
+
 int ts_chunk_writer_finish(ts_chunk_writer_t *w, sl_err_t *err)
 {
 	int rc = SL_OK;
@@ -110,12 +156,8 @@ int ts_chunk_writer_finish(ts_chunk_writer_t *w, sl_err_t *err)
 		rc = sl_errf(err, SL_INVALID, "ts chunk: no points");
 	} else {
 		bitwriter_flush(&w->bw);
-		uint8_t h[TS_CHUNK_HEADER] = { 0 };
-		codec_put_u16(h, (uint16_t)w->points);
-		codec_put_u32(h + 4, (uint32_t)w->bits.len);
-		codec_put_u64(h + 8, (uint64_t)w->first_ts);
-		codec_put_u64(h + 16, (uint64_t)w->prev_ts);
-		codec_put_u32(h + 24, ts_chunk_check(h, w->bits.data, w->bits.len));
+		uint8_t h[TS_CHUNK_HEADER];
+		ts_chunk_put_header(w, h, w->bits.data, w->bits.len);
 		buf_append(w->out, h, sizeof h);
 		buf_append(w->out, w->bits.data, w->bits.len);
 		if (!buf_ok(w->out) || !buf_ok(&w->bits))

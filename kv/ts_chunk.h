@@ -67,6 +67,15 @@
 #define TS_CHUNK_HEADER 28
 #define TS_CHUNK_MAX_POINTS 65535
 
+/* One point of a series. */
+typedef struct ts_point {
+	int64_t ts;
+	double v;
+} ts_point_t;
+
+/* Grows the array *pts (capacity *cap, realloc'd) to hold need points; false when out of memory. */
+bool ts_points_reserve(ts_point_t **pts, size_t *cap, size_t need);
+
 /* ---- writing ---- */
 
 typedef struct ts_chunk_writer {
@@ -98,6 +107,12 @@ static inline size_t ts_chunk_writer_bytes(const ts_chunk_writer_t *w)
  * unchanged), SL_NOMEM when out could not grow. Frees the writer's scratch.
  */
 int ts_chunk_writer_finish(ts_chunk_writer_t *w, sl_err_t *err);
+
+/*
+ * Appends to out the chunk as finish would write it now, leaving w as it was
+ * (the head reads its open chunks this way). SL_INVALID for no points.
+ */
+int ts_chunk_writer_peek(const ts_chunk_writer_t *w, buf_t *out, sl_err_t *err);
 
 /* ---- reading ---- */
 

@@ -120,6 +120,15 @@ uint32_t ts_index_count(const ts_index_t *ix) { return ix->series.n; }
 
 sl_slice_t ts_index_series(const ts_index_t *ix, uint32_t id) { return ts_map_key(&ix->series, id); }
 
+uint32_t ts_index_pairs(const ts_index_t *ix) { return ix->pairs.n; }
+
+sl_slice_t ts_index_pair(const ts_index_t *ix, uint32_t i, const uint32_t **ids, size_t *n)
+{
+	*ids = ix->lists[i].v;
+	*n = ix->lists[i].n;
+	return ts_map_key(&ix->pairs, i);
+}
+
 bool ts_index_find(const ts_index_t *ix, sl_slice_t series, uint32_t *id)
 {
 	return ts_map_find(&ix->series, series, id);

@@ -12,8 +12,8 @@
  * series left, by name.
  *
  * Series get ids in the order they are first seen, stable for the life of the
- * index. This is the index in memory (the head's); segment files will store its
- * lists with index/postings.
+ * index. This is the index in memory (the head's, and the one a segment
+ * writer fills); segment files store its lists with index/postings.
  */
 #ifndef SL_TS_INDEX_H
 #define SL_TS_INDEX_H
@@ -40,6 +40,14 @@ bool ts_index_find(const ts_index_t *ix, sl_slice_t series, uint32_t *id);
 /* A series' canonical form. REQUIRES: id < ts_index_count(ix). */
 sl_slice_t ts_index_series(const ts_index_t *ix, uint32_t id);
 uint32_t ts_index_count(const ts_index_t *ix);
+
+/*
+ * The label pairs, in the order first seen: their number, and pair i's key
+ * ("name\0value", the metric name as __name__) with its ids (increasing).
+ * Segment files write these lists to disk (kv/ts_seg.h).
+ */
+uint32_t ts_index_pairs(const ts_index_t *ix);
+sl_slice_t ts_index_pair(const ts_index_t *ix, uint32_t i, const uint32_t **ids, size_t *n);
 
 /* What a selection cost: lists intersected, series tested by name. */
 typedef struct ts_index_stats {

@@ -363,15 +363,13 @@ bool ts_value_parse(sl_slice_t text, double *v, char *why)
 	return true; /* ERANGE: a huge value became +-Inf, a tiny one 0 or a denormal, as stored */
 }
 
-bool ts_csv_line(sl_slice_t line, ts_unit_t given, ts_unit_t store, ts_csv_point_t *p,
-		 buf_t *series, char *why)
+bool ts_csv_split(sl_slice_t line, sl_slice_t f[3], char *why)
 {
 	const uint8_t *s = line.data;
 	size_t n = line.len;
 	if (n > 0 && s[n - 1] == '\r')
 		n--;
-	const uint8_t *first = memchr(s, ',', n);
-	const uint8_t *last = NULL;
+	const uint8_t *first = memchr(s, ',', n), *last = NULL;
 	for (size_t i = n; i-- > 0;)
 		if (s[i] == ',') {
 			last = s + i;
@@ -379,25 +377,85 @@ bool ts_csv_line(sl_slice_t line, ts_unit_t given, ts_unit_t store, ts_csv_point
 		}
 	if (first == NULL || first == last)
 		return ts_why(why, "not timestamp,series,value");
-	char sub[TS_WHY_BYTES];
-	if (!ts_time_parse(sl_slice(s, (size_t)(first - s)), given, store, &p->ts, &p->seen, sub))
-		return ts_why(why, "timestamp: %s", sub);
-	if (!ts_value_parse(sl_slice(last + 1, n - (size_t)(last + 1 - s)), &p->value, sub))
-		return ts_why(why, "value: %s", sub);
-	sl_slice_t ser = sl_slice(first + 1, (size_t)(last - first - 1));
+	f[0] = sl_slice(s, (size_t)(first - s));
+	f[1] = sl_slice(first + 1, (size_t)(last - first - 1));
+	f[2] = sl_slice(last + 1, n - (size_t)(last + 1 - s));
+	return true;
+}
+
+bool ts_csv_series(sl_slice_t raw, buf_t *series, char *why)
+{
 	buf_t unq = { 0 };
-	if (ser.len >= 2 && ser.data[0] == '"' && ser.data[ser.len - 1] == '"') {
+	if (raw.len >= 2 && raw.data[0] == '"' && raw.data[raw.len - 1] == '"') {
 		/* CSV quoting: "" stands for ". */
-		for (size_t i = 1; i + 1 < ser.len; i++) {
-			buf_append(&unq, &ser.data[i], 1);
-			if (ser.data[i] == '"' && i + 2 < ser.len && ser.data[i + 1] == '"')
+		for (size_t i = 1; i + 1 < raw.len; i++) {
+			buf_append(&unq, &raw.data[i], 1);
+			if (raw.data[i] == '"' && i + 2 < raw.len && raw.data[i + 1] == '"')
 				i++;
 		}
-		ser = buf_slice(&unq);
+		raw = buf_slice(&unq);
 	}
-	bool ok = ts_series_parse(ser, series, sub);
+	char sub[TS_WHY_BYTES];
+	bool ok = ts_series_parse(raw, series, sub);
 	buf_free(&unq);
 	return ok ? true : ts_why(why, "series: %s", sub);
+}
+
+bool ts_csv_line(sl_slice_t line, ts_unit_t given, ts_unit_t store, ts_csv_point_t *p,
+		 buf_t *series, char *why)
+{
+	sl_slice_t f[3];
+	char sub[TS_WHY_BYTES];
+	if (!ts_csv_split(line, f, why))
+		return false;
+	if (!ts_time_parse(f[0], given, store, &p->ts, &p->seen, sub))
+		return ts_why(why, "timestamp: %s", sub);
+	if (!ts_value_parse(f[2], &p->value, sub))
+		return ts_why(why, "value: %s", sub);
+	return ts_csv_series(f[1], series, why);
+}
+
+bool ts_duration_parse(const char *text, ts_unit_t unit, int64_t *out, char *why)
+{
+	static const struct {
+		const char *name;
+		int64_t ns;
+	} units[] = { { "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000 },
+		      { "m", 60000000000 }, { "h", 3600000000000 }, { "d", 86400000000000 },
+		      { "w", 604800000000000 } };
+	static const int64_t unit_ns[] = { 1000000000, 1000000, 1000, 1 };
+	const char *p = text;
+	int64_t total_ns = 0;
+	if (*p == '\0')
+		return ts_why(why, "an empty duration");
+	char *end;
+	long long plain = strtoll(p, &end, 10);
+	if (end != p && *end == '\0' && plain >= 0) {
+		*out = plain; /* a bare number is in the store's unit */
+		return true;
+	}
+	while (*p != '\0') {
+		unsigned long long v = strtoull(p, &end, 10);
+		if (end == p || *p == '-' || *p == '+')
+			return ts_why(why, "%s: a duration is like 90s, 1m, 1h30m, 250ms", text);
+		size_t k = sizeof units / sizeof *units;
+		for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
+			size_t len = strlen(units[i].name);
+			if (strncmp(end, units[i].name, len) == 0 && (k == sizeof units / sizeof *units ||
+								      len > strlen(units[k].name)))
+				k = i;
+		}
+		if (k == sizeof units / sizeof *units)
+			return ts_why(why, "%s: unknown unit after %llu (ns us ms s m h d w)", text, v);
+		if (v > (unsigned long long)(INT64_MAX - total_ns) / (unsigned long long)units[k].ns)
+			return ts_why(why, "%s: too long", text);
+		total_ns += (int64_t)v * units[k].ns;
+		p = end + strlen(units[k].name);
+	}
+	if (unit > TS_UNIT_NS || total_ns % unit_ns[unit] != 0)
+		return ts_why(why, "%s: not a whole number of %s", text, ts_unit_name(unit));
+	*out = total_ns / unit_ns[unit];
+	return true;
 }
 
 /* ---------------------------------------------------------------- line protocol */

@@ -81,6 +81,22 @@ typedef struct ts_csv_point {
 	ts_unit_t seen;    /* the unit the timestamp was read in */
 } ts_csv_point_t;
 
+/*
+ * The three fields of a CSV line (the series still as written, perhaps in
+ * CSV quotes): false with the reason in why.
+ */
+bool ts_csv_split(sl_slice_t line, sl_slice_t f[3], char *why);
+
+/* A CSV series field (unquoted when quoted) in canonical form into series. */
+bool ts_csv_series(sl_slice_t raw, buf_t *series, char *why);
+
+/*
+ * A duration: 90s, 1m, 1h30m, 250ms (units ns us ms s m h d w), or a bare
+ * number in the store's unit; into the store's unit (refused when not a whole
+ * number of it, negative or too long). false with the reason in why.
+ */
+bool ts_duration_parse(const char *text, ts_unit_t unit, int64_t *out, char *why);
+
 /* The series goes to series (canonical). false with the reason in why. */
 bool ts_csv_line(sl_slice_t line, ts_unit_t given, ts_unit_t store, ts_csv_point_t *p,
 		 buf_t *series, char *why);

@@ -1,0 +1,269 @@
+/* ts_query.c — aggregating range queries (see ts_query.h). */
+#include "kv/ts_query.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const ts_agg_names[] = { "min", "max", "sum", "count", "avg", "last", "rate", "none" };
+
+bool ts_agg_parse(const char *text, ts_agg_t *out)
+{
+	for (int a = TS_AGG_MIN; a <= TS_AGG_NONE; a++)
+		if (strcmp(text, ts_agg_names[a]) == 0) {
+			*out = (ts_agg_t)a;
+			return true;
+		}
+	return false;
+}
+
+const char *ts_agg_name(ts_agg_t agg) { return ts_agg_names[agg]; }
+
+/* One window of one series, as the points go by. */
+typedef struct ts_win {
+	uint64_t n;
+	double sum, min, max, last, rise;
+	int64_t first_t, last_t;
+} ts_win_t;
+
+static void ts_win_add(ts_win_t *w, int64_t t, double v)
+{
+	if (w->n++ == 0) {
+		*w = (ts_win_t){ 1, v, v, v, v, 0, t, t };
+		return;
+	}
+	w->sum += v;
+	w->min = v < w->min ? v : w->min;
+	w->max = v > w->max ? v : w->max;
+	w->rise += v >= w->last ? v - w->last : v; /* a fall is a counter reset */
+	w->last = v;
+	w->last_t = t;
+}
+
+/* The window's value under agg: false when it has none. */
+static bool ts_win_value(const ts_win_t *w, ts_agg_t agg, double per_sec, double *v)
+{
+	switch (agg) {
+	case TS_AGG_MIN: *v = w->min; break;
+	case TS_AGG_MAX: *v = w->max; break;
+	case TS_AGG_SUM: *v = w->sum; break;
+	case TS_AGG_COUNT: *v = (double)w->n; break;
+	case TS_AGG_AVG: *v = w->sum / (double)w->n; break;
+	case TS_AGG_LAST: *v = w->last; break;
+	case TS_AGG_RATE:
+		if (w->n < 2 || w->last_t == w->first_t)
+			return false;
+		*v = w->rise / ((double)(w->last_t - w->first_t) / per_sec);
+		break;
+	case TS_AGG_NONE: return false;
+	}
+	return true;
+}
+
+typedef struct ts_qrun {
+	const ts_query_t *q;
+	ts_result_t *res;
+	size_t cap;
+	double per_sec;         /* the store's units in a second */
+	sl_err_t *err;
+} ts_qrun_t;
+
+/* A new row for name, its windows empty. */
+static int ts_row_add(ts_qrun_t *r, const char *name, size_t len)
+{
+	ts_result_t *res = r->res;
+	if ((res->rows + 1) * res->steps > TS_QUERY_MAX_CELLS)
+		return sl_errf(r->err, SL_INVALID, "ts query: %zu series x %zu steps is more than %u values; "
+			       "take a longer step or a shorter range", res->rows + 1, res->steps,
+			       TS_QUERY_MAX_CELLS);
+	if (res->rows == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 16;
+		char **names = realloc(res->names, cap * sizeof *names);
+		if (names != NULL)
+			res->names = names;
+		double *v = names ? realloc(res->v, cap * res->steps * sizeof *v) : NULL;
+		if (v != NULL)
+			res->v = v;
+		uint8_t *has = v ? realloc(res->has, cap * res->steps) : NULL;
+		if (has == NULL)
+			return sl_errf(r->err, SL_NOMEM, "ts query: out of memory");
+		res->has = has;
+		r->cap = cap;
+	}
+	res->names[res->rows] = strndup(name, len);
+	if (res->names[res->rows] == NULL)
+		return sl_errf(r->err, SL_NOMEM, "ts query: out of memory");
+	memset(res->has + res->rows * res->steps, 0, res->steps);
+	res->rows++;
+	return SL_OK;
+}
+
+/* ts_read's callback: one series' points, in time order, folded window by window. */
+static int ts_series_fold(void *ctx, sl_slice_t series, const ts_point_t *pts, size_t n)
+{
+	ts_qrun_t *r = ctx;
+	ts_result_t *res = r->res;
+	int rc = ts_row_add(r, (const char *)series.data, series.len);
+	if (rc != SL_OK)
+		return rc;
+	double *v = res->v + (res->rows - 1) * res->steps;
+	uint8_t *has = res->has + (res->rows - 1) * res->steps;
+	ts_win_t w = { 0 };
+	uint64_t k = (uint64_t)(pts[0].ts - res->from) / (uint64_t)res->step;
+	for (size_t i = 0; i <= n; i++) {
+		uint64_t ki = i < n ? (uint64_t)(pts[i].ts - res->from) / (uint64_t)res->step : UINT64_MAX;
+		if (ki != k) {
+			has[k] = ts_win_value(&w, r->q->agg, r->per_sec, &v[k]);
+			w.n = 0;
+			k = ki;
+		}
+		if (i < n)
+			ts_win_add(&w, pts[i].ts, pts[i].v);
+	}
+	return SL_OK;
+}
+
+/* The group of a series: {l="v",...} over the by labels it has. */
+static char *ts_group_key(const char *series, const char *by)
+{
+	buf_t key = BUF_INIT, val = BUF_INIT, name = BUF_INIT;
+	buf_append(&key, "{", 1);
+	for (const char *p = by; p && *p;) {
+		size_t len = strcspn(p, ",");
+		buf_set(&name, p, len);
+		buf_append(&name, "", 1);
+		if (len > 0 && ts_series_label(sl_slice_str(series), (const char *)name.data, &val)) {
+			if (key.len > 1)
+				buf_append(&key, ",", 1);
+			buf_append(&key, p, len);
+			buf_append(&key, "=\"", 2);
+			for (size_t i = 0; i < val.len; i++) {
+				const char *esc = val.data[i] == '"' ? "\\\"" : val.data[i] == '\\' ? "\\\\"
+						 : val.data[i] == '\n' ? "\\n" : NULL;
+				buf_append(&key, esc ? esc : (const char *)&val.data[i], esc ? 2 : 1);
+			}
+			buf_append(&key, "\"", 1);
+		}
+		p += len + (p[len] == ',');
+	}
+	buf_append(&key, "}", 2); /* with the NUL */
+	char *out = buf_ok(&key) && buf_ok(&val) && buf_ok(&name) ? strdup((char *)key.data) : NULL;
+	buf_free(&key);
+	buf_free(&val);
+	buf_free(&name);
+	return out;
+}
+
+typedef struct ts_grow {
+	char *key;
+	size_t row;
+} ts_grow_t;
+
+static int ts_grow_cmp(const void *a, const void *b)
+{
+	const ts_grow_t *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c != 0 ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+/* Folds group g's rows (sorted run rows[0..n)) into its windows of out. */
+static void ts_group_fold(const ts_result_t *in, const ts_grow_t *rows, size_t n, ts_agg_t agg,
+			  double *v, uint8_t *has)
+{
+	for (size_t k = 0; k < in->steps; k++) {
+		ts_win_t w = { 0 };
+		for (size_t i = 0; i < n; i++)
+			if (in->has[rows[i].row * in->steps + k])
+				ts_win_add(&w, 0, in->v[rows[i].row * in->steps + k]);
+		has[k] = w.n > 0 && ts_win_value(&w, agg, 1, &v[k]);
+	}
+}
+
+/* Replaces the per-series rows by one row per group. */
+static int ts_across(ts_qrun_t *r)
+{
+	ts_result_t *in = r->res, out = *in;
+	ts_grow_t *g = calloc(in->rows + 1, sizeof *g);
+	int rc = g ? SL_OK : sl_errf(r->err, SL_NOMEM, "ts query: out of memory");
+	for (size_t i = 0; rc == SL_OK && i < in->rows; i++) {
+		g[i] = (ts_grow_t){ ts_group_key(in->names[i], r->q->by), i };
+		if (g[i].key == NULL)
+			rc = sl_errf(r->err, SL_NOMEM, "ts query: out of memory");
+	}
+	if (rc == SL_OK)
+		qsort(g, in->rows, sizeof *g, ts_grow_cmp);
+	out.rows = 0;
+	out.names = NULL;
+	out.v = NULL;
+	out.has = NULL;
+	r->res = &out;
+	r->cap = 0;
+	for (size_t i = 0, j; rc == SL_OK && i < in->rows; i = j) {
+		for (j = i + 1; j < in->rows && strcmp(g[j].key, g[i].key) == 0; j++)
+			;
+		rc = ts_row_add(r, g[i].key, strlen(g[i].key));
+		if (rc == SL_OK)
+			ts_group_fold(in, g + i, j - i, r->q->across, out.v + (out.rows - 1) * out.steps,
+				      out.has + (out.rows - 1) * out.steps);
+	}
+	for (size_t i = 0; g && i < in->rows; i++)
+		free(g[i].key);
+	free(g);
+	ts_result_free(in);
+	*in = out;
+	r->res = in;
+	return rc;
+}
+
+void ts_result_free(ts_result_t *res)
+{
+	for (size_t i = 0; i < res->rows; i++)
+		free(res->names[i]);
+	free(res->names);
+	free(res->v);
+	free(res->has);
+	memset(res, 0, sizeof *res);
+}
+
+static int ts_query_check(const ts_query_t *q, ts_result_t *res, sl_err_t *err)
+{
+	if (q->from >= q->to)
+		return sl_errf(err, SL_INVALID, "ts query: an empty range: from %lld is not before to %lld",
+			       (long long)q->from, (long long)q->to);
+	if (q->step < 0)
+		return sl_errf(err, SL_INVALID, "ts query: a negative step");
+	if (q->agg == TS_AGG_NONE)
+		return sl_errf(err, SL_INVALID, "ts query: no aggregate per step");
+	if (q->across == TS_AGG_LAST || q->across == TS_AGG_RATE)
+		return sl_errf(err, SL_INVALID, "ts query: %s does not combine series; take sum, min, max, "
+			       "avg or count", ts_agg_name(q->across));
+	uint64_t span = (uint64_t)q->to - (uint64_t)q->from;
+	res->step = q->step == 0 || (uint64_t)q->step > span ? (int64_t)(span > INT64_MAX ? INT64_MAX : span)
+							     : q->step;
+	res->steps = (size_t)((span - 1) / (uint64_t)res->step + 1);
+	res->from = q->from;
+	if (res->steps > TS_QUERY_MAX_CELLS)
+		return sl_errf(err, SL_INVALID, "ts query: %zu steps; at most %u", res->steps,
+			       TS_QUERY_MAX_CELLS);
+	return SL_OK;
+}
+
+int ts_query_run(ts_t *db, const ts_query_t *q, ts_result_t *res, sl_err_t *err)
+{
+	memset(res, 0, sizeof *res);
+	int rc = ts_query_check(q, res, err);
+	if (rc != SL_OK)
+		return rc;
+	ts_selector_t sel;
+	char why[TS_SELECT_WHY_BYTES];
+	if (!ts_select_parse(q->selector, &sel, why))
+		return sl_errf(err, SL_INVALID, "ts query: selector %s: %s", q->selector, why);
+	static const double per_sec[] = { 1, 1e3, 1e6, 1e9 };
+	ts_qrun_t r = { q, res, 0, per_sec[ts_unit(db)], err };
+	rc = ts_read(db, &sel, q->from, q->to, ts_series_fold, &r, &res->st, err);
+	ts_select_free(&sel);
+	if (rc == SL_OK && q->across != TS_AGG_NONE)
+		rc = ts_across(&r);
+	return rc;
+}
