@@ -161,8 +161,8 @@ $(LIB_BENCH): $(OBJ_BENCH)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/bench/stores.o $(BUILD)/bench/fts_bench.o: CPPFLAGS_ALL += $(PEER_DEFS)
-$(BUILD)/bench/stores.o $(BUILD)/bench/fts_bench.o: $(BUILD)/peers.list
+$(BUILD)/bench/stores.o $(BUILD)/bench/fts_bench.o $(BUILD)/bench/ts_bench.o: CPPFLAGS_ALL += $(PEER_DEFS)
+$(BUILD)/bench/stores.o $(BUILD)/bench/fts_bench.o $(BUILD)/bench/ts_bench.o: $(BUILD)/peers.list
 $(BUILD)/index/analyzer.o: CPPFLAGS_ALL += $(STEM_DEFS)
 $(BUILD)/index/analyzer.o: $(BUILD)/peers.list
 # The tokenizer and BM25 suites compare with FTS5 when the sqlite peer is there.

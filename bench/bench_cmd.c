@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bench/fts_bench.h"
+#include "bench/ts_bench.h"
 #include "bench/report.h"
 #include "bench/stores.h"
 
@@ -24,7 +25,9 @@ static const char bench_usage[] =
 	"A store may carry params of its own: --stores lsm,lsm:policy=tiered:ratio=4\n"
 	"Defaults: every built store; fillseq,fillrandom,readrandom,readmissing,scan,overwrite;\n"
 	"n 100000, 16-byte keys, 100-byte values, sync none, batch 1 (--batch N groups N\n"
-	"writes into one atomic batch or transaction, for every store).\n";
+	"writes into one atomic batch or transaction, for every store).\n"
+	"Other suites: --suite fts (search engines; --suite fts --help) and --suite ts\n"
+	"(time-series stores; --suite ts --help).\n";
 
 static const char default_workloads[] =
 	"fillseq,fillrandom,readrandom,readmissing,scan,overwrite";
@@ -163,8 +166,7 @@ static int bench_parse_args(int argc, char **argv, bench_args_t *a, char *err, s
 			a->markdown = v;
 		else if (strcmp(flag, "--suite") == 0) {
 			if (strcmp(v, "kv") != 0) {
-				snprintf(err, size, "--suite %s: the suites are kv and fts (ts comes with the "
-					 "time-series store)", v);
+				snprintf(err, size, "--suite %s: the suites are kv, fts and ts", v);
 				return -1;
 			}
 		} else {
@@ -290,6 +292,8 @@ int bench_main(int argc, char **argv)
 	for (int i = 1; i + 1 < argc; i++)
 		if (strcmp(argv[i], "--suite") == 0 && strcmp(argv[i + 1], "fts") == 0)
 			return fts_bench_main(argc, argv);
+		else if (strcmp(argv[i], "--suite") == 0 && strcmp(argv[i + 1], "ts") == 0)
+			return ts_bench_main(argc, argv);
 	stores_register_all();
 	bench_args_t a = { .format = "table" };
 	bench_cfg_defaults(&a.cfg);

@@ -5,17 +5,16 @@
  * warm-up and `--repeat` times measured. Each store runs in a child process,
  * so its peak memory is its own.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/child.h"
 #include "bench/fts_bench.h"
 #include "bench/hist.h"
 #include "bench/report.h"
@@ -321,30 +320,6 @@ static int fts_pass(const fts_ops_t *ops, void *h, const fts_input_t *in, const 
 	return rc;
 }
 
-/* Bytes of the regular files under dir, at any depth (each engine lays out its own). */
-static uint64_t fts_tree_bytes(const char *dir)
-{
-	uint64_t total = 0;
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		char path[4400];
-		struct stat st;
-		if (snprintf(path, sizeof path, "%.4000s/%.255s", dir, e->d_name) >= (int)sizeof path ||
-		    lstat(path, &st) != 0)
-			continue;
-		if (S_ISDIR(st.st_mode))
-			total += fts_tree_bytes(path);
-		else if (S_ISREG(st.st_mode))
-			total += (uint64_t)st.st_size;
-	}
-	if (d != NULL)
-		closedir(d);
-	return total;
-}
-
 static void fts_child(const fts_ops_t *ops, const fts_input_t *in, const fts_cfg_t *cfg,
 		      const char *dir, const char *hits_path, fts_figures_t *fig)
 {
@@ -368,7 +343,7 @@ static void fts_child(const fts_ops_t *ops, const fts_input_t *in, const fts_cfg
 		ops->close(h);
 		return;
 	}
-	fig->index_bytes = fts_tree_bytes(dir);
+	fig->index_bytes = report_tree_bytes(dir);
 	/* A warm-up pass that also records the hits, then the measured passes. */
 	FILE *out = fopen(hits_path, "w");
 	if (out == NULL || fts_pass(ops, h, in, cfg, NULL, NULL, out, fig) != 0)
@@ -404,41 +379,30 @@ static void fts_child(const fts_ops_t *ops, const fts_input_t *in, const fts_cfg
 	fig->peak_rss = (uint64_t)ru.ru_maxrss * 1024;
 }
 
-/* Forks, runs the store in the child, collects its figures through a pipe. */
+typedef struct fts_job {
+	const fts_ops_t *ops;
+	const fts_input_t *in;
+	const fts_cfg_t *cfg;
+	const char *hits_path;
+} fts_job_t;
+
+static void fts_child_run(void *ctx, const char *dir, void *figures)
+{
+	const fts_job_t *j = ctx;
+	fts_child(j->ops, j->in, j->cfg, dir, j->hits_path, figures);
+}
+
+/* Runs the store in a child process of its own (bench/child.h). */
 static void fts_run_store(const fts_ops_t *ops, const fts_input_t *in, const fts_cfg_t *cfg,
 			  const char *hits_path, fts_figures_t *fig)
 {
 	memset(fig, 0, sizeof *fig);
-	char dir[4096];
-	snprintf(dir, sizeof dir, "%s/fts-%s-XXXXXX", cfg->dir, ops->name);
-	int fds[2];
-	if (mkdtemp(dir) == NULL || pipe(fds) != 0) {
+	fts_job_t job = { ops, in, cfg, hits_path };
+	char name[64];
+	snprintf(name, sizeof name, "fts-%s", ops->name);
+	if (child_run(cfg->dir, name, fts_child_run, &job, fig, sizeof *fig, fig->error,
+		      sizeof fig->error) != 0)
 		fig->failed = 1;
-		snprintf(fig->error, sizeof fig->error, "%.180s: %s", dir, strerror(errno));
-		return;
-	}
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(fds[0]);
-		fts_child(ops, in, cfg, dir, hits_path, fig);
-		ssize_t w = write(fds[1], fig, sizeof *fig);
-		_exit(w == (ssize_t)sizeof *fig ? 0 : 1);
-	}
-	close(fds[1]);
-	ssize_t got = pid > 0 ? read(fds[0], fig, sizeof *fig) : -1;
-	close(fds[0]);
-	int status = 0;
-	if (pid > 0)
-		waitpid(pid, &status, 0);
-	if (got != (ssize_t)sizeof *fig) {
-		fig->failed = 1;
-		snprintf(fig->error, sizeof fig->error, "%s: the run died (status %d)", ops->name, status);
-	}
-	char cmd[4200];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "storelab bench: could not remove %s\n", dir);
 }
 
 /* ---------------------------------------------------------------- overlap and report */

@@ -18,6 +18,8 @@
 
 #include "bench/fts_bench.h"
 #include "bench/peer.h"
+#include "bench/ts_bench.h"
+#include "kv/ts_index.h"
 
 #define SQLITE_READS_PER_TXN 1000 /* reads sharing one transaction */
 
@@ -589,4 +591,134 @@ static void scan_close(void *h)
 const fts_ops_t peer_scan_ops = {
 	.name = "scan", .open = scan_open, .add = scan_add, .commit = scan_commit,
 	.query = scan_query, .search = scan_search, .close = scan_close,
+};
+
+/* ---------------------------------------------------------------- sqlite-ts */
+
+/*
+ * SQLite holding time series as a user would lay them out: a series table,
+ * and the points in a WITHOUT ROWID table whose primary key is (series, ts),
+ * so one series' range is one range of the B-tree. A batch of points is one
+ * transaction (PEERS.md's settings for SQLite: WAL, synchronous OFF at sync
+ * none, FULL otherwise); INSERT OR REPLACE gives the last write of a
+ * timestamp, as our store does. Series ids are kept in memory (ts_index).
+ */
+typedef struct sqts {
+	sqlite3 *db;
+	sqlite3_stmt *put, *series, *one, *all;
+	ts_index_t *ids;
+} sqts_t;
+
+static int sqts_err(sqts_t *q, const char *what, char *err, size_t n)
+{
+	snprintf(err, n, "sqlite-ts: %s: %s", what, q->db ? sqlite3_errmsg(q->db) : "cannot open");
+	return -1;
+}
+
+static int sqts_open(const char *dir, sl_sync_t sync, void **h, char *err, size_t n)
+{
+	sqts_t *q = calloc(1, sizeof *q);
+	char path[4200];
+	snprintf(path, sizeof path, "%s/ts.db", dir);
+	if (q == NULL || (q->ids = ts_index_new()) == NULL || sqlite3_open(path, &q->db) != SQLITE_OK) {
+		snprintf(err, n, "sqlite-ts: cannot open %s", path);
+		*h = q;
+		return -1;
+	}
+	*h = q;
+	char setup[512];
+	snprintf(setup, sizeof setup,
+		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;"
+		 "CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+		 "CREATE TABLE IF NOT EXISTS points(series INTEGER NOT NULL, ts INTEGER NOT NULL, "
+		 "value REAL, PRIMARY KEY(series, ts)) WITHOUT ROWID;",
+		 sync == SL_SYNC_NONE ? "OFF" : "FULL");
+	if (sqlite3_exec(q->db, setup, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(q->db, "INSERT OR REPLACE INTO points VALUES(?1, ?2, ?3)", -1, &q->put, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(q->db, "INSERT INTO series(id, name) VALUES(?1, ?2)", -1, &q->series, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(q->db, "SELECT (ts - ?1) / ?2, avg(value) FROM points WHERE series = ?3 "
+			      "AND ts >= ?1 AND ts < ?4 GROUP BY 1", -1, &q->one, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(q->db, "SELECT series, (ts - ?1) / ?2, avg(value) FROM points "
+			      "WHERE ts >= ?1 AND ts < ?3 GROUP BY 1, 2", -1, &q->all, NULL) != SQLITE_OK)
+		return sqts_err(q, "setup", err, n);
+	return 0;
+}
+
+static int sqts_add(void *h, const ts_sample_t *p, size_t n, char *err, size_t en)
+{
+	sqts_t *q = h;
+	if (sqlite3_exec(q->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return sqts_err(q, "begin", err, en);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t id;
+		sl_err_t e;
+		if (!ts_index_find(q->ids, p[i].series, &id)) {
+			if (ts_index_add(q->ids, p[i].series, &id, &e) != SL_OK)
+				return sqts_err(q, e.msg, err, en);
+			sqlite3_bind_int64(q->series, 1, id);
+			sqlite3_bind_text(q->series, 2, (const char *)p[i].series.data, (int)p[i].series.len,
+					  SQLITE_STATIC);
+			int rc = sqlite3_step(q->series);
+			sqlite3_reset(q->series);
+			if (rc != SQLITE_DONE)
+				return sqts_err(q, "insert series", err, en);
+		}
+		sqlite3_bind_int64(q->put, 1, id);
+		sqlite3_bind_int64(q->put, 2, p[i].ts);
+		sqlite3_bind_double(q->put, 3, p[i].v);
+		int rc = sqlite3_step(q->put);
+		sqlite3_reset(q->put);
+		if (rc != SQLITE_DONE)
+			return sqts_err(q, "insert", err, en);
+	}
+	return sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : sqts_err(q, "commit", err, en);
+}
+
+/* Everything into the database file (the WAL checkpointed and emptied). */
+static int sqts_finish(void *h, char *err, size_t n)
+{
+	sqts_t *q = h;
+	return sqlite3_exec(q->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) == SQLITE_OK
+		       ? 0 : sqts_err(q, "checkpoint", err, n);
+}
+
+static int sqts_query(void *h, const char *series, int64_t from, int64_t to, int64_t step,
+		      double *sum, uint64_t *windows, char *err, size_t n)
+{
+	sqts_t *q = h;
+	sqlite3_stmt *st = series ? q->one : q->all;
+	uint32_t id = 0;
+	if (series != NULL && !ts_index_find(q->ids, sl_slice_str(series), &id))
+		return 0;
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, step);
+	sqlite3_bind_int64(st, 3, series ? (int64_t)id : to);
+	if (series != NULL)
+		sqlite3_bind_int64(st, 4, to);
+	int rc, col = series ? 1 : 2;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*sum += sqlite3_column_double(st, col);
+		(*windows)++;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : sqts_err(q, "query", err, n);
+}
+
+static void sqts_close(void *h)
+{
+	sqts_t *q = h;
+	if (q == NULL)
+		return;
+	sqlite3_finalize(q->put);
+	sqlite3_finalize(q->series);
+	sqlite3_finalize(q->one);
+	sqlite3_finalize(q->all);
+	sqlite3_close(q->db);
+	ts_index_free(q->ids);
+	free(q);
+}
+
+const ts_bench_ops_t peer_sqlite_ts_ops = {
+	.name = "sqlite-ts", .open = sqts_open, .add = sqts_add, .finish = sqts_finish,
+	.query = sqts_query, .close = sqts_close,
 };

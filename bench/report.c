@@ -1,6 +1,9 @@
 /* report.c — tables, JSON, CSV, markdown, SVG and the summary (see report.h). */
 #include "bench/report.h"
 
+#include <dirent.h>
+#include <sys/stat.h>
+
 #include <math.h>
 #include <string.h>
 
@@ -447,4 +450,27 @@ void report_summary(FILE *out, const bench_result_t *r, size_t n)
 	fputs("Which store when (from the figures above):\n", out);
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
 		report_summary_line(out, &lines[i], r, n);
+}
+
+uint64_t report_tree_bytes(const char *dir)
+{
+	uint64_t total = 0;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char path[4400];
+		struct stat st;
+		if (snprintf(path, sizeof path, "%.4000s/%.255s", dir, e->d_name) >= (int)sizeof path ||
+		    lstat(path, &st) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			total += report_tree_bytes(path);
+		else if (S_ISREG(st.st_mode))
+			total += (uint64_t)st.st_size;
+	}
+	if (d != NULL)
+		closedir(d);
+	return total;
 }

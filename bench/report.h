@@ -33,4 +33,7 @@ void report_json_string(FILE *out, const char *s);
 /* 1234567 -> "1.23M", 4321 -> "4.32k" (into buf). */
 const char *report_si(char *buf, size_t size, double v);
 
+/* Bytes of the regular files under dir, at any depth (each engine lays out its own). */
+uint64_t report_tree_bytes(const char *dir);
+
 #endif

@@ -123,7 +123,7 @@ static int gen_synthetic(FILE *out, unsigned nseries, uint64_t points, int64_t i
 /* Appends name{labels} value lines for one sample at t. */
 static void proc_line(FILE *out, int64_t t, const char *series, double v)
 {
-	fprintf(out, "%lld,%s,%.17g\n", (long long)t, series, v);
+	fprintf(out, "%lld,%s,%.15g\n", (long long)t, series, v); /* /proc values: integers, or hundredths */
 }
 
 static void proc_stat(FILE *out, int64_t t)

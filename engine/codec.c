@@ -1,6 +1,9 @@
 /* codec.c — the out-of-line varint and bit-stream code of codec.h. */
 #include "engine/codec.h"
 
+#include <endian.h>
+#include <string.h>
+
 size_t codec_put_varint(uint8_t *p, uint64_t v)
 {
 	size_t n = 0;
@@ -105,23 +108,45 @@ void bitwriter_flush(bitwriter_t *w)
 	}
 }
 
-bool bitreader_get(bitreader_t *r, unsigned nbits, uint64_t *v)
+bool bitreader_refill(bitreader_t *r)
 {
+	if (r->p >= r->end)
+		return false;
+	unsigned room = (64 - r->nacc) / 8; /* whole bytes that fit */
+	if (r->end - r->p >= 8) {
+		uint64_t w;
+		memcpy(&w, r->p, 8);
+		w = le64toh(w);
+		if (room < 8)
+			w &= (1ull << (8 * room)) - 1;
+		r->acc |= r->nacc == 64 ? 0 : w << r->nacc;
+		r->p += room;
+		r->nacc += 8 * room;
+		return true;
+	}
+	for (; room > 0 && r->p < r->end; room--) {
+		r->acc |= (uint64_t)*r->p++ << r->nacc;
+		r->nacc += 8;
+	}
+	return true;
+}
+
+bool bitreader_get_slow(bitreader_t *r, unsigned nbits, uint64_t *v)
+{
+	if (bitreader_left(r) < nbits)
+		return false;
 	uint64_t result = 0;
 	unsigned have = 0;
 	while (have < nbits) {
-		if (r->nacc == 0) {
-			if (r->p >= r->end)
-				return false;
-			r->acc = *r->p++;
-			r->nacc = 8;
-		}
-		unsigned want = nbits - have;
-		unsigned take = want < r->nacc ? want : r->nacc;
+		if (r->nacc == 0)
+			bitreader_refill(r);
+		unsigned take = nbits - have < r->nacc ? nbits - have : r->nacc;
 		result |= low_bits(r->acc, take) << have;
-		r->acc >>= take;
+		r->acc = take == 64 ? 0 : r->acc >> take;
 		r->nacc -= take;
 		have += take;
+		if (have < nbits && r->nacc < 57)
+			bitreader_refill(r);
 	}
 	*v = result;
 	return true;

@@ -191,6 +191,34 @@ static int ts_segs_load(ts_t *db, char **names, size_t count, sl_err_t *err)
 
 /* ---------------------------------------------------------------- the head's files */
 
+/*
+ * One series of the saved head: its chunks taken as they are when all are at
+ * or after the floor (the usual case), else decoded and the older points
+ * (already in a segment: a cut came after the save) left out.
+ */
+static int ts_head_load_series(ts_t *db, ts_seg_t *s, uint32_t i, ts_point_t **pts, size_t *cap,
+			       sl_err_t *err)
+{
+	const ts_chunk_ref_t *refs;
+	size_t nref = ts_seg_chunks(s, i, &refs), n = 0;
+	uint32_t id;
+	int rc = ts_head_series(&db->head, ts_seg_series(s, i), &id, err);
+	if (rc == SL_OK && nref > 0 && refs[0].first >= db->floor) {
+		for (size_t k = 0; rc == SL_OK && k < nref; k++) {
+			sl_slice_t chunk;
+			rc = ts_seg_chunk(s, &refs[k], &chunk, err);
+			if (rc == SL_OK)
+				rc = ts_head_adopt(&db->head, id, chunk, err);
+		}
+		return rc;
+	}
+	if (rc == SL_OK)
+		rc = ts_seg_read(s, i, db->floor, INT64_MAX, pts, &n, cap, NULL, err);
+	for (size_t k = 0; rc == SL_OK && k < n; k++)
+		rc = ts_head_add(&db->head, id, (*pts)[k].ts, (*pts)[k].v, err);
+	return rc;
+}
+
 /* Loads the saved head's points at or after the floor. */
 static int ts_head_load(ts_t *db, sl_err_t *err)
 {
@@ -204,15 +232,8 @@ static int ts_head_load(ts_t *db, sl_err_t *err)
 		rc = sl_errf(err, SL_CORRUPT, "%s: not this store's saved head", path);
 	ts_point_t *pts = NULL;
 	size_t cap = 0;
-	for (uint32_t i = 0; rc == SL_OK && i < ts_seg_series_count(s); i++) {
-		size_t n = 0;
-		uint32_t id;
-		rc = ts_seg_read(s, i, db->floor, INT64_MAX, &pts, &n, &cap, NULL, err);
-		if (rc == SL_OK && n > 0)
-			rc = ts_head_series(&db->head, ts_seg_series(s, i), &id, err);
-		for (size_t k = 0; rc == SL_OK && k < n; k++)
-			rc = ts_head_add(&db->head, id, pts[k].ts, pts[k].v, err);
-	}
+	for (uint32_t i = 0; rc == SL_OK && i < ts_seg_series_count(s); i++)
+		rc = ts_head_load_series(db, s, i, &pts, &cap, err);
 	TS_TRACE(db, "open: saved head %s: %" PRIu64 " points", path, db->head.points);
 	free(pts);
 	ts_seg_close(s);

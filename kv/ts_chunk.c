@@ -208,6 +208,15 @@ int ts_chunk_iter_init(ts_chunk_iter_t *it, sl_slice_t chunk, sl_err_t *err)
 /* Reads a prefix of up to max one-bits ended by a zero: how many ones. -1 when the bits ran out. */
 static int ts_prefix(bitreader_t *br, int max)
 {
+	if (br->nacc < (unsigned)max)
+		bitreader_refill(br);
+	if (br->nacc >= (unsigned)max) {
+		/* The fast way: count the run of ones at the bottom of the loaded bits. */
+		int run = __builtin_ctzll(~br->acc), take = run < max ? run + 1 : max;
+		br->acc = take == 64 ? 0 : br->acc >> take;
+		br->nacc -= (unsigned)take;
+		return run < max ? run : max;
+	}
 	int ones = 0;
 	uint64_t b;
 	while (ones < max) {
@@ -270,8 +279,8 @@ static bool ts_read_xor(ts_chunk_iter_t *it, uint64_t *x, sl_err_t *err)
 static bool ts_check_end(ts_chunk_iter_t *it, sl_err_t *err)
 {
 	uint64_t rest;
-	if (it->br.p != it->br.end || it->br.nacc >= 8 ||
-	    (it->br.nacc > 0 && (bitreader_get(&it->br, it->br.nacc, &rest), rest != 0)))
+	uint64_t left = bitreader_left(&it->br);
+	if (left >= 8 || (left > 0 && (bitreader_get(&it->br, (unsigned)left, &rest), rest != 0)))
 		return ts_fail(it, "bits after the last point", err);
 	if (it->ts != it->info.last_ts)
 		return ts_fail(it, "the last point disagrees with the header", err);

@@ -131,6 +131,27 @@ int ts_head_add(ts_head_t *h, uint32_t id, int64_t ts, double v, sl_err_t *err)
 	return s->nooo >= TS_OOO_FOLD ? ts_head_fold(h, id, err) : SL_OK;
 }
 
+int ts_head_adopt(ts_head_t *h, uint32_t id, sl_slice_t chunk, sl_err_t *err)
+{
+	ts_hser_t *s = h->ser[id];
+	ts_chunk_info_t info;
+	int rc = ts_chunk_info(chunk, &info, err);
+	if (rc != SL_OK)
+		return sl_err_prefix(err, "ts head: ");
+	if (s->w.points > 0 || s->nooo > 0 || info.first_ts <= s->last || info.bytes != chunk.len)
+		return sl_errf(err, SL_INVALID, "ts head: a chunk adopted out of order");
+	buf_append(&s->chunks, chunk.data, chunk.len);
+	if (!buf_ok(&s->chunks))
+		return sl_errf(err, SL_NOMEM, "ts head: out of memory");
+	s->last = info.last_ts;
+	s->min = info.first_ts < s->min ? info.first_ts : s->min;
+	s->points += info.points;
+	h->points += info.points;
+	h->min = info.first_ts < h->min ? info.first_ts : h->min;
+	h->max = info.last_ts > h->max ? info.last_ts : h->max;
+	return SL_OK;
+}
+
 /* Decodes one chunk's points in [from, to) onto *pts. */
 static int ts_head_chunk(sl_slice_t chunk, int64_t from, int64_t to, ts_point_t **pts, size_t *n,
 			 size_t *cap, uint64_t *chunks, sl_err_t *err)

@@ -50,6 +50,14 @@ int ts_head_series(ts_head_t *h, sl_slice_t name, uint32_t *id, sl_err_t *err);
 int ts_head_add(ts_head_t *h, uint32_t id, int64_t ts, double v, sl_err_t *err);
 
 /*
+ * Takes a whole chunk as it is (the saved head's, at open: no decoding). Its
+ * points must all follow the series' last, and the series must have no open
+ * chunk or out-of-order points (SL_INVALID otherwise). The chunk's header
+ * checksum is checked; its payload is checked when it is decoded.
+ */
+int ts_head_adopt(ts_head_t *h, uint32_t id, sl_slice_t chunk, sl_err_t *err);
+
+/*
  * The series' points with from <= ts < to, duplicates resolved (the last
  * written wins), appended to *pts in time order. chunks (may be NULL) counts
  * the chunks decoded.

@@ -20,44 +20,44 @@ bool ts_agg_parse(const char *text, ts_agg_t *out)
 
 const char *ts_agg_name(ts_agg_t agg) { return ts_agg_names[agg]; }
 
-/* One window of one series, as the points go by. */
-typedef struct ts_win {
-	uint64_t n;
-	double sum, min, max, last, rise;
-	int64_t first_t, last_t;
-} ts_win_t;
-
-static void ts_win_add(ts_win_t *w, int64_t t, double v)
+/*
+ * The value of agg over one window's points p[0..n) (in time order): false
+ * when it has none. One tight loop per aggregate: a query folds every point
+ * it reads, so this is as hot as decoding.
+ */
+static bool ts_fold(const ts_point_t *p, size_t n, ts_agg_t agg, double per_sec, double *v)
 {
-	if (w->n++ == 0) {
-		*w = (ts_win_t){ 1, v, v, v, v, 0, t, t };
-		return;
-	}
-	w->sum += v;
-	w->min = v < w->min ? v : w->min;
-	w->max = v > w->max ? v : w->max;
-	w->rise += v >= w->last ? v - w->last : v; /* a fall is a counter reset */
-	w->last = v;
-	w->last_t = t;
-}
-
-/* The window's value under agg: false when it has none. */
-static bool ts_win_value(const ts_win_t *w, ts_agg_t agg, double per_sec, double *v)
-{
+	if (n == 0)
+		return false;
+	double acc = p[0].v;
 	switch (agg) {
-	case TS_AGG_MIN: *v = w->min; break;
-	case TS_AGG_MAX: *v = w->max; break;
-	case TS_AGG_SUM: *v = w->sum; break;
-	case TS_AGG_COUNT: *v = (double)w->n; break;
-	case TS_AGG_AVG: *v = w->sum / (double)w->n; break;
-	case TS_AGG_LAST: *v = w->last; break;
+	case TS_AGG_MIN:
+		for (size_t i = 1; i < n; i++)
+			acc = p[i].v < acc ? p[i].v : acc;
+		break;
+	case TS_AGG_MAX:
+		for (size_t i = 1; i < n; i++)
+			acc = p[i].v > acc ? p[i].v : acc;
+		break;
+	case TS_AGG_SUM:
+	case TS_AGG_AVG:
+		for (size_t i = 1; i < n; i++)
+			acc += p[i].v;
+		acc = agg == TS_AGG_AVG ? acc / (double)n : acc;
+		break;
+	case TS_AGG_COUNT: acc = (double)n; break;
+	case TS_AGG_LAST: acc = p[n - 1].v; break;
 	case TS_AGG_RATE:
-		if (w->n < 2 || w->last_t == w->first_t)
+		if (n < 2 || p[n - 1].ts == p[0].ts)
 			return false;
-		*v = w->rise / ((double)(w->last_t - w->first_t) / per_sec);
+		acc = 0;
+		for (size_t i = 1; i < n; i++) /* a fall is a counter reset: the new value is the rise */
+			acc += p[i].v >= p[i - 1].v ? p[i].v - p[i - 1].v : p[i].v;
+		acc /= (double)(p[n - 1].ts - p[0].ts) / per_sec;
 		break;
 	case TS_AGG_NONE: return false;
 	}
+	*v = acc;
 	return true;
 }
 
@@ -109,17 +109,14 @@ static int ts_series_fold(void *ctx, sl_slice_t series, const ts_point_t *pts, s
 		return rc;
 	double *v = res->v + (res->rows - 1) * res->steps;
 	uint8_t *has = res->has + (res->rows - 1) * res->steps;
-	ts_win_t w = { 0 };
-	uint64_t k = (uint64_t)(pts[0].ts - res->from) / (uint64_t)res->step;
-	for (size_t i = 0; i <= n; i++) {
-		uint64_t ki = i < n ? (uint64_t)(pts[i].ts - res->from) / (uint64_t)res->step : UINT64_MAX;
-		if (ki != k) {
-			has[k] = ts_win_value(&w, r->q->agg, r->per_sec, &v[k]);
-			w.n = 0;
-			k = ki;
-		}
-		if (i < n)
-			ts_win_add(&w, pts[i].ts, pts[i].v);
+	/* Window k is [from + k*step, from + (k+1)*step): fold each run of points in one. */
+	uint64_t step = (uint64_t)res->step;
+	for (size_t i = 0, j; i < n; i = j) {
+		uint64_t k = (uint64_t)(pts[i].ts - res->from) / step;
+		uint64_t end = (uint64_t)res->from + (k + 1) * step; /* wraps only past every point */
+		for (j = i + 1; j < n && (uint64_t)pts[j].ts < end; j++)
+			;
+		has[k] = ts_fold(pts + i, j - i, r->q->agg, r->per_sec, &v[k]);
 	}
 	return SL_OK;
 }
@@ -168,16 +165,21 @@ static int ts_grow_cmp(const void *a, const void *b)
 }
 
 /* Folds group g's rows (sorted run rows[0..n)) into its windows of out. */
-static void ts_group_fold(const ts_result_t *in, const ts_grow_t *rows, size_t n, ts_agg_t agg,
-			  double *v, uint8_t *has)
+static int ts_group_fold(const ts_result_t *in, const ts_grow_t *rows, size_t n, ts_agg_t agg,
+			 double *v, uint8_t *has)
 {
+	ts_point_t *vals = malloc((n + 1) * sizeof *vals);
+	if (vals == NULL)
+		return SL_NOMEM;
 	for (size_t k = 0; k < in->steps; k++) {
-		ts_win_t w = { 0 };
+		size_t nv = 0;
 		for (size_t i = 0; i < n; i++)
 			if (in->has[rows[i].row * in->steps + k])
-				ts_win_add(&w, 0, in->v[rows[i].row * in->steps + k]);
-		has[k] = w.n > 0 && ts_win_value(&w, agg, 1, &v[k]);
+				vals[nv++] = (ts_point_t){ 0, in->v[rows[i].row * in->steps + k] };
+		has[k] = ts_fold(vals, nv, agg, 1, &v[k]);
 	}
+	free(vals);
+	return SL_OK;
 }
 
 /* Replaces the per-series rows by one row per group. */
@@ -203,9 +205,10 @@ static int ts_across(ts_qrun_t *r)
 		for (j = i + 1; j < in->rows && strcmp(g[j].key, g[i].key) == 0; j++)
 			;
 		rc = ts_row_add(r, g[i].key, strlen(g[i].key));
-		if (rc == SL_OK)
-			ts_group_fold(in, g + i, j - i, r->q->across, out.v + (out.rows - 1) * out.steps,
-				      out.has + (out.rows - 1) * out.steps);
+		if (rc == SL_OK && ts_group_fold(in, g + i, j - i, r->q->across,
+						 out.v + (out.rows - 1) * out.steps,
+						 out.has + (out.rows - 1) * out.steps) != SL_OK)
+			rc = sl_errf(r->err, SL_NOMEM, "ts query: out of memory");
 	}
 	for (size_t i = 0; g && i < in->rows; i++)
 		free(g[i].key);

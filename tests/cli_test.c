@@ -379,7 +379,10 @@ static void test_bench_outputs_and_errors(void **state)
 	assert_non_null(strstr(out, "needs --corpus and --queries"));
 	snprintf(cmd, sizeof cmd, "%s bench --suite ts 2>&1", bin());
 	assert_int_equal(run(cmd, out, sizeof out), 2);
-	assert_non_null(strstr(out, "the suites are kv and fts"));
+	assert_non_null(strstr(out, "needs --data"));
+	snprintf(cmd, sizeof cmd, "%s bench --suite graph 2>&1", bin());
+	assert_int_equal(run(cmd, out, sizeof out), 2);
+	assert_non_null(strstr(out, "the suites are kv, fts and ts"));
 	/* The temporary directories are gone afterwards. */
 	snprintf(cmd, sizeof cmd, "ls %s | grep -c storelab-bench", f->dir);
 	run(cmd, out, sizeof out);
@@ -579,6 +582,76 @@ static void test_corpus_maker(void **state)
 }
 
 /* index and search: a corpus with a bad line, stop and skip, every output format. */
+/* storelab ts: ingest (CSV, line protocol, bad lines), query in three formats, stats, check, the suite. */
+static void test_ts_commands(void **state)
+{
+	tu_fixture_t *f = *state;
+	char cmd[8192], out[16384];
+	snprintf(cmd, sizeof cmd,
+		 "printf 'timestamp,series,value\\n1700000000000,cpu{mode=\"u\",host=\"a\"},1\\n"
+		 "1700000030000,cpu{host=\"a\",mode=\"u\"},3\\n1700000060000,cpu{host=\"b\",mode=\"u\"},10\\n"
+		 "oops,up,1\\n1700000090000,cpu{host=\"a\",mode=\"u\"},5\\n' > %s/p.csv", f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	/* stop (the default): line 5 is named, the lines before it are kept. */
+	snprintf(cmd, sizeof cmd, "%s ts ingest %s/db %s/p.csv 2>&1", bin(), f->dir, f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 1);
+	assert_non_null(strstr(out, "p.csv:5: timestamp"));
+	assert_non_null(strstr(out, "ingested 3 points"));
+	/* skip: the rest goes in; the point before the window is refused and counted. */
+	snprintf(cmd, sizeof cmd, "%s ts ingest %s/db %s/p.csv --on-error skip --window 10s 2>&1",
+		 bin(), f->dir, f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "1 skipped as malformed"));
+	assert_non_null(strstr(out, "p.csv:2: cpu{host=\"a\",mode=\"u\"} at 1700000000000 refused"));
+	assert_non_null(strstr(out, "timestamps read as: ms (4)"));
+	/* Line protocol: a field per point, nanoseconds by default. */
+	snprintf(cmd, sizeof cmd,
+		 "printf 'mem,host=a free=7,used=9 1700000090000000000\\n' > %s/p.lp && "
+		 "%s ts ingest %s/db %s/p.lp 2>&1", f->dir, bin(), f->dir, f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "ingested 2 points"));
+	snprintf(cmd, sizeof cmd, "%s ts query %s/db 'cpu{mode=\"u\"}' --step 1m --agg sum --format csv",
+		 bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_string_equal(out, "series,timestamp,value\n"
+				 "\"cpu{host=\"\"a\"\",mode=\"\"u\"\"}\",1700000000000,4\n"
+				 "\"cpu{host=\"\"a\"\",mode=\"\"u\"\"}\",1700000060000,5\n"
+				 "\"cpu{host=\"\"b\"\",mode=\"\"u\"\"}\",1700000060000,10\n");
+	snprintf(cmd, sizeof cmd, "%s ts query %s/db cpu --agg max --across sum --format json", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "{\"series\": \"{}\", \"points\": [[1700000000000, 15]]}"));
+	snprintf(cmd, sizeof cmd, "%s ts query %s/db '{__name__=~\"mem_.*\"}' --trace 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "mem_free{host=\"a\"}"));
+	assert_non_null(strstr(out, "trace: read"));
+	snprintf(cmd, sizeof cmd, "%s ts stats %s/db && %s ts check %s/db", bin(), f->dir, bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "series          4"));
+	assert_non_null(strstr(out, "OK"));
+	/* Bad selectors, options, stores. */
+	snprintf(cmd, sizeof cmd, "%s ts query %s/db 'cpu{host=}' 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 2);
+	assert_non_null(strstr(out, "selector"));
+	snprintf(cmd, sizeof cmd, "%s ts query %s/db cpu --step 0 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s ts query %s/none cpu 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 1);
+	assert_non_null(strstr(out, "no time-series store"));
+	snprintf(cmd, sizeof cmd, "%s ts ingest %s/db %s/p.csv --block 1x 2>&1", bin(), f->dir, f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 2);
+	/* The suite: a small file, every store built, JSON rows with the contract's fields. */
+	snprintf(cmd, sizeof cmd, "%s ts gen synthetic %s/s.csv --series 8 --points 3000 && "
+		 "%s bench --suite ts --data %s/s.csv --repeat 1 --format json --dir %s",
+		 bin(), f->dir, bin(), f->dir, f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "\"workload\": \"ingest\""));
+	assert_non_null(strstr(out, "\"points_per_sec\": "));
+	assert_non_null(strstr(out, "\"bytes_per_point\": "));
+	assert_non_null(strstr(out, "\"workload\": \"query_all\""));
+	assert_null(strstr(out, "\"answers_match\": false"));
+	assert_null(strstr(out, "\"error\""));
+}
+
 static void test_index_and_search(void **state)
 {
 	tu_fixture_t *f = *state;
@@ -715,6 +788,7 @@ int main(void)
 		T(test_shell_sigkill_at_sync_none),
 		T(test_corpus_maker),
 		T(test_index_and_search),
+		T(test_ts_commands),
 		T(test_fts_peer_fts5),
 		T(test_fts_peer_xapian),
 		T(test_bench_outputs_and_errors),
