@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "engine/batch.h"
+#include "engine/checksum.h"
 #include "engine/codec.h"
 #include "engine/pager.h"
 #include "engine/trace.h"
@@ -14,6 +15,9 @@
 #include "index/inverted.h"
 #include "kv/lsm_key.h"
 #include "kv/sstable.h"
+#include "kv/ts.h"
+#include "kv/ts_seg.h"
+#include "kv/ts_wal.h"
 
 #define INSPECT_SHOW_RECORDS 20
 
@@ -22,7 +26,8 @@ static const char inspect_usage[] =
 	"Decodes a file or store directory written by storelab: a log (records, their\n"
 	"checksums, the torn tail if any), a paged file (header, free list, every\n"
 	"page checksum), an SSTable (properties, every block and the key order) or an\n"
-	"inverted index's segment, COMMIT or deleted-docs bitmap (read whole and checked).\n"
+	"inverted index's segment, COMMIT or deleted-docs bitmap (read whole and checked), a\n"
+	"time-series segment or saved head (every chunk and the label index checked), META.\n"
 	"A directory lists each file with its kind. inspect only reads, always (--read-only\n"
 	"is accepted for symmetry with shell and trace); it exits 1 when anything is damaged.\n";
 
@@ -54,6 +59,8 @@ static const char *inspect_kind_by_name(const char *path)
 		return "segment";
 	if (inspect_ends(name, ".del") || strcmp(name, "COMMIT") == 0)
 		return "index file";
+	if (inspect_ends(name, ".tsseg"))
+		return "ts segment";
 	return NULL;
 }
 
@@ -81,7 +88,44 @@ static const char *inspect_kind(const char *path)
 	if (n == 8 && (memcmp(magic, INVERTED_COMMIT_MAGIC, 8) == 0 ||
 		       memcmp(magic, INVERTED_DEL_MAGIC, 8) == 0))
 		return "index file";
+	if (n == 8 && memcmp(magic, TS_SEG_MAGIC, 8) == 0)
+		return "ts segment";
+	if (n == 8 && memcmp(magic, TS_META_MAGIC, 8) == 0)
+		return "ts meta";
 	return NULL;
+}
+
+static int inspect_ts_def(void *ctx, uint32_t ref, sl_slice_t name, sl_err_t *err)
+{
+	(void)ref;
+	(void)name;
+	(void)err;
+	((uint64_t *)ctx)[0]++;
+	return SL_OK;
+}
+
+static int inspect_ts_point(void *ctx, uint32_t ref, int64_t ts, double v, sl_err_t *err)
+{
+	(void)ref;
+	(void)v;
+	(void)err;
+	uint64_t *c = ctx;
+	c[1]++;
+	c[2] = c[1] == 1 || ts < (int64_t)c[2] ? (uint64_t)ts : c[2];
+	c[3] = c[1] == 1 || ts > (int64_t)c[3] ? (uint64_t)ts : c[3];
+	return SL_OK;
+}
+
+/* A time-series log record (kv/ts_wal.h): series named, points and their times. */
+static bool inspect_ts_record(sl_slice_t rec)
+{
+	uint64_t c[4] = { 0, 0, 0, 0 }; /* series named, points, oldest, newest */
+	ts_wal_visitor_t v = { inspect_ts_def, inspect_ts_point, c };
+	if (ts_wal_decode(rec, &v, NULL) != SL_OK)
+		return false;
+	printf(", time series: %llu series named, %llu points from %lld to %lld\n",
+	       (unsigned long long)c[0], (unsigned long long)c[1], (long long)c[2], (long long)c[3]);
+	return true;
 }
 
 /* One line describing a record: its batch operations when it is a batch. */
@@ -93,7 +137,8 @@ static void inspect_record(uint64_t n, uint64_t off, sl_slice_t rec)
 	if (batch_reader_init(&r, rec, NULL) != SL_OK) {
 		/* An LSM log record: the first sequence number, then the batch. */
 		if (rec.len < 8 || batch_reader_init(&r, sl_slice(rec.data + 8, rec.len - 8), NULL) != SL_OK) {
-			putchar('\n');
+			if (!inspect_ts_record(rec))
+				putchar('\n');
 			return;
 		}
 		printf(", from sequence %llu", (unsigned long long)codec_get_u64(rec.data));
@@ -262,6 +307,73 @@ static int inspect_segment(const char *path)
 	return 0;
 }
 
+/* A time-series segment (or saved head): its range, series, label index, every chunk checked. */
+static int inspect_ts_segment(const char *path)
+{
+	env_t *env = env_new();
+	ts_seg_t *s = NULL;
+	sl_err_t err = { 0, "" };
+	int rc = env ? ts_seg_open(env, path, &s, &err) : SL_NOMEM;
+	if (rc != SL_OK) {
+		printf("%s: time-series segment, DAMAGED: %s\n", path, err.msg);
+		env_free(env);
+		return 1;
+	}
+	const ts_seg_meta_t *m = ts_seg_meta(s);
+	printf("%s: time-series %s, format version %d, %llu bytes\n", path,
+	       m->flags & TS_SEG_HEAD ? "saved head" : "segment", TS_SEG_VERSION,
+	       (unsigned long long)ts_seg_bytes(s));
+	printf("  seq %llu, timestamps in %s, range [%lld, %lld)\n", (unsigned long long)m->seq,
+	       ts_unit_name((ts_unit_t)m->unit), (long long)m->mint, (long long)m->maxt);
+	printf("  %u series, %llu points (%.3f bytes per point, the file whole), %u label pairs\n",
+	       ts_seg_series_count(s), (unsigned long long)ts_seg_points(s),
+	       ts_seg_points(s) ? (double)ts_seg_bytes(s) / ts_seg_points(s) : 0, ts_seg_pairs(s));
+	for (uint32_t i = 0; i < m->nparents; i++)
+		printf("%s%llu%s", i ? ", " : "  merged from segments ", (unsigned long long)m->parents[i],
+		       i + 1 == m->nparents ? "\n" : "");
+	for (uint32_t i = 0; i < ts_seg_series_count(s) && i < 5; i++) {
+		const ts_chunk_ref_t *refs;
+		size_t n = ts_seg_chunks(s, i, &refs);
+		uint64_t pts = 0, bytes = 0;
+		for (size_t k = 0; k < n; k++) {
+			pts += refs[k].points;
+			bytes += refs[k].bytes;
+		}
+		sl_slice_t name = ts_seg_series(s, i);
+		printf("  %.*s: %zu chunks, %llu points, %llu bytes\n", (int)name.len,
+		       (const char *)name.data, n, (unsigned long long)pts, (unsigned long long)bytes);
+	}
+	if (ts_seg_series_count(s) > 5)
+		printf("  ... %u more series\n", ts_seg_series_count(s) - 5);
+	rc = ts_seg_check(s, &err);
+	if (rc == SL_OK)
+		printf("  every chunk decoded and the label index matched against the names: OK\n");
+	else
+		printf("  DAMAGED: %s\n", err.msg);
+	ts_seg_close(s);
+	env_free(env);
+	return rc == SL_OK ? 0 : 1;
+}
+
+/* A time-series store's META: its unit and block. */
+static int inspect_ts_meta(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t m[28];
+	bool whole = f != NULL && fread(m, 1, sizeof m, f) == sizeof m;
+	if (f != NULL)
+		fclose(f);
+	if (!whole || codec_get_u32(m + 24) != (uint32_t)checksum_xxh3(m, 24, 0) || m[12] > TS_UNIT_NS) {
+		printf("%s: time-series store META, DAMAGED (short, a bad checksum or an unknown unit)\n",
+		       path);
+		return 1;
+	}
+	printf("%s: time-series store META, version %u: timestamps in %s, blocks of %lld %s\n", path,
+	       codec_get_u32(m + 8), ts_unit_name((ts_unit_t)m[12]), (long long)codec_get_u64(m + 16),
+	       ts_unit_name((ts_unit_t)m[12]));
+	return 0;
+}
+
 /* An index directory as a whole: its COMMIT, bitmaps and every segment, checked. */
 static int inspect_index(const char *dir)
 {
@@ -337,6 +449,10 @@ static int inspect_file(const char *path)
 		return inspect_segment(path);
 	if (strcmp(kind, "index file") == 0)
 		return inspect_index_file(path);
+	if (strcmp(kind, "ts segment") == 0)
+		return inspect_ts_segment(path);
+	if (strcmp(kind, "ts meta") == 0)
+		return inspect_ts_meta(path);
 	return strcmp(kind, "log") == 0 ? inspect_log(path) : inspect_paged(path);
 }
 

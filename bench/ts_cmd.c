@@ -27,7 +27,7 @@ static const char ingest_usage[] =
 	"usage: storelab ts ingest DIR FILE [--format csv|lp] [--ts-unit s|ms|us|ns]\n"
 	"                          [--on-error stop|skip] [--sync none|batch|always] [--batch N]\n"
 	"                          [--unit s|ms|us|ns] [--block D] [--window D] [--strict]\n"
-	"                          [--retention D]\n"
+	"                          [--retention D] [--downsample-after D [--downsample D]]\n"
 	"Adds the points of FILE (\"-\" = stdin) to the store in DIR (made when missing).\n"
 	"FILE is CSV (timestamp,series,value after that header line) or InfluxDB line\n"
 	"protocol; --format says which, else the first line tells.\n"
@@ -42,7 +42,9 @@ static const char ingest_usage[] =
 	"  a new store:  --unit U (timestamp precision, default ms), --block D (time per\n"
 	"                segment, default 2h)\n"
 	"  every open:   --window D (out-of-order window, default 10m), --strict (none),\n"
-	"                --retention D (drop segments older than D; default keep all)\n"
+	"                --retention D (drop segments older than D; default keep all),\n"
+	"                --downsample-after D (segments older than D become summaries per\n"
+	"                --downsample interval, default 5m: count sum min max first last rise)\n"
 	"Durations: 90s, 15m, 2h, 1d, 250ms. Points older than the window are refused,\n"
 	"counted and reported; a duplicate timestamp replaces the earlier value.\n";
 
@@ -82,6 +84,11 @@ static int ts_store_flag(const char *flag, const char *val, ts_opts_t *o, bool *
 		;
 	else if (strcmp(flag, "--retention") == 0 &&
 		 ts_duration_parse(val, TS_UNIT_MS, &o->retention_ms, why))
+		;
+	else if (strcmp(flag, "--downsample-after") == 0 &&
+		 ts_duration_parse(val, TS_UNIT_MS, &o->downsample_after_ms, why))
+		;
+	else if (strcmp(flag, "--downsample") == 0 && ts_duration_parse(val, TS_UNIT_MS, &o->downsample_ms, why))
 		;
 	else
 		*used = false;
@@ -168,11 +175,12 @@ static void ingest_summary(ts_t *db, const ts_input_t *in, const ingest_t *g, ui
 	ts_get_stats(db, &st);
 	uint64_t points = st.head_points + st.segment_points;
 	printf("store: %llu series, %llu points (%llu in %llu segments, %llu in the head), "
-	       "%llu out of order accepted, %llu cuts, %llu merges\n",
+	       "%llu out of order accepted, %llu cuts, %llu merges, %llu segments downsampled\n",
 	       (unsigned long long)st.series, (unsigned long long)points,
 	       (unsigned long long)st.segment_points, (unsigned long long)st.segments,
 	       (unsigned long long)st.head_points, (unsigned long long)st.out_of_order,
-	       (unsigned long long)st.cuts, (unsigned long long)st.compactions);
+	       (unsigned long long)st.cuts, (unsigned long long)st.compactions,
+	       (unsigned long long)st.downsampled);
 }
 
 typedef struct ingest_args {

@@ -11,9 +11,9 @@
 #include "engine/checksum.h"
 #include "engine/codec.h"
 #include "engine/vec.h"
+#include "kv/ts_down.h"
 #include "kv/ts_int.h"
 
-#define TS_META_MAGIC "SLTSMETA"
 #define TS_META_VERSION 1
 #define TS_META_BYTES 28
 #define TS_HEAD_FILE "head.tsseg"
@@ -476,6 +476,7 @@ static int ts_merge(ts_t *db, size_t i, size_t j, sl_err_t *err)
 	ts_seg_meta_t meta = { .mint = ts_seg_meta(db->segs[i])->mint,
 			       .maxt = ts_seg_meta(db->segs[j - 1])->maxt,
 			       .seq = db->next_seq++, .unit = (uint8_t)db->unit,
+			       .interval_ms = ts_seg_meta(db->segs[i])->interval_ms,
 			       .parents = parents, .nparents = (uint32_t)(j - i) };
 	char path[4096];
 	ts_seg_name(db, meta.seq, path, sizeof path);
@@ -536,8 +537,9 @@ static int ts_compact(ts_t *db, sl_err_t *err)
 			int64_t w0 = ts_floor_div(ts_seg_meta(db->segs[i])->mint, win) * win;
 			size_t j = i;
 			while (j < db->nsegs && j - i < 64 && ts_seg_meta(db->segs[j])->mint >= w0 &&
-			       ts_seg_meta(db->segs[j])->maxt - w0 <= win)
-				j++;
+			       ts_seg_meta(db->segs[j])->maxt - w0 <= win &&
+			       ts_seg_meta(db->segs[j])->interval_ms == ts_seg_meta(db->segs[i])->interval_ms)
+				j++; /* (summaries merge only with summaries of the same interval) */
 			if (j - i >= 2 && w0 <= db->floor - win) {
 				int rc = ts_merge(db, i, j, err);
 				if (rc != SL_OK)
@@ -551,12 +553,57 @@ static int ts_compact(ts_t *db, sl_err_t *err)
 	return SL_OK;
 }
 
+/* The newest point the store holds: retention and downsampling count back from it. */
+static int64_t ts_newest(const ts_t *db)
+{
+	return db->head.max != INT64_MIN ? db->head.max : db->floor - 1;
+}
+
+/* Rewrites the raw segments older than the downsampling age as interval summaries. */
+static int ts_downsample(ts_t *db, sl_err_t *err)
+{
+	int64_t newest = ts_newest(db);
+	if (db->down_after <= 0 || db->nsegs == 0 || newest < INT64_MIN + db->down_after)
+		return SL_OK;
+	for (size_t i = 0; i < db->nsegs; i++) {
+		const ts_seg_meta_t *m = ts_seg_meta(db->segs[i]);
+		if (m->interval_ms != 0 || m->maxt > newest - db->down_after)
+			continue;
+		uint64_t parent = m->seq;
+		ts_seg_meta_t meta = { .mint = m->mint, .maxt = m->maxt, .seq = db->next_seq++,
+				       .unit = (uint8_t)db->unit,
+				       .interval_ms = (uint32_t)(db->opts.downsample_ms ? db->opts.downsample_ms : 300000),
+				       .parents = &parent, .nparents = 1 };
+		char path[4096];
+		ts_seg_name(db, meta.seq, path, sizeof path);
+		ts_seg_t *s;
+		int rc = ts_down_write(db->env, db->segs[i], path, &meta, db->down_step, err);
+		if (rc == SL_OK)
+			rc = ts_seg_open(db->env, path, &s, err);
+		if (rc != SL_OK)
+			return rc;
+		TS_TRACE(db, "downsample: %s -> %s, %" PRIu64 " points -> %" PRIu64 " summary points",
+			 ts_seg_path(db->segs[i]), path, ts_seg_points(db->segs[i]), ts_seg_points(s));
+		rc = ts_segs_drop(db, i, i + 1, err);
+		if (rc == SL_OK)
+			rc = ts_segs_insert(db, s, err);
+		else
+			ts_seg_close(s);
+		if (rc == SL_OK)
+			rc = env_sync_dir(db->env, db->dir, err);
+		if (rc != SL_OK)
+			return rc;
+		db->downsampled++;
+	}
+	return SL_OK;
+}
+
 /* Deletes the segments that end before the newest point minus the retention. */
 static int ts_retain(ts_t *db, sl_err_t *err)
 {
 	if (db->retention <= 0 || db->nsegs == 0)
 		return SL_OK;
-	int64_t newest = db->head.max != INT64_MIN ? db->head.max : db->floor - 1;
+	int64_t newest = ts_newest(db);
 	if (newest < INT64_MIN + db->retention)
 		return SL_OK;
 	size_t j = 0;
@@ -586,6 +633,8 @@ static int ts_maintain_due(ts_t *db, sl_err_t *err)
 		rc = ts_compact(db, err);
 	if (rc == SL_OK)
 		rc = ts_retain(db, err);
+	if (rc == SL_OK)
+		rc = ts_downsample(db, err);
 	if (rc == SL_OK && db->cuts > cuts) {
 		rc = wal_close(db->wal, err);
 		db->wal = NULL;
@@ -616,6 +665,8 @@ static int ts_opts_check(const ts_opts_t *o, sl_err_t *err)
 		return sl_errf(err, SL_INVALID, "ts: negative block, window or retention");
 	if (o->block_ms != 0 && o->block_ms < 1000)
 		return sl_errf(err, SL_INVALID, "ts: a block of %" PRId64 " ms; at least 1000", o->block_ms);
+	if (o->downsample_after_ms < 0 || o->downsample_ms < 0 || o->downsample_ms > UINT32_MAX)
+		return sl_errf(err, SL_INVALID, "ts: a negative or too long downsampling age or interval");
 	if (o->compact_ratio == 1 || o->compact_ratio > 64)
 		return sl_errf(err, SL_INVALID, "ts: compaction ratio %u; 2..64", o->compact_ratio);
 	return SL_OK;
@@ -709,8 +760,14 @@ int ts_open(env_t *env, const char *dir, const ts_opts_t *opts, ts_t **out, sl_e
 		db->window = opts->strict_order ? 0 : ts_from_ms(opts->window_ms ? opts->window_ms : 600000, db->unit);
 		db->retention = opts->retention_ms ? ts_from_ms(opts->retention_ms, db->unit) : 0;
 		db->slack = db->window > db->block / 2 ? db->window : db->block / 2;
-		rc = ts_open_files(db, err);
+		db->down_after = opts->downsample_after_ms ? ts_from_ms(opts->downsample_after_ms, db->unit) : 0;
+		db->down_step = ts_from_ms(opts->downsample_ms ? opts->downsample_ms : 300000, db->unit);
+		if (db->down_after > 0 && db->block % db->down_step != 0)
+			rc = sl_errf(err, SL_INVALID, "ts: a downsampling interval of %" PRId64 " %s does not "
+				     "divide the block (%" PRId64 ")", db->down_step, ts_unit_name(db->unit), db->block);
 	}
+	if (rc == SL_OK)
+		rc = ts_open_files(db, err);
 	if (rc == SL_OK && !opts->read_only)
 		rc = ts_wal_start(db, err);
 	if (rc == SL_OK && !opts->read_only)
@@ -810,12 +867,17 @@ static int ts_add_ids(ts_t *db, const ts_sample_t *p, size_t n, uint32_t *ids, s
 		if (ts_index_find(db->head.ix, p[i].series, &ids[i]))
 			continue;
 		char why[TS_WHY_BYTES];
+		buf_t raw = BUF_INIT;
 		if (!ts_series_parse(p[i].series, &canon, why) || !sl_slice_eq(buf_slice(&canon), p[i].series))
 			rc = sl_errf(err, SL_INVALID, "ts: point %zu: series %.*s is not in canonical form%s%s",
 				     i, (int)(p[i].series.len > 200 ? 200 : p[i].series.len),
 				     (const char *)p[i].series.data, canon.len ? "" : ": ", canon.len ? "" : why);
+		else if (ts_down_raw(p[i].series, &raw))
+			rc = sl_errf(err, SL_INVALID, "ts: point %zu: the label " TS_DOWN_LABEL
+				     " is reserved (it names downsampled summaries)", i);
 		else
 			rc = ts_head_series(&db->head, p[i].series, &ids[i], err);
+		buf_free(&raw);
 	}
 	buf_free(&canon);
 	return rc;

@@ -16,7 +16,8 @@
  *             cut out of the head into a segment. Neighbouring segments are
  *             merged into longer ranges (x3, up to 54 blocks), and retention
  *             deletes whole segments past the limit: no tombstones, no
- *             rewriting.
+ *             rewriting. Optionally, segments past a downsampling age are
+ *             rewritten as per-interval summaries (kv/ts_down.h).
  *
  * Writes and their rules:
  *   - A point later than its series' last is appended in order.
@@ -63,6 +64,8 @@
 #include "kv/ts_parse.h"
 #include "kv/ts_select.h"
 
+#define TS_META_MAGIC "SLTSMETA" /* 8 bytes, the META file's first */
+
 typedef struct ts_opts {
 	sl_sync_t sync;         /* durability of writes */
 	uint32_t batch_ms;      /* SL_SYNC_BATCH: longest wait for an fsync; 0 = 10 ms */
@@ -73,6 +76,9 @@ typedef struct ts_opts {
 	int64_t window_ms;      /* out-of-order window; 0 = 10 min */
 	bool strict_order;      /* no out-of-order window: only later points accepted */
 	int64_t retention_ms;   /* drop segments older than this; 0 = keep all */
+	int64_t downsample_after_ms; /* segments older than this become per-interval
+	                            summaries (kv/ts_down.h); 0 = never */
+	int64_t downsample_ms;  /* the summaries' interval; 0 = 5 min; must divide the block */
 	uint32_t compact_ratio; /* blocks merged per compaction level; 0 = 3 */
 	bool no_compact;        /* never merge segments */
 	const trace_t *trace;   /* narration; NULL = none */
@@ -121,14 +127,19 @@ typedef struct ts_read_stats {
 	uint64_t segments;      /* segments that overlapped the range */
 	uint64_t chunks;        /* chunks decoded */
 	uint64_t points;        /* points returned */
+	uint64_t summaries;     /* interval summaries returned (downsampled data) */
 } ts_read_stats_t;
 
+struct ts_summary;              /* kv/ts_down.h */
+
 /*
- * Receives one selected series with its points in the range, timestamps
- * strictly increasing (n >= 1). Returns SL_OK to go on, anything else to stop
- * (the read then returns it).
+ * Receives one selected series with what it holds in the range: ns interval
+ * summaries of downsampled data (kv/ts_down.h; intervals that start in the
+ * range), then n points, all in time order, ns + n >= 1. Returns SL_OK to go
+ * on, anything else to stop (the read then returns it).
  */
-typedef int (*ts_read_fn)(void *ctx, sl_slice_t series, const ts_point_t *pts, size_t n);
+typedef int (*ts_read_fn)(void *ctx, sl_slice_t series, const struct ts_summary *sums, size_t ns,
+			  const ts_point_t *pts, size_t n);
 
 /*
  * Calls fn for every series sel selects that has points in [from, to), in
@@ -145,7 +156,7 @@ typedef struct ts_stats {
 	uint64_t segments, segment_points, segment_bytes;
 	uint64_t wal_files, wal_bytes;
 	uint64_t accepted, refused, out_of_order;  /* since open */
-	uint64_t cuts, compactions, dropped;        /* since open */
+	uint64_t cuts, compactions, dropped, downsampled; /* since open */
 	int64_t mint, maxt;       /* oldest point and one past the newest; 0, 0 when empty */
 } ts_stats_t;
 

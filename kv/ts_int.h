@@ -90,6 +90,7 @@ struct ts {
 	env_lock_t *lock;
 	ts_unit_t unit;
 	int64_t block, window, retention, slack; /* in the store's unit */
+	int64_t down_after, down_step;           /* downsampling, in the store's unit; 0 = off */
 	ts_head_t head;
 	ts_seg_t **segs;         /* by time */
 	size_t nsegs, capsegs;
@@ -104,7 +105,7 @@ struct ts {
 	buf_t recbuf;
 	bool broken;             /* a write failed midway: writes are refused */
 	sl_err_t broken_err;
-	uint64_t accepted, refused, out_of_order, cuts, compactions, dropped;
+	uint64_t accepted, refused, out_of_order, cuts, compactions, dropped, downsampled;
 };
 
 /* Segment file names. */

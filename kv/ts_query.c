@@ -1,6 +1,8 @@
 /* ts_query.c — aggregating range queries (see ts_query.h). */
 #include "kv/ts_query.h"
 
+#include "kv/ts_down.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,8 +101,73 @@ static int ts_row_add(ts_qrun_t *r, const char *name, size_t len)
 	return SL_OK;
 }
 
-/* ts_read's callback: one series' points, in time order, folded window by window. */
-static int ts_series_fold(void *ctx, sl_slice_t series, const ts_point_t *pts, size_t n)
+/*
+ * A window being folded from summaries of downsampled intervals (and the
+ * points after them): the same seven numbers a summary holds (kv/ts_down.h).
+ */
+static void ts_acc_add(ts_summary_t *w, const ts_summary_t *x)
+{
+	if (w->count == 0) {
+		*w = *x;
+		return;
+	}
+	w->count += x->count;
+	w->sum += x->sum;
+	w->min = x->min < w->min ? x->min : w->min;
+	w->max = x->max > w->max ? x->max : w->max;
+	w->rise += x->rise + (x->first >= w->last ? x->first - w->last : x->first);
+	w->last = x->last;
+	w->last_ts = x->last_ts;
+}
+
+static bool ts_acc_value(const ts_summary_t *w, ts_agg_t agg, double per_sec, double *v)
+{
+	switch (agg) {
+	case TS_AGG_MIN: *v = w->min; break;
+	case TS_AGG_MAX: *v = w->max; break;
+	case TS_AGG_SUM: *v = w->sum; break;
+	case TS_AGG_COUNT: *v = w->count; break;
+	case TS_AGG_AVG: *v = w->sum / w->count; break;
+	case TS_AGG_LAST: *v = w->last; break;
+	case TS_AGG_RATE:
+		if (w->count < 2 || w->last_ts == w->first_ts)
+			return false;
+		*v = w->rise / ((double)(w->last_ts - w->first_ts) / per_sec);
+		break;
+	case TS_AGG_NONE: return false;
+	}
+	return w->count > 0;
+}
+
+/* Folds summaries, then points, window by window (a window may take both). */
+static void ts_fold_summaries(ts_qrun_t *r, const ts_summary_t *sums, size_t ns,
+			      const ts_point_t *pts, size_t n, double *v, uint8_t *has)
+{
+	ts_result_t *res = r->res;
+	ts_summary_t w = { 0 };
+	uint64_t k = UINT64_MAX;
+	for (size_t i = 0; i < ns + n; i++) {
+		ts_summary_t one;
+		if (i >= ns) {
+			const ts_point_t *p = &pts[i - ns];
+			one = (ts_summary_t){ p->ts, p->ts, p->ts, 1, p->v, p->v, p->v, p->v, p->v, 0 };
+		}
+		const ts_summary_t *x = i < ns ? &sums[i] : &one;
+		uint64_t kx = (uint64_t)(x->start - res->from) / (uint64_t)res->step;
+		if (kx != k && k != UINT64_MAX) {
+			has[k] = ts_acc_value(&w, r->q->agg, r->per_sec, &v[k]);
+			w.count = 0;
+		}
+		k = kx;
+		ts_acc_add(&w, x);
+	}
+	if (k != UINT64_MAX)
+		has[k] = ts_acc_value(&w, r->q->agg, r->per_sec, &v[k]);
+}
+
+/* ts_read's callback: one series, folded window by window. */
+static int ts_series_fold(void *ctx, sl_slice_t series, const ts_summary_t *sums, size_t ns,
+			  const ts_point_t *pts, size_t n)
 {
 	ts_qrun_t *r = ctx;
 	ts_result_t *res = r->res;
@@ -109,6 +176,10 @@ static int ts_series_fold(void *ctx, sl_slice_t series, const ts_point_t *pts, s
 		return rc;
 	double *v = res->v + (res->rows - 1) * res->steps;
 	uint8_t *has = res->has + (res->rows - 1) * res->steps;
+	if (ns > 0) {
+		ts_fold_summaries(r, sums, ns, pts, n, v, has);
+		return SL_OK;
+	}
 	/* Window k is [from + k*step, from + (k+1)*step): fold each run of points in one. */
 	uint64_t step = (uint64_t)res->step;
 	for (size_t i = 0, j; i < n; i = j) {

@@ -7,28 +7,101 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kv/ts_down.h"
 #include "kv/ts_int.h"
 
-/* One source of a read: a segment or the head, with its selected ids sorted by name. */
+/* What a read gathers of one series: summaries (older), then points. */
+typedef struct ts_read_buf {
+	ts_summary_t *sums;
+	size_t ns, scap;
+	ts_point_t *pts;
+	size_t n, cap;
+} ts_read_buf_t;
+
+/* A selected series of one source: the name series merge by, and its id there. */
+typedef struct ts_item {
+	sl_slice_t name;
+	uint32_t id;
+} ts_item_t;
+
+/* One source of a read: a segment or the head, with its selected series sorted by name. */
 typedef struct ts_src {
 	ts_seg_t *seg;           /* NULL: the head */
-	uint32_t *ids;
+	bool summary;            /* a downsampled segment: items name the series summarised */
+	ts_item_t *items;
+	buf_t arena;             /* a summary segment's series names */
 	size_t n, at;
 } ts_src_t;
 
-static sl_slice_t ts_src_name(const ts_t *db, const ts_src_t *s)
+static int ts_item_cmp(const void *a, const void *b)
 {
-	uint32_t id = s->ids[s->at];
-	return s->seg ? ts_seg_series(s->seg, id) : ts_index_series(db->head.ix, id);
+	return sl_slice_cmp(((const ts_item_t *)a)->name, ((const ts_item_t *)b)->name);
 }
 
-static int ts_head_cmp(const void *a, const void *b, void *ix)
+/*
+ * A summary segment's selection: the selector plus __agg__="count" picks one
+ * summary series per series summarised; the items name the latter.
+ */
+static int ts_src_summary(ts_src_t *s, const ts_selector_t *sel, uint32_t **ids, size_t *n,
+			  ts_index_stats_t *is, sl_err_t *err)
 {
-	return sl_slice_cmp(ts_index_series(ix, *(const uint32_t *)a),
-			    ts_index_series(ix, *(const uint32_t *)b));
+	ts_matcher_t *m = malloc((sel->n + 1) * sizeof *m);
+	if (m == NULL)
+		return sl_errf(err, SL_NOMEM, "ts: out of memory");
+	memcpy(m, sel->m, sel->n * sizeof *m); /* shallow: the regexes stay the caller's */
+	m[sel->n] = (ts_matcher_t){ .name = TS_DOWN_LABEL, .value = "count", .op = TS_EQ };
+	ts_selector_t with = { m, sel->n + 1 };
+	int rc = ts_seg_select(s->seg, &with, ids, n, is, err);
+	free(m);
+	size_t *off = rc == SL_OK ? malloc((*n + 1) * sizeof *off) : NULL;
+	buf_t raw = BUF_INIT;
+	if (rc == SL_OK && off == NULL)
+		rc = sl_errf(err, SL_NOMEM, "ts: out of memory");
+	for (size_t i = 0; rc == SL_OK && i < *n; i++) {
+		off[i] = s->arena.len;
+		if (!ts_down_raw(ts_seg_series(s->seg, (*ids)[i]), &raw))
+			rc = sl_errf(err, SL_CORRUPT, "%s: a summary series without its label", ts_seg_path(s->seg));
+		buf_append(&s->arena, raw.data, raw.len);
+	}
+	if (rc == SL_OK && !buf_ok(&s->arena))
+		rc = sl_errf(err, SL_NOMEM, "ts: out of memory");
+	for (size_t i = 0; rc == SL_OK && i < *n; i++) /* the arena has stopped moving */
+		s->items[i] = (ts_item_t){ sl_slice(s->arena.data + off[i],
+						    (i + 1 < *n ? off[i + 1] : s->arena.len) - off[i]), (*ids)[i] };
+	free(off);
+	buf_free(&raw);
+	return rc;
 }
 
-/* The sources overlapping [from, to), each with the ids sel selects in it. */
+/* Selects in one source and sorts its items by name. */
+static int ts_src_select(ts_t *db, ts_src_t *s, const ts_selector_t *sel, ts_index_stats_t *is,
+			 sl_err_t *err)
+{
+	uint32_t *ids = NULL;
+	size_t n = 0;
+	int rc = s->summary ? SL_OK
+		 : s->seg ? ts_seg_select(s->seg, sel, &ids, &n, is, err)
+			  : ts_index_select(db->head.ix, sel, &ids, &n, is, err);
+	if (s->summary) {
+		uint32_t all = ts_seg_series_count(s->seg);
+		s->items = malloc((all + 1) * sizeof *s->items);
+		rc = s->items ? ts_src_summary(s, sel, &ids, &n, is, err)
+			      : sl_errf(err, SL_NOMEM, "ts: out of memory");
+	} else if (rc == SL_OK) {
+		s->items = malloc((n + 1) * sizeof *s->items);
+		for (size_t i = 0; s->items && i < n; i++)
+			s->items[i] = (ts_item_t){ s->seg ? ts_seg_series(s->seg, ids[i])
+							  : ts_index_series(db->head.ix, ids[i]), ids[i] };
+		rc = s->items ? SL_OK : sl_errf(err, SL_NOMEM, "ts: out of memory");
+	}
+	free(ids);
+	s->n = rc == SL_OK ? n : 0;
+	if (rc == SL_OK)
+		qsort(s->items, n, sizeof *s->items, ts_item_cmp);
+	return rc;
+}
+
+/* The sources overlapping [from, to), each with the series sel selects in it. */
 static int ts_sources(ts_t *db, const ts_selector_t *sel, int64_t from, int64_t to, ts_src_t *src,
 		      size_t *nsrc, ts_read_stats_t *st, sl_err_t *err)
 {
@@ -43,20 +116,36 @@ static int ts_sources(ts_t *db, const ts_selector_t *sel, int64_t from, int64_t 
 			if (m->maxt <= from || m->mint >= to)
 				continue;
 			s->seg = db->segs[i];
+			s->summary = m->interval_ms != 0;
 			st->segments++;
-			rc = ts_seg_select(s->seg, sel, &s->ids, &s->n, &is, err);
-		} else {
-			if (db->head.points == 0 || db->head.max < from || db->head.min >= to)
-				continue;
-			rc = ts_index_select(db->head.ix, sel, &s->ids, &s->n, &is, err);
-			if (rc == SL_OK)
-				qsort_r(s->ids, s->n, sizeof *s->ids, ts_head_cmp, db->head.ix);
+		} else if (db->head.points == 0 || db->head.max < from || db->head.min >= to) {
+			continue;
 		}
-		if (rc == SL_OK) {
-			st->lists += is.lists;
-			st->candidates += is.candidates;
-			(*nsrc)++;
-		}
+		(*nsrc)++;
+		rc = ts_src_select(db, s, sel, &is, err);
+		st->lists += is.lists;
+		st->candidates += is.candidates;
+	}
+	return rc;
+}
+
+/* Reads one series from every source that holds it, in time order. */
+static int ts_read_series(ts_t *db, ts_src_t *src, size_t nsrc, sl_slice_t name, int64_t from,
+			  int64_t to, ts_read_buf_t *b, ts_read_stats_t *st, sl_err_t *err)
+{
+	int rc = SL_OK;
+	b->n = b->ns = 0;
+	for (size_t k = 0; rc == SL_OK && k < nsrc; k++) {
+		ts_src_t *s = &src[k];
+		if (s->at == s->n || sl_slice_cmp(s->items[s->at].name, name) != 0)
+			continue;
+		uint32_t id = s->items[s->at++].id;
+		if (s->summary)
+			rc = ts_down_read(s->seg, id, from, to, &b->sums, &b->ns, &b->scap, err);
+		else if (s->seg)
+			rc = ts_seg_read(s->seg, id, from, to, &b->pts, &b->n, &b->cap, &st->chunks, err);
+		else
+			rc = ts_head_points(&db->head, id, from, to, &b->pts, &b->n, &b->cap, &st->chunks, err);
 	}
 	return rc;
 }
@@ -70,43 +159,39 @@ int ts_read(ts_t *db, const ts_selector_t *sel, int64_t from, int64_t to, ts_rea
 	ts_src_t *src = calloc(db->nsegs + 1, sizeof *src);
 	if (src == NULL)
 		return sl_errf(err, SL_NOMEM, "ts: out of memory");
-	size_t nsrc = 0, n, cap = 0;
+	size_t nsrc = 0;
 	int rc = ts_sources(db, sel, from, to, src, &nsrc, st, err);
-	ts_point_t *pts = NULL;
-	/* Series by name: the smallest name any source is on, from every source on it, in time order. */
+	ts_read_buf_t b = { 0 };
+	/* Series by name: the smallest name any source is on, from every source on it. */
 	while (rc == SL_OK) {
 		sl_slice_t name = { NULL, 0 };
 		for (size_t k = 0; k < nsrc; k++)
 			if (src[k].at < src[k].n &&
-			    (name.data == NULL || sl_slice_cmp(ts_src_name(db, &src[k]), name) < 0))
-				name = ts_src_name(db, &src[k]);
+			    (name.data == NULL || sl_slice_cmp(src[k].items[src[k].at].name, name) < 0))
+				name = src[k].items[src[k].at].name;
 		if (name.data == NULL)
 			break;
-		n = 0;
-		for (size_t k = 0; rc == SL_OK && k < nsrc; k++) {
-			ts_src_t *s = &src[k];
-			if (s->at == s->n || sl_slice_cmp(ts_src_name(db, s), name) != 0)
-				continue;
-			uint32_t id = s->ids[s->at++];
-			rc = s->seg ? ts_seg_read(s->seg, id, from, to, &pts, &n, &cap, &st->chunks, err)
-				    : ts_head_points(&db->head, id, from, to, &pts, &n, &cap, &st->chunks, err);
-		}
+		rc = ts_read_series(db, src, nsrc, name, from, to, &b, st, err);
 		st->series++;
-		st->points += n;
-		if (rc == SL_OK && n > 0)
-			rc = fn(ctx, name, pts, n);
+		st->points += b.n;
+		st->summaries += b.ns;
+		if (rc == SL_OK && b.n + b.ns > 0)
+			rc = fn(ctx, name, b.sums, b.ns, b.pts, b.n);
 	}
 	if (trace_on(&db->trace))
 		trace_emit(&db->trace,
 			   "read [%" PRId64 ", %" PRId64 "): %" PRIu64 " segments and %s; %" PRIu64
 			   " postings lists -> %" PRIu64 " candidates; %" PRIu64 " series, %" PRIu64
-			   " chunks decoded, %" PRIu64 " points",
+			   " chunks decoded, %" PRIu64 " points, %" PRIu64 " interval summaries",
 			   from, to, st->segments, nsrc > st->segments ? "the head" : "not the head",
-			   st->lists, st->candidates, st->series, st->chunks, st->points);
-	for (size_t k = 0; k < nsrc; k++)
-		free(src[k].ids);
+			   st->lists, st->candidates, st->series, st->chunks, st->points, st->summaries);
+	for (size_t k = 0; k < nsrc; k++) {
+		free(src[k].items);
+		buf_free(&src[k].arena);
+	}
 	free(src);
-	free(pts);
+	free(b.pts);
+	free(b.sums);
 	return rc;
 }
 
@@ -120,8 +205,13 @@ void ts_get_stats(ts_t *db, ts_stats_t *out)
 		out->segments++;
 		out->segment_points += ts_seg_points(s);
 		out->segment_bytes += ts_seg_bytes(s);
+		buf_t raw = BUF_INIT; /* a summary segment counts the series it summarises */
 		for (uint32_t k = 0; all && k < ts_seg_series_count(s); k++)
-			ts_index_add(all, ts_seg_series(s, k), &id, NULL);
+			if (ts_seg_meta(s)->interval_ms == 0)
+				ts_index_add(all, ts_seg_series(s, k), &id, NULL);
+			else if (ts_down_raw(ts_seg_series(s, k), &raw))
+				ts_index_add(all, buf_slice(&raw), &id, NULL);
+		buf_free(&raw);
 	}
 	for (uint32_t k = 0; all && k < ts_index_count(db->head.ix); k++) {
 		if (db->head.ser[k]->points == 0)
@@ -142,6 +232,7 @@ void ts_get_stats(ts_t *db, ts_stats_t *out)
 	out->cuts = db->cuts;
 	out->compactions = db->compactions;
 	out->dropped = db->dropped;
+	out->downsampled = db->downsampled;
 	if (db->nsegs > 0 || db->head.points > 0) {
 		out->mint = db->nsegs ? ts_seg_meta(db->segs[0])->mint : db->head.min;
 		out->maxt = db->head.points ? db->head.max + 1 : ts_seg_meta(db->segs[db->nsegs - 1])->maxt;

@@ -50,6 +50,7 @@ static void ts_seg_header(uint8_t *h, const ts_seg_meta_t *m)
 	codec_put_u64(h + 16, (uint64_t)m->mint);
 	codec_put_u64(h + 24, (uint64_t)m->maxt);
 	codec_put_u64(h + 32, m->seq);
+	codec_put_u32(h + 40, m->interval_ms);
 	codec_put_u32(h + 44, checksum_xxh3_32(h, 44, 0));
 }
 
@@ -369,6 +370,7 @@ static int ts_seg_read_header(ts_seg_t *s, sl_err_t *err)
 	s->meta.mint = (int64_t)codec_get_u64(h + 16);
 	s->meta.maxt = (int64_t)codec_get_u64(h + 24);
 	s->meta.seq = codec_get_u64(h + 32);
+	s->meta.interval_ms = codec_get_u32(h + 40);
 	if (s->meta.mint >= s->meta.maxt || s->meta.unit > 3)
 		return ts_seg_bad(s, "header holds an empty time range or an unknown unit", err);
 	return SL_OK;
@@ -399,13 +401,11 @@ static bool ts_seg_read_series(ts_seg_t *s, ts_cur_t *c, uint64_t *off, size_t *
 		int64_t first = (int64_t)((uint64_t)prev + (uint64_t)codec_unzigzag(ts_cur_varint(c)));
 		uint64_t span = ts_cur_varint(c), points = ts_cur_varint(c);
 		if (bytes < TS_CHUNK_HEADER || bytes > 0xffffffffu || points == 0 ||
-		    points > TS_CHUNK_MAX_POINTS || span > (uint64_t)(s->meta.maxt - first) ||
-		    first < s->meta.mint || (k > 0 && first <= prev))
-			return false;
+		    points > TS_CHUNK_MAX_POINTS || first < s->meta.mint || first >= s->meta.maxt ||
+		    span >= (uint64_t)s->meta.maxt - (uint64_t)first || (k > 0 && first <= prev))
+			return false; /* (first in [mint, maxt): maxt - first cannot overflow unsigned) */
 		*r = (ts_chunk_ref_t){ .off = *off, .bytes = (uint32_t)bytes, .points = (uint32_t)points,
 				       .first = first, .last = first + (int64_t)span };
-		if (r->last >= s->meta.maxt)
-			return false;
 		prev = r->last;
 		*off += bytes;
 		s->points += points;

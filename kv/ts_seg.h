@@ -28,7 +28,8 @@
  *     +16 i64 mint          every point has mint <= ts < maxt
  *     +24 i64 maxt
  *     +32 u64 seq           the segment's number in its store
- *     +40 u32 zero
+ *     +40 u32 interval      0: raw points; else the segment holds per-interval
+ *                           summaries of this many milliseconds (kv/ts_down.h)
  *     +44 u32 check         low 32 bits of XXH3(bytes 0..43)
  *   chunks, back to back, series after series in local id order
  *   series table, at series_off: per series in local id order
@@ -88,6 +89,7 @@ typedef struct ts_seg_meta {
 	int64_t mint, maxt;     /* [mint, maxt) */
 	uint64_t seq;
 	uint8_t unit, flags;
+	uint32_t interval_ms;    /* 0: raw points; else summaries (kv/ts_down.h) */
 	const uint64_t *parents; /* writer: the merged segments; reader: see ts_seg_parent */
 	uint32_t nparents;
 } ts_seg_meta_t;

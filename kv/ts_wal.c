@@ -73,8 +73,8 @@ int ts_wal_decode(sl_slice_t rec, const ts_wal_visitor_t *v, sl_err_t *err)
 	if (!ts_wal_varint(&p, end, (uint64_t)(end - p), &n))
 		return ts_wal_bad(p, start, "bad count of series", err);
 	for (uint64_t i = 0; i < n; i++) {
-		if (!ts_wal_varint(&p, end, UINT32_MAX, &ref) ||
-		    !ts_wal_varint(&p, end, (uint64_t)(end - p), &len))
+		if (!ts_wal_varint(&p, end, UINT32_MAX, &ref) || !ts_wal_varint(&p, end, UINT64_MAX, &len) ||
+		    len > (uint64_t)(end - p)) /* the name must fit in what follows its length */
 			return ts_wal_bad(p, start, "bad series entry", err);
 		int rc = v->def(v->ctx, (uint32_t)ref, sl_slice(p, (size_t)len), err);
 		if (rc != SL_OK)

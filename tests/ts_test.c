@@ -231,6 +231,8 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+static uint64_t summaries_read; /* interval summaries the queries folded, in all */
+
 /* Checks one query's answer against the model, window by window. */
 static void check_query(ts_t *db, const model_t *m, const ts_query_t *q, ts_point_t *scratch)
 {
@@ -238,6 +240,7 @@ static void check_query(ts_t *db, const model_t *m, const ts_query_t *q, ts_poin
 	sl_err_t err;
 	if (ts_query_run(db, q, &res, &err) != SL_OK)
 		fail_msg("query %s: %s", q->selector, err.msg);
+	summaries_read += res.st.summaries;
 	ts_selector_t sel;
 	char why[TS_SELECT_WHY_BYTES];
 	assert_true(ts_select_parse(q->selector, &sel, why));
@@ -305,7 +308,17 @@ static void check_query(ts_t *db, const model_t *m, const ts_query_t *q, ts_poin
 	ts_result_free(&res);
 }
 
+/* Random queries; with align > 0 their ranges and steps are whole multiples of align. */
+static void random_queries_aligned(ts_t *db, const model_t *m, tu_rng_t *r, int count, int64_t t0,
+				   int64_t t1, int64_t align);
+
 static void random_queries(ts_t *db, const model_t *m, tu_rng_t *r, int count, int64_t t0, int64_t t1)
+{
+	random_queries_aligned(db, m, r, count, t0, t1, 0);
+}
+
+static void random_queries_aligned(ts_t *db, const model_t *m, tu_rng_t *r, int count, int64_t t0,
+				   int64_t t1, int64_t align)
 {
 	static const int64_t steps[] = { 0, 250, 1000, 7000, 60000 };
 	ts_point_t *scratch = malloc(200000 * sizeof *scratch);
@@ -318,6 +331,11 @@ static void random_queries(ts_t *db, const model_t *m, tu_rng_t *r, int count, i
 		q.step = steps[tu_below(r, 5)];
 		if (q.step != 0 && (q.to - q.from) / q.step >= 64)
 			q.step = (q.to - q.from) / 32 + 1;
+		if (align > 0) {
+			q.from -= q.from % align;
+			q.to += align - q.to % align;
+			q.step = q.step == 0 ? 0 : q.step + align - q.step % align;
+		}
 		q.agg = (ts_agg_t)tu_below(r, TS_AGG_RATE + 1);
 		static const ts_agg_t across[] = { TS_AGG_NONE, TS_AGG_NONE, TS_AGG_SUM, TS_AGG_MIN,
 						   TS_AGG_MAX, TS_AGG_AVG, TS_AGG_COUNT };
@@ -477,6 +495,51 @@ static void test_retention_and_merges(void **state)
 	assert_true(res.rows == 1 && res.v[0] == (double)((t - st.mint) / 100));
 	ts_result_free(&res);
 	assert_int_equal(ts_close(db, &err), SL_OK);
+	env_free(env);
+}
+
+/* Downsampled segments answer aligned queries exactly as the raw points would. */
+static void test_downsampling(void **state)
+{
+	const char *dir = ((tu_fixture_t *)*state)->dir;
+	env_t *env = env_new();
+	model_t m;
+	model_init(&m);
+	gen_t g = { .t = 1700000000000, .window = 2000 };
+	tu_rng_init(&g.r, tu_seed() + 7);
+	ts_opts_t o = { .create = true, .block_ms = 10000, .window_ms = 2000,
+			.downsample_after_ms = 30000, .downsample_ms = 1000 };
+	ts_t *db = open_store(env, dir, &o);
+	ts_sample_t b[4096];
+	uint8_t expect[4096];
+	int64_t t0 = g.t;
+	for (int i = 0; i < (int)tu_ops(150); i++)
+		add_batch(db, b, gen_batch(&g, &m, b, expect, 1 + (int)tu_below(&g.r, 20)), expect);
+	check_store(db);
+	ts_stats_t st;
+	ts_get_stats(db, &st);
+	print_message("%llu segments downsampled; %llu series\n", (unsigned long long)st.downsampled,
+		      (unsigned long long)st.series);
+	assert_true(st.downsampled > 0);
+	assert_int_equal(st.series, M_SERIES);
+	summaries_read = 0;
+	random_queries_aligned(db, &m, &g.r, 60, t0, g.t, 1000);
+	print_message("%llu interval summaries folded by the queries\n", (unsigned long long)summaries_read);
+	assert_true(summaries_read > 0);
+	sl_err_t err;
+	assert_int_equal(ts_close(db, &err), SL_OK);
+	db = open_store(env, dir, &o);
+	random_queries_aligned(db, &m, &g.r, 20, t0, g.t, 1000);
+	/* The label that names summaries is not a user's to write. */
+	ts_sample_t bad = { sl_slice_str("up{__agg__=\"sum\"}"), g.t, 1 };
+	size_t refused;
+	assert_int_equal(ts_add(db, &bad, 1, NULL, &refused, &err), SL_INVALID);
+	assert_non_null(strstr(err.msg, "reserved"));
+	assert_int_equal(ts_close(db, &err), SL_OK);
+	/* An interval that does not divide the block is refused. */
+	o.downsample_ms = 7000;
+	assert_int_equal(ts_open(env, dir, &o, &db, &err), SL_INVALID);
+	model_free(&m);
 	env_free(env);
 }
 
@@ -814,7 +877,7 @@ int main(void)
 	tu_filter();
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tu_setup, tu_teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_store_against_model), T(test_duplicates_and_order), T(test_retention_and_merges),
+		T(test_store_against_model), T(test_duplicates_and_order), T(test_retention_and_merges), T(test_downsampling),
 		T(test_segment_damage),      cmocka_unit_test(test_wal_records), T(test_crash_kill),
 		T(test_crash_points),        T(test_power_loss),           T(test_faults),
 		T(test_bad_stores),
