@@ -194,7 +194,12 @@ demo-run: $(BIN)
 	$(BIN) bench --n $(DEMO_N) --repeat 3 --workloads $(DEMO_WORKLOADS) --format json \
 	  --out $(DEMO_OUT)/results.json --markdown $(DEMO_OUT)/results.md \
 	  --chart $(DEMO_OUT)/results.svg --summary
-	@echo "wrote $(DEMO_OUT)/results.json, results.md and results.svg"
+	$(BIN) ts gen synthetic $(DEMO_OUT)/ts-data.csv --series 80 --points 36000
+	$(BIN) bench --suite ts --data $(DEMO_OUT)/ts-data.csv --out $(DEMO_OUT)/ts-results.txt
+	$(BIN) bench --suite ts --data $(DEMO_OUT)/ts-data.csv --repeat 1 --format json \
+	  --out $(DEMO_OUT)/ts-results.json
+	@rm -f $(DEMO_OUT)/ts-data.csv
+	@echo "wrote $(DEMO_OUT)/results.json, results.md, results.svg, ts-results.txt and ts-results.json"
 
 # `make bench ARGS="..."`: storelab bench with your own options.
 bench: $(BIN)
@@ -212,8 +217,8 @@ soak: $(BIN) $(TEST_BINS)
 # `make crash N=500`: the SIGKILL and power-loss tests of every store, N rounds each.
 N ?= 200
 crash: $(BIN) $(TEST_BINS)
-	@SL_CRASH_ROUNDS=$(N) SL_TESTS="test_crash*" sh tests/run.sh $(BUILD) btree_test hash_test lsm_test
-	@SL_CRASH_ROUNDS=$(N) SL_TESTS="test_power_loss" sh tests/run.sh $(BUILD) btree_test hash_test lsm_test
+	@SL_CRASH_ROUNDS=$(N) SL_TESTS="test_crash*" sh tests/run.sh $(BUILD) btree_test hash_test lsm_test ts_test
+	@SL_CRASH_ROUNDS=$(N) SL_TESTS="test_power_loss" sh tests/run.sh $(BUILD) btree_test hash_test lsm_test ts_test
 
 check:
 	@$(call install_missing,$(DEPS_CORE) $(DEPS_SAN))
