@@ -556,7 +556,9 @@ static int ts_compact(ts_t *db, sl_err_t *err)
 /* The newest point the store holds: retention and downsampling count back from it. */
 static int64_t ts_newest(const ts_t *db)
 {
-	return db->head.max != INT64_MIN ? db->head.max : db->floor - 1;
+	if (db->head.max != INT64_MIN)
+		return db->head.max;
+	return db->floor == INT64_MIN ? INT64_MIN : db->floor - 1;
 }
 
 /* Rewrites the raw segments older than the downsampling age as interval summaries. */

@@ -25,9 +25,9 @@ int ts_head_init(ts_head_t *h, sl_err_t *err)
 
 static void ts_hser_clear(ts_hser_t *s)
 {
-	buf_free(&s->chunks);
 	if (s->w.points > 0)
-		ts_chunk_writer_finish(&s->w, NULL); /* frees its bits */
+		ts_chunk_writer_finish(&s->w, NULL); /* frees its bits (into chunks, freed next) */
+	buf_free(&s->chunks);
 	free(s->ooo);
 	s->ooo = NULL;
 	s->nooo = s->cooo = 0;
@@ -199,6 +199,10 @@ static int ts_head_merge(const ts_hser_t *s, int64_t from, int64_t to, ts_point_
 	for (uint32_t i = 0; i < s->nooo; i++)
 		if (s->ooo[i].ts >= from && s->ooo[i].ts < to)
 			o[no++] = (ts_ooo_ref_t){ s->ooo[i], i };
+	if (no == 0) { /* none in the range: the in-order run stands */
+		free(o);
+		return SL_OK;
+	}
 	qsort(o, no, sizeof *o, ts_ooo_cmp);
 	ts_point_t *a = malloc((na + 1) * sizeof *a);
 	if (a == NULL || !ts_points_reserve(pts, cap, base + na + no)) {
@@ -206,7 +210,8 @@ static int ts_head_merge(const ts_hser_t *s, int64_t from, int64_t to, ts_point_
 		free(a);
 		return sl_errf(err, SL_NOMEM, "ts head: out of memory");
 	}
-	memcpy(a, *pts + base, na * sizeof *a);
+	if (na > 0)
+		memcpy(a, *pts + base, na * sizeof *a);
 	size_t i = 0, j = 0, out = base;
 	while (i < na || j < no) {
 		/* The out-of-order run of one timestamp: its last point stands for it. */
