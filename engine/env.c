@@ -705,3 +705,43 @@ void env_unlock(env_lock_t *lock)
 	free(lock->path);
 	free(lock);
 }
+
+/* A number in a one-line file (cgroup limits); 0 when absent or "max". */
+static uint64_t env_read_limit(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	unsigned long long v = 0;
+	if (f != NULL) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return (uint64_t)v;
+}
+
+uint64_t env_memory_bytes(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+	uint64_t mem = pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 1ull << 30;
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	char line[512], path[1024];
+	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+		char *cg = strrchr(line, ':');
+		if (cg == NULL)
+			continue;
+		cg[strcspn(cg, "\n")] = '\0';
+		uint64_t limit = 0;
+		if (strncmp(line, "0::", 3) == 0) {
+			snprintf(path, sizeof path, "/sys/fs/cgroup%s/memory.max", cg + 1);
+			limit = env_read_limit(path);
+		} else if (strstr(line, ":memory:") != NULL) {
+			snprintf(path, sizeof path, "/sys/fs/cgroup/memory%s/memory.limit_in_bytes", cg + 1);
+			limit = env_read_limit(path);
+		}
+		if (limit > 0 && limit < mem)
+			mem = limit;
+	}
+	if (f != NULL)
+		fclose(f);
+	return mem;
+}

@@ -236,6 +236,15 @@ int env_write_atomic(env_t *env, const char *path, const void *data, size_t n, s
 int env_list_dir(env_t *env, const char *dir, char ***names, size_t *count, sl_err_t *err);
 void env_list_free(char **names, size_t count);
 
+/*
+ * The memory this process may use, in bytes: the machine's physical memory, or
+ * its memory cgroup's limit when that is lower (cgroup v2 memory.max, or v1
+ * memory.limit_in_bytes, of the cgroup /proc/self/cgroup names). Stores size
+ * their default caches from it, so a run under `bench --memory` gets pools
+ * that fit the limit.
+ */
+uint64_t env_memory_bytes(void);
+
 /* Sum of the sizes of the regular files directly in dir. */
 int env_dir_bytes(const char *dir, uint64_t *bytes, sl_err_t *err);
 

@@ -3,8 +3,10 @@
 #include "engine/pager_int.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "engine/checksum.h"
 #include "engine/codec.h"
@@ -177,6 +179,23 @@ static int pager_create_file(env_t *env, const char *path, uint32_t ps, sl_err_t
 
 /* ---------------------------------------------------------------- open/close */
 
+uint64_t pager_default_cache(void)
+{
+	uint64_t want = env_memory_bytes() / 4;
+	if (want < (8u << 20))
+		want = 8u << 20;
+	if (want > (1ull << 24) * 4096)
+		want = (1ull << 24) * 4096;
+	return want;
+}
+
+/*
+ * The pool: maxframes frames, but memory only for those used. The frame table
+ * is calloc'ed (zero pages the kernel maps on first touch) and the page bytes
+ * are one reservation of address space (MAP_NORESERVE): a pool sized for a
+ * big store costs a small store only the frames it has touched, the way
+ * InnoDB's and WiredTiger's caches grow up to their bound.
+ */
 static int pager_alloc_pool(pager_t *p, uint64_t cache_bytes, sl_err_t *err)
 {
 	uint64_t want = cache_bytes / p->page_size;
@@ -185,30 +204,63 @@ static int pager_alloc_pool(pager_t *p, uint64_t cache_bytes, sl_err_t *err)
 	if (want > (1u << 24))
 		return sl_errf(err, SL_INVALID, "%s: a cache of %llu bytes is more than 2^24 pages",
 			       env_path(p->file), (unsigned long long)cache_bytes);
-	p->nframes = (uint32_t)want;
-	p->nslots = 1;
-	while (p->nslots < 2 * p->nframes)
-		p->nslots *= 2;
-	p->frames = calloc(p->nframes, sizeof *p->frames);
+	p->maxframes = (uint32_t)want;
+	p->nframes = 0;
+	p->nslots = 64;
+	p->frames = calloc(p->maxframes, sizeof *p->frames);
 	p->slots = calloc(p->nslots, sizeof *p->slots);
 	if (p->frames == NULL || p->slots == NULL)
 		return sl_errf(err, SL_NOMEM, "%s: out of memory for %u frames", env_path(p->file),
-			       p->nframes);
-	/* One allocation for all frame bytes keeps the pool contiguous. */
-	uint8_t *arena = malloc((size_t)p->nframes * p->page_size);
-	if (arena == NULL)
-		return sl_errf(err, SL_NOMEM, "%s: out of memory for %u frames", env_path(p->file),
-			       p->nframes);
+			       p->maxframes);
+	size_t bytes = (size_t)p->maxframes * p->page_size;
+	void *arena = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (arena == MAP_FAILED)
+		return sl_errf(err, SL_NOMEM, "%s: cannot reserve %zu bytes for %u frames: %s",
+			       env_path(p->file), bytes, p->maxframes, strerror(errno));
 	p->arena = arena;
+	return SL_OK;
+}
+
+/* Doubles the hash table and puts every mapped frame back. */
+static int pager_grow_slots(pager_t *p, sl_err_t *err)
+{
+	pager_slot_t *old = p->slots;
+	uint32_t n = p->nslots * 2;
+	pager_slot_t *slots = calloc(n, sizeof *slots);
+	if (slots == NULL)
+		return sl_errf(err, SL_NOMEM, "%s: out of memory for the pool's table", env_path(p->file));
+	p->slots = slots;
+	p->nslots = n;
 	for (uint32_t i = 0; i < p->nframes; i++)
-		p->frames[i].data = arena + (size_t)i * p->page_size;
+		if (p->frames[i].pgno != 0)
+			pager_map_insert(p, p->frames[i].pgno, i);
+	free(old);
+	return SL_OK;
+}
+
+/* Takes the next unused frame into the pool: false when the pool is at its size. */
+static int pager_new_frame(pager_t *p, uint32_t *out, bool *got, sl_err_t *err)
+{
+	*got = false;
+	if (p->nframes == p->maxframes)
+		return SL_OK;
+	if (2 * (p->nframes + 1) > p->nslots) {
+		int rc = pager_grow_slots(p, err);
+		if (rc != SL_OK)
+			return rc;
+	}
+	uint32_t i = p->nframes++;
+	p->frames[i] = (page_t){ .data = p->arena + (size_t)i * p->page_size };
+	*out = i;
+	*got = true;
 	return SL_OK;
 }
 
 static void pager_free_all(pager_t *p)
 {
-	if (p->frames != NULL)
-		free(p->frames[0].data);
+	if (p->arena != NULL)
+		munmap(p->arena, (size_t)p->maxframes * p->page_size);
 	free(p->frames);
 	free(p->slots);
 	free(p->scratch);
@@ -245,7 +297,7 @@ int pager_open(env_t *env, const char *path, const pager_opts_t *opts, pager_t *
 	if (rc == SL_OK && p->logged)
 		rc = pager_log_open(p, path, err);
 	if (rc == SL_OK)
-		rc = pager_alloc_pool(p, o.cache_bytes ? o.cache_bytes : 8u << 20, err);
+		rc = pager_alloc_pool(p, o.cache_bytes ? o.cache_bytes : pager_default_cache(), err);
 	if (rc != SL_OK) {
 		pager_free_all(p);
 		return rc;
@@ -278,9 +330,14 @@ int pager_write_frame(pager_t *p, page_t *f, sl_err_t *err)
 	return SL_OK;
 }
 
-/* Finds a frame to reuse (clock sweep), writing it back if dirty; -1 when all pinned. */
+/* Finds a frame: a new one while the pool grows, else one to reuse (clock sweep),
+ * writing it back if dirty; SL_FULL when all are pinned. */
 static int pager_victim(pager_t *p, uint32_t *out, sl_err_t *err)
 {
+	bool got;
+	int grc = pager_new_frame(p, out, &got, err);
+	if (grc != SL_OK || got)
+		return grc;
 	/* Two full turns: the first may only clear reference bits. */
 	for (uint32_t step = 0; step < 2 * p->nframes; step++) {
 		uint32_t i = p->hand;
@@ -309,7 +366,7 @@ static int pager_victim(pager_t *p, uint32_t *out, sl_err_t *err)
 		return SL_OK;
 	}
 	return sl_errf(err, SL_FULL, "%s: all %u buffer-pool frames are pinned%s",
-		       env_path(p->file), p->nframes, p->logged ? " or dirty" : "");
+		       env_path(p->file), p->maxframes, p->logged ? " or dirty" : "");
 }
 
 /* Claims a frame for pgno, pinned, mapped, contents undefined. */
@@ -551,7 +608,8 @@ uint32_t pager_page_size(const pager_t *p) { return p->page_size; }
 uint32_t pager_usable_size(const pager_t *p) { return p->page_size - PAGER_TRAILER_BYTES; }
 uint32_t pager_page_count(const pager_t *p) { return p->page_count; }
 uint32_t pager_free_count(const pager_t *p) { return p->free_count; }
-uint32_t pager_frames(const pager_t *p) { return p->nframes; }
+uint32_t pager_frames(const pager_t *p) { return p->maxframes; }
+uint32_t pager_frames_used(const pager_t *p) { return p->nframes; }
 uint8_t *pager_meta(pager_t *p) { return p->meta; }
 void pager_meta_dirty(pager_t *p) { p->header_dirty = true; }
 void pager_get_stats(const pager_t *p, pager_stats_t *out) { *out = p->stats; }
@@ -630,8 +688,8 @@ void pager_dump(const pager_t *p, FILE *out)
 	}
 	fprintf(out, "pager %s: page size %u, %u pages, %u free (list head %u)\n",
 		env_path(p->file), p->page_size, p->page_count, p->free_count, p->free_head);
-	fprintf(out, "  pool: %u frames, %u in use, %u pinned, %u dirty, clock hand at %u\n",
-		p->nframes, used, pinned, dirty, p->hand);
+	fprintf(out, "  pool: %u frames (%u taken so far), %u in use, %u pinned, %u dirty, clock hand at %u\n",
+		p->maxframes, p->nframes, used, pinned, dirty, p->hand);
 	fprintf(out, "  stats: %llu hits, %llu misses, %llu evictions, %llu reads, %llu writes\n",
 		(unsigned long long)p->stats.hits, (unsigned long long)p->stats.misses,
 		(unsigned long long)p->stats.evictions, (unsigned long long)p->stats.page_reads,

@@ -109,12 +109,20 @@
 #define PAGER_DWB_PAGE 2
 #define PAGER_DWB_END 3
 
+/*
+ * The default pool size: a quarter of the memory this process may use
+ * (env_memory_bytes: the machine's, or its memory cgroup's), at least 8 MiB,
+ * at most 2^24 pages of 4 KiB. The pool takes memory only for the frames it
+ * has used, so a small store costs little however large the bound.
+ */
+uint64_t pager_default_cache(void);
+
 typedef struct pager pager_t;
 typedef struct pager_frame page_t;
 
 typedef struct pager_opts {
 	uint32_t page_size;   /* for a new file; 0 = PAGER_DEFAULT_PAGE_SIZE */
-	uint64_t cache_bytes; /* buffer pool size; 0 = 8 MiB */
+	uint64_t cache_bytes; /* buffer pool size; 0 = pager_default_cache() */
 	bool create;          /* create the file when it does not exist */
 	bool logged;          /* keep an operation log and checkpoint (crash-safe) */
 	sl_sync_t sync;       /* logged: when log appends are fsynced */
@@ -223,6 +231,8 @@ uint32_t pager_usable_size(const pager_t *p); /* page size minus the trailer */
 uint32_t pager_page_count(const pager_t *p);
 uint32_t pager_free_count(const pager_t *p);
 uint32_t pager_frames(const pager_t *p);
+/* Frames the pool has taken so far (it grows to pager_frames as pages are needed). */
+uint32_t pager_frames_used(const pager_t *p);
 
 /* The owner's PAGER_META_BYTES of metadata; call pager_meta_dirty after changing it. */
 uint8_t *pager_meta(pager_t *p);

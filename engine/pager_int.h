@@ -49,12 +49,14 @@ struct pager {
 	uint8_t meta[PAGER_META_BYTES]; /* owner's metadata */
 	bool header_dirty;    /* header fields changed since the last flush */
 
-	page_t *frames;       /* the buffer pool */
-	uint8_t *arena;       /* the frames' page bytes, frame i at i * page_size */
-	uint32_t nframes;     /* number of frames */
+	page_t *frames;       /* the buffer pool: maxframes entries, the first nframes in use */
+	uint8_t *arena;       /* the frames' page bytes, frame i at i * page_size: reserved
+	                         address space, memory only where a frame was used */
+	uint32_t nframes;     /* frames in use so far (the pool grows up to maxframes) */
+	uint32_t maxframes;   /* the pool's size */
 	uint32_t hand;        /* clock hand: next frame to consider */
 	pager_slot_t *slots;  /* hash table: page number -> frame */
-	uint32_t nslots;      /* power of two, >= 2 * nframes */
+	uint32_t nslots;      /* power of two, >= 2 * nframes (doubled as the pool grows) */
 	uint8_t *scratch;     /* one page, for the header and for pager_check */
 	pager_stats_t stats;
 	uint32_t dirty_count; /* frames holding a dirty page */

@@ -293,12 +293,12 @@ int pager_maybe_checkpoint(pager_t *p, sl_err_t *err)
 	if (!p->logged)
 		return SL_OK;
 	bool log_full = p->log != NULL && wal_size(p->log) >= p->log_limit;
-	bool pool_dirty = p->dirty_count >= p->nframes / 2;
+	bool pool_dirty = p->dirty_count >= p->maxframes / 2;
 	if (p->read_only && pool_dirty)
 		return sl_errf(err, SL_FULL, "%s: read-only, the log's changes outgrow half of the "
 			       "%u-frame buffer pool (a checkpoint would write them): give a larger "
 			       "cache, or open the store once for writing", env_path(p->file),
-			       p->nframes);
+			       p->maxframes);
 	return !p->read_only && (log_full || pool_dirty) ? pager_checkpoint(p, err) : SL_OK;
 }
 

@@ -125,7 +125,7 @@ int btree_open(env_t *env, const char *path, const btree_opts_t *opts, btree_t *
 	*out = NULL;
 	btree_opts_t o = opts ? *opts : (btree_opts_t){ 0 };
 	uint32_t ps = o.page_size ? o.page_size : BTREE_DEFAULT_PAGE_SIZE;
-	uint64_t cache = o.cache_bytes ? o.cache_bytes : 64ull << 20;
+	uint64_t cache = o.cache_bytes ? o.cache_bytes : pager_default_cache();
 	if (cache < bt_min_cache(ps))
 		cache = bt_min_cache(ps);
 	pager_opts_t po = { .page_size = ps, .cache_bytes = cache, .create = o.create,

@@ -103,7 +103,7 @@ typedef struct btree_cursor btree_cursor_t;
 
 typedef struct btree_opts {
 	uint32_t page_size;   /* for a new file; 0 = BTREE_DEFAULT_PAGE_SIZE */
-	uint64_t cache_bytes; /* buffer pool; 0 = 64 MiB (raised to what one operation needs) */
+	uint64_t cache_bytes; /* buffer pool; 0 = pager_default_cache() (raised to what one operation needs) */
 	sl_sync_t sync;       /* durability of each operation */
 	uint32_t batch_ms;    /* SL_SYNC_BATCH: longest fsync delay */
 	bool create;          /* create the file when missing */

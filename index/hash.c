@@ -730,7 +730,7 @@ int hash_open(env_t *env, const char *path, const hash_opts_t *opts, hash_t **ou
 	uint32_t ps = o.page_size ? o.page_size : PAGER_DEFAULT_PAGE_SIZE;
 	/* Room for one operation's dirty pages: a value's overflow chain and a split. */
 	uint64_t min_cache = (4 * (HASH_MAX_VALUE / (ps - 64) + 1) + 128) * ps;
-	uint64_t cache = o.cache_bytes ? o.cache_bytes : 64ull << 20;
+	uint64_t cache = o.cache_bytes ? o.cache_bytes : pager_default_cache();
 	pager_opts_t po = { .page_size = ps, .cache_bytes = cache < min_cache ? min_cache : cache,
 			    .create = o.create, .logged = true, .sync = o.sync,
 			    .batch_ms = o.batch_ms, .read_only = o.read_only };

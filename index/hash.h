@@ -93,7 +93,7 @@ typedef struct hash hash_t;
 
 typedef struct hash_opts {
 	uint32_t page_size;   /* for a new file; 0 = 4096 */
-	uint64_t cache_bytes; /* buffer pool; 0 = 64 MiB */
+	uint64_t cache_bytes; /* buffer pool; 0 = pager_default_cache() */
 	sl_sync_t sync;       /* durability of each operation */
 	uint32_t batch_ms;    /* SL_SYNC_BATCH: longest fsync delay */
 	bool create;          /* create the file when missing */
