@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/cmdline.h"
 #include "bench/fts_bench.h"
 #include "bench/ts_bench.h"
 #include "bench/report.h"
@@ -16,6 +17,7 @@ static const char bench_usage[] =
 	"                      [--key-size B] [--value-size B] [--dist uniform|zipfian|latest]\n"
 	"                      [--sync none|batch|always] [--batch N] [--seed S] [--dir DIR]\n"
 	"                      [--repeat R] [--threads T] [--scan-length L] [--cache BYTES]\n"
+	"                      [--memory LIMIT]\n"
 	"                      [--compress-ratio F] [--params NAME=VALUE,...]\n"
 	"                      [--format table|json|csv] [--out FILE]\n"
 	"                      [--chart FILE.svg] [--markdown FILE.md] [--summary]\n"
@@ -25,7 +27,8 @@ static const char bench_usage[] =
 	"A store may carry params of its own: --stores lsm,lsm:policy=tiered:ratio=4\n"
 	"Defaults: every built store; fillseq,fillrandom,readrandom,readmissing,scan,overwrite;\n"
 	"n 100000, 16-byte keys, 100-byte values, sync none, batch 1 (--batch N groups N\n"
-	"writes into one atomic batch or transaction, for every store).\n"
+	"writes into one atomic batch or transaction, for every store). --memory 256M runs\n"
+	"each store in a memory cgroup of that size, its files' page cache included (root).\n"
 	"Other suites: --suite fts (search engines; --suite fts --help) and --suite ts\n"
 	"(time-series stores; --suite ts --help).\n";
 
@@ -88,6 +91,12 @@ int bench_parse_common(const char *flag, const char *v, bench_cfg_t *cfg, char *
 		cfg->scan_length = (unsigned)x;
 	else if (strcmp(flag, "--cache") == 0)
 		rc = bench_parse_u64(flag, v, UINT64_MAX, &cfg->cache_bytes, err, err_size);
+	else if (strcmp(flag, "--memory") == 0) {
+		if (!cmdline_parse_bytes(v, 1ull << 50, &cfg->memory_bytes) || cfg->memory_bytes < (16u << 20)) {
+			snprintf(err, err_size, "--memory takes a size of at least 16M (256M, 1G), not '%s'", v);
+			rc = -1;
+		}
+	}
 	else if (strcmp(flag, "--dir") == 0)
 		cfg->dir = v;
 	else if (strcmp(flag, "--params") == 0)

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/memcap.h"
 #include "bench/phase.h"
 #include "bench/stores.h"
 
@@ -203,9 +204,10 @@ static bool harness_read_all(int fd, void *buf, size_t n)
 	return true;
 }
 
-/* Runs one phase in a child process and collects its measurements. */
-static void harness_phase(const bench_cfg_t *cfg, const char *store, const char *dir,
-			  const workload_def_t *def, phase_state_t before, phase_run_t *run)
+/* Runs one phase in a child process (inside mc's cgroup, if any) and collects its measurements. */
+static void harness_phase(const bench_cfg_t *cfg, const memcap_t *mc, const char *store,
+			  const char *dir, const workload_def_t *def, phase_state_t before,
+			  phase_run_t *run)
 {
 	int p[2];
 	memset(run, 0, sizeof *run);
@@ -218,8 +220,11 @@ static void harness_phase(const bench_cfg_t *cfg, const char *store, const char 
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(p[0]);
-		phase_run_t *mine = malloc(sizeof *mine);
-		phase_run(cfg, store, dir, def, before, mine);
+		phase_run_t *mine = calloc(1, sizeof *mine);
+		if (memcap_enter(mc, mine->error, sizeof mine->error) != 0)
+			mine->status = SL_IO;
+		else
+			phase_run(cfg, store, dir, def, before, mine);
 		const uint8_t *b = (const uint8_t *)mine;
 		for (size_t done = 0; done < sizeof *mine;) {
 			ssize_t w = write(p[1], b + done, sizeof *mine - done);
@@ -385,6 +390,16 @@ static void harness_sequence(const bench_cfg_t *cfg, const char *store, const ch
 			     phase_run_t *runs /* nworkloads, one per phase */)
 {
 	phase_state_t st = { 0, 0 };
+	memcap_t mc = { .path = "" };
+	char err[256];
+	if (cfg->memory_bytes > 0 && memcap_create(&mc, cfg->memory_bytes, err, sizeof err) != 0) {
+		for (size_t w = 0; w < nworkloads; w++) {
+			memset(&runs[w], 0, sizeof runs[w]);
+			runs[w].status = SL_IO;
+			snprintf(runs[w].error, sizeof runs[w].error, "%s", err);
+		}
+		return;
+	}
 	for (size_t w = 0; w < nworkloads; w++) {
 		if (workload_is_fill(workloads[w])) {
 			harness_rmrf(dir);
@@ -396,7 +411,7 @@ static void harness_sequence(const bench_cfg_t *cfg, const char *store, const ch
 			snprintf(runs[w].error, sizeof runs[w].error, "%s cannot scan", store);
 			continue;
 		}
-		harness_phase(cfg, store, dir, workloads[w], st, &runs[w]);
+		harness_phase(cfg, &mc, store, dir, workloads[w], st, &runs[w]);
 		if (runs[w].status != SL_OK) {
 			/* The directory may be half-written: start the next phase afresh. */
 			harness_rmrf(dir);
@@ -406,6 +421,7 @@ static void harness_sequence(const bench_cfg_t *cfg, const char *store, const ch
 		}
 	}
 	harness_rmrf(dir);
+	memcap_destroy(&mc);
 }
 
 int bench_run(const bench_cfg_t *cfg, const char *const *stores, size_t nstores,
@@ -415,6 +431,11 @@ int bench_run(const bench_cfg_t *cfg, const char *const *stores, size_t nstores,
 	*results = NULL;
 	if (bench_validate(cfg, stores, nstores, nworkloads, err, err_size) != 0)
 		return -1;
+	memcap_t probe; /* --memory: fail at once, with the reason, when no cgroup can be made */
+	if (cfg->memory_bytes > 0 && memcap_create(&probe, cfg->memory_bytes, err, err_size) != 0)
+		return -1;
+	if (cfg->memory_bytes > 0)
+		memcap_destroy(&probe);
 	size_t cells = nstores * nworkloads;
 	phase_run_t *runs = calloc(cells * cfg->repeat, sizeof *runs);
 	phase_run_t *seq = calloc(nworkloads, sizeof *seq); /* one sequence's phases */

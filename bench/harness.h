@@ -50,6 +50,8 @@ typedef struct bench_cfg {
 	unsigned threads;      /* threads sharing one store handle */
 	unsigned batch;        /* writes grouped into one atomic batch (--batch); 1 = each alone */
 	uint64_t cache_bytes;  /* cache budget passed to every store; 0 = defaults */
+	uint64_t memory_bytes; /* --memory: each store's phases in a memory cgroup of this
+	                          limit, page cache included (bench/memcap.h); 0 = none */
 	const char *dir;       /* where temporary store directories go; NULL = $TMPDIR */
 	bool progress;         /* progress line on a terminal */
 	mix_t mix;             /* the proportions of the "mix" workload (advise) */

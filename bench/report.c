@@ -38,9 +38,13 @@ static double report_spread_pct(const bench_result_t *r)
 
 void report_table(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size_t n)
 {
-	fprintf(out, "n=%llu keys of %u B, values of %zu B, sync %s, batch %u, %u repeat%s, median "
+	char mem[64] = "";
+	if (cfg->memory_bytes > 0)
+		snprintf(mem, sizeof mem, ", each store in %llu MiB (page cache included)",
+			 (unsigned long long)(cfg->memory_bytes >> 20));
+	fprintf(out, "n=%llu keys of %u B, values of %zu B, sync %s, batch %u%s, %u repeat%s, median "
 		"shown; latency in us\n\n", (unsigned long long)cfg->n, cfg->key_size,
-		cfg->value_size, sl_sync_name(cfg->sync), cfg->batch, cfg->repeat,
+		cfg->value_size, sl_sync_name(cfg->sync), cfg->batch, mem, cfg->repeat,
 		cfg->repeat == 1 ? "" : "s");
 	int w = 11; /* the store column fits the longest name or spec ("lsm:policy=tiered") */
 	for (size_t i = 0; i < n; i++)
@@ -145,11 +149,11 @@ void report_json(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, siz
 	fprintf(out, "{\"suite\": \"kv\",\n \"config\": {\"n\": %llu, \"key_size\": %u, "
 		"\"value_size\": %zu, \"compress_ratio\": %.3g, \"dist\": \"%s\", \"sync\": \"%s\", "
 		"\"batch\": %u, \"seed\": %llu, \"scan_length\": %u, \"repeat\": %u, "
-		"\"threads\": %u, \"cache_bytes\": %llu},\n \"results\": [\n",
+		"\"threads\": %u, \"cache_bytes\": %llu, \"memory_bytes\": %llu},\n \"results\": [\n",
 		(unsigned long long)cfg->n, cfg->key_size, cfg->value_size, cfg->compress_ratio,
 		dist_name(cfg->dist), sl_sync_name(cfg->sync), cfg->batch,
 		(unsigned long long)cfg->seed, cfg->scan_length, cfg->repeat, cfg->threads,
-		(unsigned long long)cfg->cache_bytes);
+		(unsigned long long)cfg->cache_bytes, (unsigned long long)cfg->memory_bytes);
 	for (size_t i = 0; i < n; i++) {
 		json_result(out, &r[i]);
 		fputs(i + 1 < n ? ",\n" : "\n", out);

@@ -380,6 +380,17 @@ static void test_bench_outputs_and_errors(void **state)
 	snprintf(cmd, sizeof cmd, "%s bench --suite ts 2>&1", bin());
 	assert_int_equal(run(cmd, out, sizeof out), 2);
 	assert_non_null(strstr(out, "needs --data"));
+	/* --memory: a run inside a memory cgroup, or (no root, no cgroup) a clear refusal. */
+	snprintf(cmd, sizeof cmd, "%s bench --stores btree --n 2000 --workloads fillrandom --repeat 1 "
+		 "--memory 64M --dir %s 2>&1", bin(), f->dir);
+	int mrc = run(cmd, out, sizeof out);
+	if (mrc == 0)
+		assert_non_null(strstr(out, "each store in 64 MiB (page cache included)"));
+	else
+		assert_non_null(strstr(out, "--memory"));
+	snprintf(cmd, sizeof cmd, "%s bench --memory 1k 2>&1", bin());
+	assert_int_equal(run(cmd, out, sizeof out), 2);
+	assert_non_null(strstr(out, "at least 16M"));
 	snprintf(cmd, sizeof cmd, "%s bench --suite graph 2>&1", bin());
 	assert_int_equal(run(cmd, out, sizeof out), 2);
 	assert_non_null(strstr(out, "the suites are kv, fts and ts"));
