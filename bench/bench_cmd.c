@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench/cmdline.h"
 #include "bench/fts_bench.h"
@@ -141,7 +142,39 @@ typedef struct bench_args {
 	const char *chart;    /* SVG file */
 	const char *markdown; /* markdown file */
 	bool summary;         /* print the which-store-when lines */
+	uint64_t sizes[8];    /* --n A,B,C: a size sweep; nsizes = 1 for a single --n */
+	size_t nsizes;
 } bench_args_t;
+
+/* --n N or a sweep --n N1,N2,...: increasing sizes into a->sizes. */
+static int bench_parse_sizes(const char *v, bench_args_t *a, char *err, size_t size)
+{
+	char *list = strdup(v), *save = NULL;
+	a->nsizes = 0;
+	int rc = list ? 0 : -1;
+	for (char *tok = list ? strtok_r(list, ",", &save) : NULL; rc == 0 && tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		uint64_t x;
+		if (a->nsizes == 8) {
+			snprintf(err, size, "--n takes at most 8 sizes");
+			rc = -1;
+		} else if (bench_parse_u64("--n", tok, UINT32_MAX, &x, err, size) != 1) {
+			rc = -1;
+		} else if (a->nsizes > 0 && x <= a->sizes[a->nsizes - 1]) {
+			snprintf(err, size, "--n %s: the sizes of a sweep must increase", v);
+			rc = -1;
+		} else {
+			a->sizes[a->nsizes++] = x;
+		}
+	}
+	free(list);
+	if (rc == 0 && a->nsizes == 0) {
+		snprintf(err, size, "--n takes a number or a list of numbers, not '%s'", v);
+		rc = -1;
+	}
+	a->cfg.n = rc == 0 ? a->sizes[0] : a->cfg.n;
+	return rc;
+}
 
 static int bench_parse_args(int argc, char **argv, bench_args_t *a, char *err, size_t size)
 {
@@ -156,6 +189,11 @@ static int bench_parse_args(int argc, char **argv, bench_args_t *a, char *err, s
 			return -1;
 		}
 		const char *v = argv[++i];
+		if (strcmp(flag, "--n") == 0) {
+			if (bench_parse_sizes(v, a, err, size) != 0)
+				return -1;
+			continue;
+		}
 		int rc = bench_parse_common(flag, v, &a->cfg, err, size);
 		if (rc < 0)
 			return -1;
@@ -244,16 +282,42 @@ static int bench_workloads(char *list, const workload_def_t **out, size_t max, s
 
 /* ---------------------------------------------------------------- output */
 
-static int bench_write_file(const char *path, void (*fn)(FILE *, const bench_cfg_t *,
-							   const bench_result_t *, size_t),
-			    const bench_cfg_t *cfg, const bench_result_t *r, size_t n)
+
+typedef void (*bench_report_fn)(FILE *, const bench_cfg_t *, const bench_result_t *, size_t);
+
+/*
+ * Writes a report of every result to f: once for JSON and CSV (each row
+ * carries its n), once per size for a table, markdown or summary.
+ */
+static void bench_emit(FILE *f, bench_report_fn fn, const bench_args_t *a, const bench_result_t *r,
+		       size_t n)
+{
+	if (fn == report_json || fn == report_csv || a->nsizes <= 1) {
+		fn(f, &a->cfg, r, n);
+		return;
+	}
+	size_t per = n / a->nsizes;
+	for (size_t z = 0; z < a->nsizes; z++) {
+		bench_cfg_t cfg = a->cfg;
+		cfg.n = a->sizes[z];
+		if (z > 0)
+			fputc('\n', f);
+		fn(f, &cfg, r + z * per, per);
+	}
+}
+
+static int bench_write_file(const char *path, bench_report_fn fn, const bench_args_t *a,
+			    const bench_result_t *r, size_t n)
 {
 	FILE *f = fopen(path, "w");
 	if (f == NULL) {
 		fprintf(stderr, "storelab bench: cannot write %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	fn(f, cfg, r, n);
+	if (fn == report_svg && a->nsizes > 1)
+		report_svg_sweep(f, &a->cfg, r, n, a->sizes, a->nsizes);
+	else
+		bench_emit(f, fn, a, r, n);
 	if (fclose(f) != 0) {
 		fprintf(stderr, "storelab bench: writing %s failed: %s\n", path, strerror(errno));
 		return -1;
@@ -261,30 +325,64 @@ static int bench_write_file(const char *path, void (*fn)(FILE *, const bench_cfg
 	return 0;
 }
 
+static void bench_summary(FILE *f, const bench_cfg_t *cfg, const bench_result_t *r, size_t n)
+{
+	fprintf(f, "\nat %llu keys:\n", (unsigned long long)cfg->n);
+	report_summary(f, r, n);
+}
+
 static int bench_output(const bench_args_t *a, const bench_result_t *r, size_t n)
 {
-	void (*fn)(FILE *, const bench_cfg_t *, const bench_result_t *, size_t) = report_table;
+	bench_report_fn fn = report_table;
 	if (strcmp(a->format, "json") == 0)
 		fn = report_json;
 	else if (strcmp(a->format, "csv") == 0)
 		fn = report_csv;
 	int rc = 0;
 	if (a->out != NULL)
-		rc |= bench_write_file(a->out, fn, &a->cfg, r, n);
+		rc |= bench_write_file(a->out, fn, a, r, n);
 	/* The terminal always gets a table, unless the chosen format went there. */
 	if (a->out == NULL)
-		fn(stdout, &a->cfg, r, n);
+		bench_emit(stdout, fn, a, r, n);
 	else if (fn != report_table)
-		report_table(stdout, &a->cfg, r, n);
+		bench_emit(stdout, report_table, a, r, n);
 	if (a->chart != NULL)
-		rc |= bench_write_file(a->chart, report_svg, &a->cfg, r, n);
+		rc |= bench_write_file(a->chart, report_svg, a, r, n);
 	if (a->markdown != NULL)
-		rc |= bench_write_file(a->markdown, report_markdown, &a->cfg, r, n);
-	if (a->summary) {
+		rc |= bench_write_file(a->markdown, report_markdown, a, r, n);
+	if (a->summary && a->nsizes > 1) {
+		bench_emit(stdout, bench_summary, a, r, n);
+	} else if (a->summary) {
 		fputc('\n', stdout);
 		report_summary(stdout, r, n);
 	}
 	return rc;
+}
+
+/* Runs the workloads at each size of the sweep (or the one --n), results one size after another. */
+static int bench_sweep(bench_args_t *a, const char *const *stores, size_t ns,
+		       const workload_def_t *const *workloads, size_t nw, bench_result_t **out,
+		       char *err, size_t size)
+{
+	size_t cells = ns * nw;
+	*out = calloc(cells * a->nsizes + 1, sizeof **out);
+	if (*out == NULL) {
+		snprintf(err, size, "out of memory");
+		return -1;
+	}
+	for (size_t z = 0; z < a->nsizes; z++) {
+		bench_result_t *r;
+		a->cfg.n = a->sizes[z];
+		if (a->nsizes > 1 && isatty(STDERR_FILENO))
+			fprintf(stderr, "size %zu of %zu: %llu keys\n", z + 1, a->nsizes,
+				(unsigned long long)a->sizes[z]);
+		if (bench_run(&a->cfg, stores, ns, workloads, nw, &r, err, size) != 0)
+			return -1;
+		memcpy(*out + z * cells, r, cells * sizeof *r);
+		free(r);
+	}
+	a->cfg.n = a->sizes[0];
+	return 0;
 }
 
 int bench_main(int argc, char **argv)
@@ -306,6 +404,8 @@ int bench_main(int argc, char **argv)
 	stores_register_all();
 	bench_args_t a = { .format = "table" };
 	bench_cfg_defaults(&a.cfg);
+	a.sizes[0] = a.cfg.n;
+	a.nsizes = 1;
 	a.cfg.progress = true;
 	char err[512];
 	const char *stores[32];
@@ -319,12 +419,12 @@ int bench_main(int argc, char **argv)
 	if (parsed != 0 || bench_stores(a.stores, stores, 32, &ns, err, sizeof err) != 0 ||
 	    bench_workloads(a.workloads, workloads, HARNESS_MAX_WORKLOADS, &nw, err,
 			    sizeof err) != 0 ||
-	    bench_run(&a.cfg, stores, ns, workloads, nw, &results, err, sizeof err) != 0) {
+	    bench_sweep(&a, stores, ns, workloads, nw, &results, err, sizeof err) != 0) {
 		fprintf(stderr, "storelab bench: %s\n", err);
 		goto out;
 	}
-	status = bench_output(&a, results, ns * nw) == 0 ? 0 : 1;
-	for (size_t i = 0; i < ns * nw; i++)
+	status = bench_output(&a, results, ns * nw * a.nsizes) == 0 ? 0 : 1;
+	for (size_t i = 0; i < ns * nw * a.nsizes; i++)
 		if (results[i].status != SL_OK && results[i].status != SL_NOTSUP)
 			status = 1;
 out:

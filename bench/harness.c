@@ -462,6 +462,7 @@ int bench_run(const bench_cfg_t *cfg, const char *const *stores, size_t nstores,
 	for (size_t s = 0; s < nstores; s++) {
 		for (size_t w = 0; w < nworkloads; w++) {
 			bench_result_t *out = &res[s * nworkloads + w];
+			out->n = cfg->n;
 			snprintf(out->store, sizeof out->store, "%s", stores[s]);
 			snprintf(out->workload, sizeof out->workload, "%s", workloads[w]->name);
 			harness_aggregate(cfg, &runs[(s * nworkloads + w) * cfg->repeat], cfg->repeat,

@@ -63,6 +63,7 @@ void bench_cfg_defaults(bench_cfg_t *cfg);
 
 /* Figures of a (store, workload) pair: medians over the repeats. */
 typedef struct bench_result {
+	uint64_t n;                 /* the run's key count (a size sweep runs several) */
 	char store[HARNESS_NAME_BYTES];
 	char workload[HARNESS_NAME_BYTES];
 	int status;                 /* SL_OK, or why the phase failed */

@@ -112,7 +112,7 @@ static void json_kinds(FILE *out, const bench_result_t *x)
 
 static void json_result(FILE *out, const bench_result_t *x)
 {
-	fputs("    {\"store\": ", out);
+	fprintf(out, "    {\"n\": %llu, \"store\": ", (unsigned long long)x->n);
 	report_json_string(out, x->store);
 	fputs(", \"workload\": ", out);
 	report_json_string(out, x->workload);
@@ -168,7 +168,7 @@ void report_csv(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size
 	(void)cfg;
 	fputs("store,workload,status,ops,seconds,ops_per_sec,ops_per_sec_min,ops_per_sec_max,"
 	      "lat_us_p50,lat_us_p90,lat_us_p99,lat_us_p999,lat_us_max,write_amp,read_amp,"
-	      "space_amp,disk_bytes,peak_rss_bytes,error\n", out);
+	      "space_amp,disk_bytes,peak_rss_bytes,error,n\n", out);
 	for (size_t i = 0; i < n; i++) {
 		const bench_result_t *x = &r[i];
 		fprintf(out, "%s,%s,%s,%llu,%.6g,%.6g,%.6g,%.6g", x->store, x->workload,
@@ -183,7 +183,7 @@ void report_csv(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size
 				fputc('"', out);
 			fputc(*c, out);
 		}
-		fputs("\"\n", out);
+		fprintf(out, "\",%llu\n", (unsigned long long)x->n);
 	}
 }
 
@@ -354,6 +354,16 @@ static void svg_panel(FILE *out, int index, const svg_chart_t *c, const bench_re
 	}
 }
 
+/* A colour box and the name of each store, across the top. */
+static void svg_legend(FILE *out, const char **stores, size_t ns)
+{
+	for (size_t s = 0; s < ns; s++) {
+		int x = SVG_LEFT + (int)s * 100;
+		fprintf(out, "<rect x='%d' y='10' width='12' height='12' fill='%s'/><text x='%d' y='21' "
+			"font-size='12'>%s</text>\n", x, svg_colors[s % 10], x + 16, stores[s]);
+	}
+}
+
 static double svg_ops(const bench_result_t *x) { return x->ops_per_sec; }
 static double svg_p50(const bench_result_t *x) { return x->lat_us[0]; }
 static double svg_p99(const bench_result_t *x) { return x->lat_us[2]; }
@@ -378,17 +388,91 @@ void report_svg(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size
 		"font-family='sans-serif'>\n<rect width='100%%' height='100%%' fill='white'/>\n",
 		SVG_W, h);
 	/* Legend, then one panel per chart. */
-	for (size_t s = 0; s < ns; s++) {
-		int x = SVG_LEFT + (int)s * 100;
-		fprintf(out, "<rect x='%d' y='10' width='12' height='12' fill='%s'/><text x='%d' y='21' "
-			"font-size='12'>%s</text>\n", x, svg_colors[s % 10], x + 16, stores[s]);
-	}
+	svg_legend(out, stores, ns);
 	fprintf(out, "<text x='10' y='%d' font-size='11' fill='#555'>storelab bench: n=%llu, "
 		"key %u B, value %zu B, sync %s, batch %u, median of %u</text>\n", h - 12,
 		(unsigned long long)cfg->n, cfg->key_size, cfg->value_size, sl_sync_name(cfg->sync),
 		cfg->batch, cfg->repeat);
 	for (size_t c = 0; c < npanels; c++)
 		svg_panel(out, (int)c, &charts[c], r, n, stores, ns, groups, ng);
+	fputs("</svg>\n", out);
+}
+
+/*
+ * A size sweep (`--n 100000,1000000,...`): per workload, throughput against the
+ * number of keys, a line per store (both axes log scale), and write
+ * amplification against size for the fills — how each store's cost grows as
+ * its data outgrows the caches.
+ */
+static void svg_sweep_panel(FILE *out, int index, const char *workload, bool wamp,
+			    const bench_result_t *r, size_t n, const char **stores, size_t ns,
+			    const uint64_t *sizes, size_t nsizes)
+{
+	double y0 = SVG_LEGEND_H + index * SVG_PANEL_H + SVG_TOP, plot_h = SVG_PANEL_H - SVG_TOP - SVG_BOTTOM;
+	svg_chart_t c = { NULL, wamp ? svg_wamp : svg_ops, true };
+	fprintf(out, "<text x='%d' y='%.0f' font-size='15' font-weight='bold'>%s: %s against keys "
+		"(log scales)</text>\n", SVG_LEFT, y0 - 28, workload,
+		wamp ? "write amplification" : "operations per second");
+	const bench_result_t *mine[64 * 16];
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < 64 * 16; i++)
+		if (strcmp(r[i].workload, workload) == 0 && r[i].status == 0)
+			mine[k++] = &r[i];
+	double mn = INFINITY, mx = 0;
+	for (size_t i = 0; i < k; i++) {
+		double v = c.value(mine[i]);
+		mn = v > 0 && v < mn ? v : mn;
+		mx = v > mx ? v : mx;
+	}
+	if (mx <= 0) {
+		fprintf(out, "<text x='%d' y='%.0f' font-size='12'>no data</text>\n", SVG_LEFT, y0 + 20);
+		return;
+	}
+	double lo = pow(10, floor(log10(mn))), hi = pow(10, ceil(log10(mx)));
+	hi = hi <= lo ? lo * 10 : hi;
+	svg_axis(out, y0, plot_h, lo, hi, true);
+	double x_lo = log10((double)sizes[0]), x_hi = log10((double)sizes[nsizes - 1]);
+	double plot_w = SVG_W - SVG_LEFT - 40;
+	for (size_t z = 0; z < nsizes; z++) {
+		double x = SVG_LEFT + 10 + plot_w * (x_hi > x_lo ? (log10((double)sizes[z]) - x_lo) / (x_hi - x_lo) : 0.5);
+		char label[16];
+		fprintf(out, "<text x='%.1f' y='%.1f' text-anchor='middle' font-size='12'>%s keys</text>\n",
+			x, y0 + plot_h + 18, report_si(label, sizeof label, (double)sizes[z]));
+	}
+	for (size_t s = 0; s < ns; s++) {
+		fprintf(out, "<polyline fill='none' stroke='%s' stroke-width='2' points='", svg_colors[s % 10]);
+		for (size_t i = 0; i < k; i++) {
+			double v = c.value(mine[i]);
+			if (strcmp(mine[i]->store, stores[s]) != 0 || v <= 0)
+				continue;
+			double x = SVG_LEFT + 10 + plot_w * (x_hi > x_lo ? (log10((double)mine[i]->n) - x_lo) / (x_hi - x_lo) : 0.5);
+			fprintf(out, "%.1f,%.1f ", x, y0 + plot_h * (1 - svg_pos(v < lo ? lo : v, lo, hi, true)));
+		}
+		fputs("'/>\n", out);
+	}
+}
+
+void report_svg_sweep(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size_t n,
+		      const uint64_t *sizes, size_t nsizes)
+{
+	const char *stores[16], *groups[HARNESS_MAX_WORKLOADS];
+	size_t ns = report_distinct(r, n, true, stores, 16);
+	size_t ng = report_distinct(r, n, false, groups, HARNESS_MAX_WORKLOADS), npanels = 0;
+	for (size_t g = 0; g < ng; g++)
+		npanels += 1 + (strncmp(groups[g], "fill", 4) == 0);
+	int h = SVG_LEGEND_H + (int)npanels * SVG_PANEL_H + 40;
+	fprintf(out, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
+		"font-family='sans-serif'>\n<rect width='100%%' height='100%%' fill='white'/>\n", SVG_W, h);
+	svg_legend(out, stores, ns);
+	fprintf(out, "<text x='10' y='%d' font-size='11' fill='#555'>storelab bench size sweep: "
+		"key %u B, value %zu B, sync %s, batch %u, median of %u</text>\n", h - 12,
+		cfg->key_size, cfg->value_size, sl_sync_name(cfg->sync), cfg->batch, cfg->repeat);
+	int panel = 0;
+	for (size_t g = 0; g < ng; g++) {
+		svg_sweep_panel(out, panel++, groups[g], false, r, n, stores, ns, sizes, nsizes);
+		if (strncmp(groups[g], "fill", 4) == 0)
+			svg_sweep_panel(out, panel++, groups[g], true, r, n, stores, ns, sizes, nsizes);
+	}
 	fputs("</svg>\n", out);
 }
 

@@ -23,6 +23,9 @@ void report_markdown(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r,
 /* One SVG document with a panel per figure: throughput, p50 and p99 latency,
  * write and space amplification, grouped by workload with a bar per store. */
 void report_svg(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size_t n);
+/* A size sweep's chart: throughput (and the fills' write amplification) against keys. */
+void report_svg_sweep(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size_t n,
+		      const uint64_t *sizes, size_t nsizes);
 
 /* A few lines naming the best store for each kind of work, from the figures. */
 void report_summary(FILE *out, const bench_result_t *r, size_t n);

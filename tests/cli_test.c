@@ -380,6 +380,16 @@ static void test_bench_outputs_and_errors(void **state)
 	snprintf(cmd, sizeof cmd, "%s bench --suite ts 2>&1", bin());
 	assert_int_equal(run(cmd, out, sizeof out), 2);
 	assert_non_null(strstr(out, "needs --data"));
+	/* A size sweep: every JSON row carries its n; the chart draws each store against size. */
+	snprintf(cmd, sizeof cmd, "%s bench --stores ref,btree --n 300,900 --workloads fillrandom,readrandom "
+		 "--repeat 1 --format json --out %s/sw.json --chart %s/sw.svg --dir %s > /dev/null && "
+		 "grep -c '\"n\": 900, \"store\"' %s/sw.json && grep -c polyline %s/sw.svg",
+		 bin(), f->dir, f->dir, f->dir, f->dir, f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_string_equal(out, "4\n6\n");
+	snprintf(cmd, sizeof cmd, "%s bench --n 900,300 2>&1", bin());
+	assert_int_equal(run(cmd, out, sizeof out), 2);
+	assert_non_null(strstr(out, "must increase"));
 	/* --memory: a run inside a memory cgroup, or (no root, no cgroup) a clear refusal. */
 	snprintf(cmd, sizeof cmd, "%s bench --stores btree --n 2000 --workloads fillrandom --repeat 1 "
 		 "--memory 64M --dir %s 2>&1", bin(), f->dir);
