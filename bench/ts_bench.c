@@ -475,40 +475,25 @@ static int tb_ingest(const ts_bench_ops_t *ops, void *h, const tb_cfg_t *cfg, tb
 		snprintf(f->error, sizeof f->error, "%s", in.error);
 		return -1;
 	}
-	ts_sample_t *b = malloc(cfg->batch * sizeof *b);
-	uint32_t *off = malloc(cfg->batch * sizeof *off);
-	buf_t names = BUF_INIT;
-	size_t n = 0;
-	int got, rc = b && off ? 0 : -1;
+	ts_batch_t b;
+	int got, rc = ts_batch_init(&b, cfg->batch) ? 0 : -1;
 	while (rc == 0 && (got = ts_input_next(&in)) != 0) {
-		if (got < 0) {
-			snprintf(f->error, sizeof f->error, "%s", in.error);
+		if (got < 0 || !ts_batch_add(&b, &in)) {
+			snprintf(f->error, sizeof f->error, "%s", got < 0 ? in.error : "out of memory");
 			rc = -1;
 			break;
 		}
-		for (size_t i = 0; i < in.n; i++) {
-			off[n] = (uint32_t)names.len;
-			buf_append(&names, in.series[i].data, in.series[i].len);
-			b[n++] = (ts_sample_t){ { NULL, 0 }, in.ts, in.v[i] };
-			f->points++;
-		}
-		if (n + TS_LP_MAX_FIELDS > cfg->batch || in.n == 0) {
-			for (size_t k = 0; k < n; k++)
-				b[k].series = sl_slice(names.data + off[k], (k + 1 < n ? off[k + 1] : names.len) - off[k]);
-			rc = ops->add(h, b, n, f->error, sizeof f->error);
-			n = 0;
-			buf_clear(&names);
+		f->points += in.n;
+		if (ts_batch_full(&b)) {
+			rc = ops->add(h, ts_batch_samples(&b), b.n, f->error, sizeof f->error);
+			ts_batch_clear(&b);
 		}
 	}
-	for (size_t k = 0; rc == 0 && k < n; k++)
-		b[k].series = sl_slice(names.data + off[k], (k + 1 < n ? off[k + 1] : names.len) - off[k]);
-	if (rc == 0 && n > 0)
-		rc = ops->add(h, b, n, f->error, sizeof f->error);
+	if (rc == 0 && b.n > 0)
+		rc = ops->add(h, ts_batch_samples(&b), b.n, f->error, sizeof f->error);
 	if (rc == 0)
 		rc = ops->finish(h, f->error, sizeof f->error);
-	free(b);
-	free(off);
-	buf_free(&names);
+	ts_batch_free(&b);
 	ts_input_close(&in);
 	return rc;
 }

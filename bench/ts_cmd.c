@@ -99,11 +99,7 @@ static int ts_store_flag(const char *flag, const char *val, ts_opts_t *o, bool *
 
 typedef struct ingest {
 	ts_t *db;
-	ts_sample_t *batch;
-	uint64_t *lines;         /* the line each point came from */
-	uint32_t *name_off;      /* its series in names */
-	buf_t names;
-	size_t n, cap;
+	ts_batch_t b;            /* the points read since the last write */
 	uint64_t points, refused, shown;
 	const char *path;
 } ingest_t;
@@ -111,42 +107,29 @@ typedef struct ingest {
 /* Writes the batch; refused points are reported (the first ten) and counted. */
 static int ingest_flush(ingest_t *g, sl_err_t *err)
 {
-	if (g->n == 0)
+	size_t n = g->b.n, nref = 0;
+	if (n == 0)
 		return SL_OK;
-	for (size_t i = 0; i < g->n; i++)
-		g->batch[i].series = sl_slice(g->names.data + g->name_off[i],
-					      (i + 1 < g->n ? g->name_off[i + 1] : g->names.len) - g->name_off[i]);
-	uint8_t *refused = calloc(g->n, 1);
-	size_t nref = 0;
-	int rc = refused ? ts_add(g->db, g->batch, g->n, refused, &nref, err)
+	const ts_sample_t *p = ts_batch_samples(&g->b);
+	uint8_t *refused = calloc(n, 1);
+	int rc = refused ? ts_add(g->db, p, n, refused, &nref, err)
 			 : sl_errf(err, SL_NOMEM, "out of memory");
-	for (size_t i = 0; rc == SL_OK && nref > 0 && i < g->n; i++) {
+	for (size_t i = 0; rc == SL_OK && nref > 0 && i < n; i++) {
 		if (!refused[i] || g->shown++ >= 10)
 			continue;
 		fprintf(stderr, "storelab ts ingest: %s:%llu: %.*s at %" PRId64 " refused: older than the "
 			"out-of-order window or the last segment cut%s\n", g->path,
-			(unsigned long long)g->lines[i], (int)g->batch[i].series.len,
-			(const char *)g->batch[i].series.data, g->batch[i].ts,
+			(unsigned long long)g->b.lines[i], (int)p[i].series.len,
+			(const char *)p[i].series.data, p[i].ts,
 			g->shown == 10 ? " (no more of these are shown; the summary counts them)" : "");
 	}
 	free(refused);
 	if (rc == SL_OK) {
-		g->points += g->n - nref;
+		g->points += n - nref;
 		g->refused += nref;
 	}
-	g->n = 0;
-	buf_clear(&g->names);
+	ts_batch_clear(&g->b);
 	return rc;
-}
-
-static bool ingest_push(ingest_t *g, const ts_input_t *in, size_t i)
-{
-	g->batch[g->n] = (ts_sample_t){ { NULL, 0 }, in->ts, in->v[i] };
-	g->lines[g->n] = in->line;
-	g->name_off[g->n] = (uint32_t)g->names.len;
-	buf_append(&g->names, in->series[i].data, in->series[i].len);
-	g->n++;
-	return buf_ok(&g->names);
 }
 
 static void ingest_progress(const ts_input_t *in, uint64_t points, double start, bool final)
@@ -256,16 +239,14 @@ static int ingest_run(ingest_t *g, ts_input_t *in, const ingest_args_t *a, uint6
 			(*skipped)++;
 			continue;
 		}
-		for (size_t i = 0; i < in->n; i++) {
-			if (g->n == g->cap && ingest_flush(g, &err) != SL_OK) {
-				fprintf(stderr, "storelab ts ingest: %s:%llu: %s\n", in->path,
-					(unsigned long long)in->line, err.msg);
-				return 1;
-			}
-			if (!ingest_push(g, in, i)) {
-				fprintf(stderr, "storelab ts ingest: out of memory\n");
-				return 1;
-			}
+		if (!ts_batch_add(&g->b, in)) {
+			fprintf(stderr, "storelab ts ingest: out of memory\n");
+			return 1;
+		}
+		if (ts_batch_full(&g->b) && ingest_flush(g, &err) != SL_OK) {
+			fprintf(stderr, "storelab ts ingest: %s:%llu: %s\n", in->path,
+				(unsigned long long)in->line, err.msg);
+			return 1;
 		}
 		if (tty && (in->line & 4095) == 0 && ts_now() - last > 0.2) {
 			last = ts_now();
@@ -292,7 +273,7 @@ static int ts_ingest(int argc, char **argv)
 	if (bad != 0)
 		return bad;
 	env_t *env = env_new();
-	ingest_t g = { .cap = a.batch, .path = a.file };
+	ingest_t g = { .path = a.file };
 	sl_err_t err;
 	int rc = env ? ts_open(env, a.dir, &a.opts, &g.db, &err) : sl_errf(&err, SL_NOMEM, "out of memory");
 	if (rc != SL_OK) {
@@ -300,14 +281,11 @@ static int ts_ingest(int argc, char **argv)
 		env_free(env);
 		return 1;
 	}
-	ts_input_t in;
-	g.batch = malloc(a.batch * sizeof *g.batch);
-	g.lines = malloc(a.batch * sizeof *g.lines);
-	g.name_off = malloc(a.batch * sizeof *g.name_off);
+	ts_input_t in = { 0 };
 	int status = 1;
 	uint64_t skipped = 0;
 	double start = ts_now();
-	if (g.batch == NULL || g.lines == NULL || g.name_off == NULL)
+	if (!ts_batch_init(&g.b, a.batch))
 		fprintf(stderr, "storelab ts ingest: out of memory\n");
 	else if (!ts_input_open(&in, a.file, a.format, a.given, ts_unit(g.db)))
 		fprintf(stderr, "storelab ts ingest: %s\n", in.error);
@@ -322,10 +300,7 @@ static int ts_ingest(int argc, char **argv)
 		fprintf(stderr, "storelab ts ingest: close: %s\n", err.msg);
 		status = 1;
 	}
-	free(g.batch);
-	free(g.lines);
-	free(g.name_off);
-	buf_free(&g.names);
+	ts_batch_free(&g.b);
 	env_free(env);
 	return status;
 }

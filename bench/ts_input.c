@@ -226,3 +226,42 @@ void ts_input_close(ts_input_t *in)
 	ts_canon_free(in->canon);
 	memset(in, 0, sizeof *in);
 }
+
+bool ts_batch_init(ts_batch_t *b, size_t target)
+{
+	memset(b, 0, sizeof *b);
+	b->target = target;
+	b->cap = target + TS_LP_MAX_FIELDS;
+	b->p = malloc(b->cap * sizeof *b->p);
+	b->lines = malloc(b->cap * sizeof *b->lines);
+	b->off = malloc(b->cap * sizeof *b->off);
+	return b->p && b->lines && b->off;
+}
+
+void ts_batch_free(ts_batch_t *b)
+{
+	free(b->p);
+	free(b->lines);
+	free(b->off);
+	buf_free(&b->names);
+	memset(b, 0, sizeof *b);
+}
+
+bool ts_batch_add(ts_batch_t *b, const ts_input_t *in)
+{
+	for (size_t i = 0; i < in->n && b->n < b->cap; i++) {
+		b->off[b->n] = (uint32_t)b->names.len;
+		buf_append(&b->names, in->series[i].data, in->series[i].len);
+		b->lines[b->n] = in->line;
+		b->p[b->n++] = (ts_sample_t){ { NULL, 0 }, in->ts, in->v[i] };
+	}
+	return buf_ok(&b->names);
+}
+
+const ts_sample_t *ts_batch_samples(ts_batch_t *b)
+{
+	for (size_t k = 0; k < b->n; k++)
+		b->p[k].series = sl_slice(b->names.data + b->off[k],
+					  (k + 1 < b->n ? b->off[k + 1] : b->names.len) - b->off[k]);
+	return b->p;
+}

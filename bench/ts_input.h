@@ -19,6 +19,7 @@
 
 #include "engine/buf.h"
 #include "engine/slice.h"
+#include "kv/ts.h"
 #include "kv/ts_parse.h"
 
 typedef struct ts_canon ts_canon_t;
@@ -59,5 +60,38 @@ bool ts_input_open(ts_input_t *in, const char *path, const char *format, ts_unit
 int ts_input_next(ts_input_t *in);
 
 void ts_input_close(ts_input_t *in);
+
+/*
+ * Points gathered from the input into batches for ts_add (or a benchmarked
+ * store). The reader's series slices last only until its next line, so the
+ * names are copied into one arena, and the samples point into it once the
+ * batch is complete (ts_batch_samples). A line's points stay together: the
+ * batch holds `target` points plus room for one more line.
+ */
+typedef struct ts_batch {
+	ts_sample_t *p;
+	uint64_t *lines;         /* the input line each point came from */
+	uint32_t *off;           /* each point's series name in names */
+	buf_t names;
+	size_t n, target, cap;
+} ts_batch_t;
+
+bool ts_batch_init(ts_batch_t *b, size_t target);
+void ts_batch_free(ts_batch_t *b);
+
+/* Adds the current line's points; false when out of memory. */
+bool ts_batch_add(ts_batch_t *b, const ts_input_t *in);
+
+/* Whether the batch has reached its target and should be written. */
+static inline bool ts_batch_full(const ts_batch_t *b) { return b->n >= b->target; }
+
+/* The batch's samples, their series set (valid until the next add or clear). */
+const ts_sample_t *ts_batch_samples(ts_batch_t *b);
+
+static inline void ts_batch_clear(ts_batch_t *b)
+{
+	b->n = 0;
+	buf_clear(&b->names);
+}
 
 #endif

@@ -28,13 +28,6 @@
 ts_unit_t ts_unit(const ts_t *db) { return db->unit; }
 int64_t ts_block(const ts_t *db) { return db->block; }
 
-/* floor(a / b) for b > 0, rounding toward minus infinity. */
-static int64_t ts_floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-	return (a % b != 0 && a < 0) ? q - 1 : q;
-}
-
 /* Milliseconds in the store's unit (saturating). */
 static int64_t ts_from_ms(int64_t ms, ts_unit_t unit)
 {
@@ -534,7 +527,7 @@ static int ts_compact(ts_t *db, sl_err_t *err)
 			break;
 		win *= ratio;
 		for (size_t i = 0; i < db->nsegs;) {
-			int64_t w0 = ts_floor_div(ts_seg_meta(db->segs[i])->mint, win) * win;
+			int64_t w0 = ts_align_down(ts_seg_meta(db->segs[i])->mint, win);
 			size_t j = i;
 			while (j < db->nsegs && j - i < 64 && ts_seg_meta(db->segs[j])->mint >= w0 &&
 			       ts_seg_meta(db->segs[j])->maxt - w0 <= win &&
@@ -626,7 +619,7 @@ static int ts_maintain_due(ts_t *db, sl_err_t *err)
 	int rc = SL_OK;
 	uint64_t cuts = db->cuts;
 	while (rc == SL_OK && db->head.points > 0) {
-		int64_t b = ts_floor_div(db->head.min, db->block) * db->block;
+		int64_t b = ts_align_down(db->head.min, db->block);
 		if (b > INT64_MAX - db->block - db->slack || db->head.max < b + db->block + db->slack)
 			break;
 		rc = ts_cut(db, b, b + db->block, err);

@@ -311,3 +311,14 @@ bool ts_chunk_iter_next(ts_chunk_iter_t *it, sl_err_t *err)
 	it->done++;
 	return true;
 }
+
+int ts_chunk_iter_range(ts_chunk_iter_t *it, int64_t from, int64_t to, ts_point_t **pts,
+			size_t *n, size_t *cap, sl_err_t *err)
+{
+	if (!ts_points_reserve(pts, cap, *n + it->info.points))
+		return sl_errf(err, SL_NOMEM, "ts chunk: out of memory");
+	while (ts_chunk_iter_next(it, err))
+		if (it->ts >= from && it->ts < to)
+			(*pts)[(*n)++] = (ts_point_t){ it->ts, it->value };
+	return it->status;
+}

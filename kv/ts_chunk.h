@@ -73,6 +73,13 @@ typedef struct ts_point {
 	double v;
 } ts_point_t;
 
+/* floor(t / step) * step for step > 0: the start of the interval (block, window) holding t. */
+static inline int64_t ts_align_down(int64_t t, int64_t step)
+{
+	int64_t q = t / step;
+	return (q - (t % step != 0 && t < 0)) * step;
+}
+
 /* Grows the array *pts (capacity *cap, realloc'd) to hold need points; false when out of memory. */
 bool ts_points_reserve(ts_point_t **pts, size_t *cap, size_t need);
 
@@ -145,5 +152,14 @@ int ts_chunk_iter_init(ts_chunk_iter_t *it, sl_slice_t chunk, sl_err_t *err);
  * err holds the message).
  */
 bool ts_chunk_iter_next(ts_chunk_iter_t *it, sl_err_t *err);
+
+/*
+ * Decodes the rest of the chunk, appending its points with from <= ts < to to
+ * *pts (grown as needed; *n and *cap in and out). SL_OK, SL_NOMEM, or
+ * SL_CORRUPT when the chunk was damaged (the whole chunk is decoded either
+ * way, so damage after the range is still seen).
+ */
+int ts_chunk_iter_range(ts_chunk_iter_t *it, int64_t from, int64_t to, ts_point_t **pts,
+			size_t *n, size_t *cap, sl_err_t *err);
 
 #endif

@@ -56,12 +56,6 @@ bool ts_down_raw(sl_slice_t name, buf_t *out)
 	return false;
 }
 
-static int64_t ts_down_floor(int64_t t, int64_t interval)
-{
-	int64_t q = t / interval;
-	return (q - (t % interval != 0 && t < 0)) * interval;
-}
-
 int ts_down_summarize(const ts_point_t *pts, size_t n, int64_t interval, ts_summary_t **out,
 		      size_t *nout, sl_err_t *err)
 {
@@ -71,7 +65,7 @@ int ts_down_summarize(const ts_point_t *pts, size_t n, int64_t interval, ts_summ
 		return sl_errf(err, SL_NOMEM, "ts downsampling: out of memory");
 	ts_summary_t *s = NULL;
 	for (size_t i = 0; i < n; i++) {
-		int64_t start = ts_down_floor(pts[i].ts, interval);
+		int64_t start = ts_align_down(pts[i].ts, interval);
 		double v = pts[i].v;
 		if (s == NULL || s->start != start) {
 			s = &(*out)[(*nout)++];

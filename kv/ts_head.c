@@ -162,14 +162,9 @@ static int ts_head_chunk(sl_slice_t chunk, int64_t from, int64_t to, ts_point_t 
 		return rc;
 	if (it.info.last_ts < from || it.info.first_ts >= to)
 		return SL_OK;
-	if (!ts_points_reserve(pts, cap, *n + it.info.points))
-		return sl_errf(err, SL_NOMEM, "ts head: out of memory");
 	if (chunks != NULL)
 		(*chunks)++;
-	while (ts_chunk_iter_next(&it, err))
-		if (it.ts >= from && it.ts < to)
-			(*pts)[(*n)++] = (ts_point_t){ it.ts, it.value };
-	return it.status;
+	return ts_chunk_iter_range(&it, from, to, pts, n, cap, err);
 }
 
 typedef struct ts_ooo_ref {

@@ -557,16 +557,11 @@ int ts_seg_read(ts_seg_t *s, uint32_t id, int64_t from, int64_t to, ts_point_t *
 		int rc = ts_seg_chunk_iter(s, &refs[k], &it, err);
 		if (rc != SL_OK)
 			return rc;
-		if (!ts_points_reserve(pts, cap, *n + refs[k].points))
-			return sl_errf(err, SL_NOMEM, "%s: out of memory", env_path(s->f));
+		rc = ts_chunk_iter_range(&it, from, to, pts, n, cap, err);
+		if (rc != SL_OK)
+			return rc == SL_NOMEM ? rc : sl_err_prefix(err, "%s: ", env_path(s->f));
 		if (chunks != NULL)
 			(*chunks)++;
-		while (ts_chunk_iter_next(&it, err)) {
-			if (it.ts >= from && it.ts < to)
-				(*pts)[(*n)++] = (ts_point_t){ it.ts, it.value };
-		}
-		if (it.status != SL_OK)
-			return sl_err_prefix(err, "%s: ", env_path(s->f));
 	}
 	return SL_OK;
 }
