@@ -150,7 +150,7 @@ static int harness_rm_one(const char *path, const struct stat *st, int flag, str
 	return remove(path);
 }
 
-static void harness_rmrf(const char *path)
+void harness_rmrf(const char *path)
 {
 	nftw(path, harness_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }

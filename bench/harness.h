@@ -103,6 +103,9 @@ int bench_run(const bench_cfg_t *cfg, const char *const *stores, size_t nstores,
 int bench_validate(const bench_cfg_t *cfg, const char *const *stores, size_t nstores,
 		   size_t nworkloads, char *err, size_t err_size);
 
+/* Removes path and everything under it (errors ignored: for scratch directories). */
+void harness_rmrf(const char *path);
+
 /* Removes the temporary directories of a run cut short (called on SIGINT). */
 void bench_cleanup(void);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bench/cmdline.h"
 #include "engine/batch.h"
 #include "engine/checksum.h"
 #include "engine/codec.h"
@@ -14,6 +15,7 @@
 #include "index/btree.h"
 #include "index/inverted.h"
 #include "kv/lsm_key.h"
+#include "kv/shard.h"
 #include "kv/sstable.h"
 #include "kv/ts.h"
 #include "kv/ts_seg.h"
@@ -61,6 +63,8 @@ static const char *inspect_kind_by_name(const char *path)
 		return "index file";
 	if (inspect_ends(name, ".tsseg"))
 		return "ts segment";
+	if (strcmp(name, "shard.map") == 0)
+		return "shard map";
 	return NULL;
 }
 
@@ -92,6 +96,8 @@ static const char *inspect_kind(const char *path)
 		return "ts segment";
 	if (n == 8 && memcmp(magic, TS_META_MAGIC, 8) == 0)
 		return "ts meta";
+	if (n >= 4 && memcmp(magic, SHARD_MAP_MAGIC, 4) == 0)
+		return "shard map";
 	return NULL;
 }
 
@@ -128,21 +134,45 @@ static bool inspect_ts_record(sl_slice_t rec)
 	return true;
 }
 
+/* What a log's records hold, told by the file's name (the bytes alone are ambiguous:
+ * an LSM record's sequence number can read as a batch's count). */
+typedef enum inspect_log_kind {
+	LOG_BATCH,    /* ref.log: one encoded batch per record */
+	LOG_LSM,      /* lsm-NNNNNN.log: a sequence number, then a batch */
+	LOG_TS,       /* wal-NNNNNNNN.log: time-series records */
+	LOG_MANIFEST, /* lsm.manifest: version edits */
+	LOG_OTHER,    /* a pager's operation log or double-write copies */
+} inspect_log_kind_t;
+
+static inspect_log_kind_t inspect_log_kind(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	if (strcmp(name, "ref.log") == 0)
+		return LOG_BATCH;
+	if (strncmp(name, "lsm-", 4) == 0 && inspect_ends(name, ".log"))
+		return LOG_LSM;
+	if (strncmp(name, "wal-", 4) == 0 && inspect_ends(name, ".log"))
+		return LOG_TS;
+	return strcmp(name, "lsm.manifest") == 0 ? LOG_MANIFEST : LOG_OTHER;
+}
+
 /* One line describing a record: its batch operations when it is a batch. */
-static void inspect_record(uint64_t n, uint64_t off, sl_slice_t rec)
+static void inspect_record(inspect_log_kind_t kind, uint64_t n, uint64_t off, sl_slice_t rec)
 {
 	printf("  record %llu at offset %llu: %zu bytes", (unsigned long long)n,
 	       (unsigned long long)off, rec.len);
 	batch_reader_t r;
-	if (batch_reader_init(&r, rec, NULL) != SL_OK) {
-		/* An LSM log record: the first sequence number, then the batch. */
-		if (rec.len < 8 || batch_reader_init(&r, sl_slice(rec.data + 8, rec.len - 8), NULL) != SL_OK) {
-			if (!inspect_ts_record(rec))
-				putchar('\n');
-			return;
-		}
-		printf(", from sequence %llu", (unsigned long long)codec_get_u64(rec.data));
+	bool lsm = kind == LOG_LSM && rec.len >= 8;
+	if (kind == LOG_TS && inspect_ts_record(rec))
+		return;
+	if ((kind != LOG_BATCH && !lsm) ||
+	    batch_reader_init(&r, lsm ? sl_slice(rec.data + 8, rec.len - 8) : rec, NULL) != SL_OK) {
+		printf("%s\n", kind == LOG_MANIFEST ? ", a version edit" : "");
+		return;
 	}
+	if (lsm)
+		printf(", from sequence %llu", (unsigned long long)codec_get_u64(rec.data));
 	int op, shown = 0;
 	sl_slice_t k, v;
 	char text[64];
@@ -169,7 +199,7 @@ static int inspect_log(const char *path)
 	uint64_t off, n = 0, bytes = 0;
 	while ((rc = wal_reader_next(r, &rec, &off, &err)) == SL_OK) {
 		if (n < INSPECT_SHOW_RECORDS)
-			inspect_record(n, off, rec);
+			inspect_record(inspect_log_kind(path), n, off, rec);
 		n++;
 		bytes += rec.len;
 	}
@@ -374,6 +404,52 @@ static int inspect_ts_meta(const char *path)
 	return 0;
 }
 
+/* A sharded store's map: its partitioner, its nodes and (range) their key ranges. */
+static int inspect_shard_map(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	static uint8_t bytes[1 << 20];
+	size_t n = f ? fread(bytes, 1, sizeof bytes, f) : 0;
+	if (f != NULL)
+		fclose(f);
+	shard_map_t m;
+	sl_err_t err = { 0, "" };
+	if (shard_map_decode(sl_slice(bytes, n), path, &m, &err) != SL_OK) {
+		printf("shard map, DAMAGED: %s\n", err.msg);
+		return 1;
+	}
+	printf("%s: shard map, version %u: %u nodes of store %s, partitioned by %s", path,
+	       SHARD_MAP_VERSION, m.n, m.store, part_kind_name((part_kind_t)m.kind));
+	if (m.kind == PART_RING)
+		printf(" (%u points per node)", m.vnodes);
+	if (m.kind != PART_RANGE && m.pkey)
+		printf(", hashing the first %u bytes of each key", m.pkey);
+	if (m.kind == PART_RANGE)
+		printf(", ranges split past %llu keys", (unsigned long long)m.split);
+	printf("; next node id %u\n", m.next_id);
+	if (m.flags & SHARD_MAP_TIDY)
+		printf("  TIDY: a move was under way; the next open deletes what each node does "
+		       "not own\n");
+	for (uint32_t i = 0; i < m.n; i++) {
+		printf("  slot %-3u node shard-%06u", i, m.ids[i]);
+		if (m.kind == PART_RANGE) {
+			buf_t lo = BUF_INIT, hi = BUF_INIT;
+			if (i > 0)
+				cmdline_escape(&lo, m.splits[i - 1], 1);
+			if (i + 1 < m.n)
+				cmdline_escape(&hi, m.splits[i], 1);
+			printf("  keys [%.*s, %.*s)", i > 0 ? (int)lo.len : 5,
+			       i > 0 ? (const char *)lo.data : "first", i + 1 < m.n ? (int)hi.len : 3,
+			       i + 1 < m.n ? (const char *)hi.data : "end");
+			buf_free(&lo);
+			buf_free(&hi);
+		}
+		printf("\n");
+	}
+	shard_map_free(&m);
+	return 0;
+}
+
 /* An index directory as a whole: its COMMIT, bitmaps and every segment, checked. */
 static int inspect_index(const char *dir)
 {
@@ -453,6 +529,8 @@ static int inspect_file(const char *path)
 		return inspect_ts_segment(path);
 	if (strcmp(kind, "ts meta") == 0)
 		return inspect_ts_meta(path);
+	if (strcmp(kind, "shard map") == 0)
+		return inspect_shard_map(path);
 	return strcmp(kind, "log") == 0 ? inspect_log(path) : inspect_paged(path);
 }
 
@@ -492,8 +570,14 @@ static int inspect_dir(const char *dir)
 			status |= inspect_missing_magic(path, inspect_kind_by_name(path));
 			continue;
 		}
+		struct stat st;
+		if (kind == NULL && strncmp(names[i], "shard-", 6) == 0 && stat(path, &st) == 0 &&
+		    S_ISDIR(st.st_mode)) {
+			printf("\n");
+			status |= inspect_dir(path); /* a sharded store's node */
+			continue;
+		}
 		if (kind == NULL) {
-			struct stat st;
 			bool lock = strcmp(names[i], "LOCK") == 0;
 			printf("  %-24s %s\n", names[i],
 			       lock ? "lock file" : stat(path, &st) == 0 && S_ISDIR(st.st_mode)

@@ -1,7 +1,7 @@
 /*
  * main.c — the storelab command: one binary, one subcommand per job.
  *
- *   storelab bench | shell | trace | inspect | advise | index | search | ts
+ *   storelab bench | shell | trace | inspect | advise | index | search | ts | lab
  *
  * Each subcommand lives in its own file and takes (argc, argv) with argv[0] set
  * to the subcommand's name; `storelab SUB --help` prints its usage.
@@ -13,6 +13,7 @@
 #include "bench/fts_cmd.h"
 #include "bench/ts_cmd.h"
 #include "bench/inspect.h"
+#include "bench/lab.h"
 #include "bench/shell.h"
 
 typedef struct subcommand {
@@ -33,6 +34,7 @@ static const subcommand_t commands[] = {
 	{ "index", index_main, "build an inverted index from id<TAB>text lines", NULL },
 	{ "search", search_main, "BM25 top-k search over an inverted index", NULL },
 	{ "ts", ts_main, "ingest, query and inspect time series", NULL },
+	{ "lab", lab_main, "measured design lessons: sharding (lab shard)", NULL },
 };
 
 static void usage(FILE *out)

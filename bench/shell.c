@@ -89,11 +89,22 @@ static int shell_parse_args(int argc, char **argv, shell_args_t *a, const char *
 	return 0;
 }
 
-/* Opens the store, explaining an unknown name with the list of known ones. */
+/* Opens the store, explaining an unknown name with the list of known ones. A
+ * spec's own params (shard:n=3:by=range) come first, then those of --params. */
 static store_t *shell_open(const shell_args_t *a)
 {
 	stores_register_all();
-	if (store_lookup(a->store) == NULL) {
+	char name[64], params[1024];
+	snprintf(name, sizeof name, "%.*s", (int)strcspn(a->store, ":"), a->store);
+	stores_spec_params(a->store, params, sizeof params);
+	if (a->opts.params != NULL && a->opts.params[0] != '\0') {
+		size_t used = strlen(params);
+		snprintf(params + used, sizeof params - used, "%s%s", used ? "," : "",
+			 a->opts.params);
+	}
+	store_opts_t opts = a->opts;
+	opts.params = params[0] ? params : NULL;
+	if (store_lookup(name) == NULL) {
 		const char *pkg = stores_peer_package(a->store);
 		if (pkg != NULL) {
 			fprintf(stderr, "storelab: store '%s' was not built: install %s and rebuild\n",
@@ -110,7 +121,7 @@ static store_t *shell_open(const shell_args_t *a)
 	}
 	store_t *s;
 	sl_err_t err = { 0, "" };
-	int rc = store_open(a->store, a->dir, &a->opts, &s, &err);
+	int rc = store_open(name, a->dir, &opts, &s, &err);
 	if (rc != SL_OK) {
 		fprintf(stderr, "storelab: cannot open %s store at %s: %s\n", a->store, a->dir,
 			err.msg[0] ? err.msg : sl_strerror(rc));

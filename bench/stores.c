@@ -10,6 +10,7 @@
 #include "index/btree_store.h"
 #include "index/hash_store.h"
 #include "kv/lsm_store.h"
+#include "kv/shard.h"
 #include "kv/ref.h"
 
 void stores_register_all(void)
@@ -22,6 +23,7 @@ void stores_register_all(void)
 	store_register(&btree_store_ops);
 	store_register(&hash_store_ops);
 	store_register(&lsm_store_ops);
+	store_register(&shard_store_ops);
 #ifdef SL_PEER_LEVELDB
 	store_register(&peer_leveldb_ops);
 #endif

@@ -529,6 +529,28 @@ int env_unlink(env_t *env, const char *path, sl_err_t *err)
 	return env_errno(err, errno, "unlink", path);
 }
 
+int env_remove_dir(env_t *env, const char *dir, sl_err_t *err)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int rc = env_list_dir(env, dir, &names, &n, err);
+	if (rc == SL_NOTFOUND)
+		return SL_OK;
+	for (size_t i = 0; rc == SL_OK && i < n; i++) {
+		char path[4200];
+		if (snprintf(path, sizeof path, "%s/%s", dir, names[i]) >= (int)sizeof path)
+			rc = sl_errf(err, SL_INVALID, "path too long: %s/%s", dir, names[i]);
+		else
+			rc = env_unlink(env, path, err);
+	}
+	env_list_free(names, n);
+	if (rc == SL_OK && rmdir(dir) != 0 && errno != ENOENT)
+		rc = env_errno(err, errno, "rmdir", dir);
+	if (rc == SL_OK)
+		rc = env_sync_parent(env, dir, err);
+	return rc;
+}
+
 int env_sync_dir(env_t *env, const char *dir, sl_err_t *err)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -216,6 +216,13 @@ int env_rename(env_t *env, const char *from, const char *to, sl_err_t *err);
 /* unlink(2); a missing file is SL_NOTFOUND. */
 int env_unlink(env_t *env, const char *path, sl_err_t *err);
 
+/*
+ * Removes directory dir and the files in it (it must hold no directories), then
+ * syncs its parent. A missing dir is fine: removing is idempotent, so a crash
+ * halfway is finished by calling it again.
+ */
+int env_remove_dir(env_t *env, const char *dir, sl_err_t *err);
+
 /* Makes a directory's entries durable (after create, rename or unlink in it). */
 int env_sync_dir(env_t *env, const char *dir, sl_err_t *err);
 

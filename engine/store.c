@@ -349,7 +349,8 @@ int store_scan(store_t *s, const sl_slice_t *start, const sl_slice_t *end, store
 		return sl_errf(&s->err, SL_NOTSUP, "%s: ordered scans are not supported",
 			       s->ops->name);
 	store_iter_t *it = NULL;
-	int rc = s->ops->seek(s, start, &it);
+	int rc = s->ops->seek_range != NULL ? s->ops->seek_range(s, start, end, &it)
+					    : s->ops->seek(s, start, &it);
 	if (rc != SL_OK)
 		return rc;
 	it->store = s;
@@ -365,6 +366,21 @@ int store_scan(store_t *s, const sl_slice_t *start, const sl_slice_t *end, store
 	store_iter_bound(it);
 	*out = it;
 	return it->status;
+}
+
+int store_each(store_t *s, store_visit_fn visit, void *ctx)
+{
+	if (s->ops->each != NULL)
+		return s->ops->each(s, visit, ctx);
+	store_iter_t *it = NULL;
+	int rc = store_scan(s, NULL, NULL, &it);
+	while (rc == SL_OK && store_iter_valid(it)) {
+		rc = visit(ctx, store_iter_key(it), store_iter_value(it));
+		if (rc == SL_OK)
+			rc = store_iter_next(it);
+	}
+	store_iter_close(it);
+	return rc;
 }
 
 int store_iter_next(store_iter_t *it)
@@ -415,5 +431,5 @@ const char *store_name(const store_t *s)
 
 unsigned store_caps(const store_t *s)
 {
-	return s->ops->caps;
+	return s->ops->caps & ~s->caps_lost;
 }

@@ -61,6 +61,10 @@ bool store_opts_param(const store_opts_t *opts, const char *name, char *out, siz
 typedef struct store store_t;
 typedef struct store_iter store_iter_t;
 
+/* Called for each entry by store_each; the slices last for the call. Anything
+ * but SL_OK stops the walk, and store_each returns it. */
+typedef int (*store_visit_fn)(void *ctx, sl_slice_t key, sl_slice_t value);
+
 /* What a store can do, for callers that must choose (bench, advise, tests). */
 enum {
 	STORE_CAN_SCAN = 1 << 0,    /* ordered scans (a hash index cannot) */
@@ -89,6 +93,19 @@ typedef struct store_ops {
 	int (*write)(store_t *s, const batch_t *b);
 	/* An iterator positioned at the first key >= start (start NULL = the first key). */
 	int (*seek)(store_t *s, const sl_slice_t *start, store_iter_t **out);
+	/*
+	 * Optional: seek, also told the scan's end bound (NULL = none), for a store
+	 * that can use it to prune — a sharded store skips the nodes that cannot
+	 * hold a key of the range. store_scan calls it instead of seek when set.
+	 */
+	int (*seek_range)(store_t *s, const sl_slice_t *start, const sl_slice_t *end,
+			  store_iter_t **out);
+	/*
+	 * Optional: calls visit for every entry, in no particular order, for a store
+	 * without ordered scans (the hash index) that must still be read whole — a
+	 * rebalancing, a check. NULL = store_each runs a scan.
+	 */
+	int (*each)(store_t *s, store_visit_fn visit, void *ctx);
 	/* Makes every write so far durable. */
 	int (*sync)(store_t *s);
 	/*
@@ -113,6 +130,8 @@ typedef struct store_ops {
 struct store {
 	const store_ops_t *ops;    /* the implementation */
 	bool read_only;            /* opened with opts->read_only: the wrappers refuse writes */
+	unsigned caps_lost;        /* STORE_* flags of ops this handle lacks (a sharded store
+	                              of hash nodes cannot scan); store_caps leaves them out */
 	struct syncer *timer;      /* level batch with ops->timer_sync: the sync timer, or NULL */
 	sl_err_t err;              /* last error message */
 	trace_t trace;             /* narration hook, off by default */
@@ -214,6 +233,12 @@ int store_sync(store_t *s);
 int store_scan(store_t *s, const sl_slice_t *start, const sl_slice_t *end, store_iter_t **out);
 int store_iter_next(store_iter_t *it);
 void store_iter_close(store_iter_t *it);
+
+/*
+ * Visits every entry of s: in key order for a store that scans, in no
+ * particular order for one with ops->each instead. visit must not write to s.
+ */
+int store_each(store_t *s, store_visit_fn visit, void *ctx);
 
 static inline bool store_iter_valid(const store_iter_t *it) { return it->valid; }
 static inline sl_slice_t store_iter_key(const store_iter_t *it) { return it->key; }

@@ -84,6 +84,11 @@ static int hs_seek(store_t *s, const sl_slice_t *start, store_iter_t **out)
 		       "hash, so neighbouring keys sit in unrelated buckets (use the btree store)");
 }
 
+static int hs_each(store_t *s, store_visit_fn visit, void *ctx)
+{
+	return hash_foreach(hs_of(s)->index, visit, ctx, &s->err);
+}
+
 static int hs_stats(store_t *s, stats_list_t *out)
 {
 	hs_store_t *b = hs_of(s);
@@ -127,6 +132,7 @@ const store_ops_t hash_store_ops = {
 	.del = hs_del,
 	.write = hs_write,
 	.seek = hs_seek,
+	.each = hs_each,
 	.sync = hs_sync,
 	.stats = hs_stats,
 	.check = hs_check,

@@ -150,6 +150,13 @@ uint64_t lsm_snapshot_seq(const lsm_snapshot_t *snap);
  */
 int lsm_iter_new(lsm_t *db, const lsm_snapshot_t *snap, lsm_iter_t **out, sl_err_t *err);
 void lsm_iter_seek(lsm_iter_t *it, const sl_slice_t *start); /* NULL = first key */
+/*
+ * An exclusive upper bound (NULL = none), set before the seek: the iterator
+ * ends at the first key at or past it, without reading on. Without one, the
+ * step past a scan's last key would first pass over every deleted key that
+ * follows — after a range delete, a whole run of tombstones.
+ */
+void lsm_iter_set_end(lsm_iter_t *it, const sl_slice_t *end);
 void lsm_iter_next(lsm_iter_t *it);
 bool lsm_iter_valid(const lsm_iter_t *it);
 sl_slice_t lsm_iter_key(const lsm_iter_t *it);

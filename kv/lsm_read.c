@@ -186,6 +186,8 @@ struct lsm_iter {
 	bool valid;
 	int status;
 	sl_err_t err;
+	buf_t end;          /* lsm_iter_set_end: no key at or past it is visited */
+	bool has_end;
 };
 
 int lsm_iter_new(lsm_t *db, const lsm_snapshot_t *snap, lsm_iter_t **out, sl_err_t *err)
@@ -223,9 +225,11 @@ static void lsm_iter_settle(lsm_iter_t *it, bool skip)
 	it->valid = false;
 	for (; lsm_merge_valid(m); lsm_merge_next(m)) {
 		sl_slice_t ik = lsm_merge_key(m);
+		sl_slice_t user = lsm_ikey_user(ik);
+		if (it->has_end && sl_slice_cmp(user, buf_slice(&it->end)) >= 0)
+			break; /* past the bound: do not wade through what lies beyond */
 		if (lsm_ikey_seq(ik) > it->view.seq)
 			continue; /* written after the reader's moment */
-		sl_slice_t user = lsm_ikey_user(ik);
 		if (skip && sl_slice_cmp(user, buf_slice(&it->key)) <= 0)
 			continue; /* an older version of a key already decided */
 		buf_set(&it->key, user.data, user.len);
@@ -250,6 +254,13 @@ void lsm_iter_seek(lsm_iter_t *it, const sl_slice_t *start)
 		buf_free(&big);
 	}
 	lsm_iter_settle(it, false);
+}
+
+void lsm_iter_set_end(lsm_iter_t *it, const sl_slice_t *end)
+{
+	it->has_end = end != NULL;
+	if (end != NULL)
+		buf_set(&it->end, end->data, end->len);
 }
 
 void lsm_iter_next(lsm_iter_t *it)
@@ -277,6 +288,7 @@ void lsm_iter_free(lsm_iter_t *it)
 	lsm_merge_free(it->merge);
 	lsm_view_drop(it->db, &it->view);
 	buf_free(&it->key);
+	buf_free(&it->end);
 	free(it);
 }
 

@@ -188,7 +188,8 @@ static void ls_iter_close(store_iter_t *base)
 
 static const store_iter_ops_t ls_iter_ops = { ls_iter_next, ls_iter_close };
 
-static int ls_seek(store_t *s, const sl_slice_t *start, store_iter_t **out)
+static int ls_seek_range(store_t *s, const sl_slice_t *start, const sl_slice_t *end,
+			 store_iter_t **out)
 {
 	ls_iter_t *it = calloc(1, sizeof *it);
 	if (it == NULL)
@@ -200,10 +201,16 @@ static int ls_seek(store_t *s, const sl_slice_t *start, store_iter_t **out)
 	}
 	it->base.ops = &ls_iter_ops;
 	it->base.store = s;
+	lsm_iter_set_end(it->it, end);
 	lsm_iter_seek(it->it, start);
 	ls_iter_publish(it);
 	*out = &it->base;
 	return SL_OK;
+}
+
+static int ls_seek(store_t *s, const sl_slice_t *start, store_iter_t **out)
+{
+	return ls_seek_range(s, start, NULL, out);
 }
 
 static int ls_stats(store_t *s, stats_list_t *out)
@@ -287,6 +294,7 @@ const store_ops_t lsm_store_ops = {
 	.del = ls_del,
 	.write = ls_write,
 	.seek = ls_seek,
+	.seek_range = ls_seek_range,
 	.sync = ls_sync,
 	.stats = ls_stats,
 	.check = ls_check,

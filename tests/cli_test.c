@@ -773,6 +773,78 @@ static void fts_peer(tu_fixture_t *f, const char *peer, const char *package)
 static void test_fts_peer_fts5(void **state) { fts_peer(*state, "fts5", "libsqlite3-dev"); }
 static void test_fts_peer_xapian(void **state) { fts_peer(*state, "xapian", "libxapian-dev"); }
 
+/* Counts the occurrences of needle in hay. */
+static int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* A store spec in the shell (shard:...), and inspect walking a sharded store. */
+static void test_shard_shell_and_inspect(void **state)
+{
+	tu_fixture_t *f = *state;
+	static char out[65536];
+	char cmd[8192];
+	snprintf(cmd, sizeof cmd, "printf 'put a 1\\nput b 2\\nput c 3\\nscan\\n' | "
+		 "%s shell shard:by=range:split=2 %s/sh --params store=lsm", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_string_equal(out, "OK\nOK\nOK\n3 a=1 b=2 c=3\n");
+	snprintf(cmd, sizeof cmd, "%s inspect %s/sh", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "shard map, version 1: 2 nodes of store lsm, partitioned by range"));
+	assert_non_null(strstr(out, "keys [first, b)"));
+	assert_non_null(strstr(out, "shard-000001/lsm-000001.log"));
+	/* the LSM's records are told by the file's name: sequence 1 is not a batch's count */
+	assert_non_null(strstr(out, "from sequence 1, batch of 1: put a"));
+	char path[4200];
+	snprintf(path, sizeof path, "%s/sh/shard.map", f->dir);
+	tu_flip_byte(path, 20, 0x01);
+	assert_int_equal(run(cmd, out, sizeof out), 1);
+	assert_non_null(strstr(out, "shard map, DAMAGED"));
+}
+
+static void test_lab_shard(void **state)
+{
+	tu_fixture_t *f = *state;
+	static char out[65536];
+	char cmd[8192];
+	snprintf(cmd, sizeof cmd, "%s lab shard --keys 3000 --nodes 4 --dir %s 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	for (int i = 1; i <= 5; i++) {
+		char title[16];
+		snprintf(title, sizeof title, "== %d. ", i);
+		assert_non_null(strstr(out, title));
+	}
+	assert_int_equal(count_of(out, "\n-> "), 5); /* one conclusion per lesson */
+	assert_non_null(strstr(out, "rendezvous"));
+	/* the scratch stores are gone */
+	snprintf(cmd, sizeof cmd, "ls %s | grep -c storelab-lab", f->dir);
+	char ls[64];
+	run(cmd, ls, sizeof ls);
+	assert_string_equal(ls, "0\n");
+	snprintf(cmd, sizeof cmd, "%s lab shard --keys 3000 --nodes 3 --format markdown --dir %s",
+		 bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "| partitioner | join: keys moved "));
+	assert_non_null(strstr(out, "### 5. "));
+	const char *bad[][2] = { { "shard --keys 5", "--keys" },
+				 { "shard --nodes 1000", "--nodes" },
+				 { "shard --format pdf", "--format" },
+				 { "shard --keys", "needs a value" },
+				 { "rides", "not built yet" },
+				 { "nosuchlab", "unknown lab" },
+				 { "", "usage: storelab lab" } };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(cmd, sizeof cmd, "%s lab %s 2>&1", bin(), bad[i][0]);
+		assert_int_equal(run(cmd, out, sizeof out), 2);
+		if (strstr(out, bad[i][1]) == NULL)
+			fail_msg("lab %s: no '%s' in: %s", bad[i][0], bad[i][1], out);
+	}
+}
+
 static void test_advise_ranks_from_measurements(void **state)
 {
 	tu_fixture_t *f = *state;
@@ -815,6 +887,8 @@ int main(void)
 		T(test_bench_outputs_and_errors),
 		T(test_bench_interrupted_cleans_up),
 		T(test_advise_ranks_from_measurements),
+		T(test_lab_shard),
+		T(test_shard_shell_and_inspect),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

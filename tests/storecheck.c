@@ -703,7 +703,8 @@ void sc_edges(const char *name, const char *dir, const char *other_kind, uint32_
 	char path[4200];
 	snprintf(path, sizeof path, "%s-other", dir);
 	tu_rmrf(path);
-	s = sc_open(other_kind, path, 0, SL_SYNC_NONE);
+	store_opts_t other = { 0 }; /* at its defaults: sc_params are for `name` */
+	assert_int_equal(store_open(other_kind, path, &other, &s, &err), SL_OK);
 	store_close(s);
 	assert_int_equal(store_open(name, path, &o, &again, &err), SL_INVALID);
 	assert_non_null(strstr(err.msg, name));
