@@ -196,7 +196,7 @@ static int shard_param_store(const store_opts_t *opts, shard_params_t *sp, sl_er
 	    strlen(v) > SHARD_STORE_NAME_MAX)
 		return sl_errf(err, SL_INVALID, "shard: store=%s: expected lsm, btree, hash or ref",
 			       v);
-	snprintf(sp->store, sizeof sp->store, "%s", v);
+	snprintf(sp->store, sizeof sp->store, "%.*s", SHARD_STORE_NAME_MAX, v);
 	sp->has_store = true;
 	return SL_OK;
 }

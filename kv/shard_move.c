@@ -253,6 +253,7 @@ static int shard_rebalance(shard_store_t *st, part_t *next, const bool *sources,
 			   shard_move_report_t *report)
 {
 	double t0 = shard_now();
+	uint32_t next_n = next->n; /* *next is emptied when the switch takes it over */
 	shard_node_t *to = calloc(next->n, sizeof *to);
 	batch_t *out = shard_batches_new(next->n);
 	bool *received = calloc(next->n, sizeof *received);
@@ -275,7 +276,7 @@ static int shard_rebalance(shard_store_t *st, part_t *next, const bool *sources,
 	} else if (to != NULL) {
 		shard_close_others(to, next->n, &st->part); /* the new nodes; the map is unchanged */
 	}
-	for (uint32_t j = 0; out != NULL && j < next->n; j++)
+	for (uint32_t j = 0; out != NULL && j < next_n; j++)
 		batch_free(&out[j]);
 	part_free(next);
 	free(to);

@@ -814,7 +814,7 @@ static void test_lab_shard(void **state)
 	snprintf(cmd, sizeof cmd, "%s lab shard --keys 3000 --nodes 4 --dir %s 2>&1", bin(), f->dir);
 	assert_int_equal(run(cmd, out, sizeof out), 0);
 	for (int i = 1; i <= 5; i++) {
-		char title[16];
+		char title[32];
 		snprintf(title, sizeof title, "== %d. ", i);
 		assert_non_null(strstr(out, title));
 	}

@@ -376,6 +376,20 @@ static void test_crash_loses_no_acknowledged_write(void **state)
 
 /* ---------------------------------------------------------------- harnesses */
 
+/* Power cuts at sync always (at none and batch each node loses its own tail: see shard.h). */
+static void test_power_loss_at_always(void **state)
+{
+	tu_fixture_t *f = *state;
+	sc_set_params("by=ring,n=3,store=lsm");
+	sc_set_power_loss_always(true);
+	sc_loss_totals_t t;
+	sc_power_loss("shard", f->dir, 0, tu_rounds(8), tu_seed(), &t);
+	sc_set_power_loss_always(false);
+	sc_set_params(NULL);
+	assert_int_equal(t.lost[2], 0);
+	assert_true(t.acked[2] > 0);
+}
+
 static void test_fault_sweep(void **state)
 {
 	tu_fixture_t *f = *state;
@@ -575,6 +589,7 @@ int main(void)
 		T(test_crash_during_moves),
 		T(test_batches_across_nodes_are_atomic),
 		T(test_crash_loses_no_acknowledged_write),
+		T(test_power_loss_at_always),
 		T(test_fault_sweep),
 		T(test_edges),
 		T(test_read_only),

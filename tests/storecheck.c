@@ -15,6 +15,13 @@
 
 static const char *sc_params; /* params for the store under test (sc_set_params) */
 
+static bool sc_loss_always; /* sc_set_power_loss_always */
+
+void sc_set_power_loss_always(bool on)
+{
+	sc_loss_always = on;
+}
+
 void sc_set_params(const char *params)
 {
 	sc_params = params;
@@ -388,7 +395,7 @@ uint64_t sc_power_loss(const char *name, const char *dir, uint32_t page_size, ui
 		assert_int_equal(pipe(p), 0);
 		uint32_t delay_us = (uint32_t)(2000 + tu_below(&r, 60000));
 		/* 3 levels and 4 modes: every pairing comes round once in 12 rounds. */
-		int level = (int)(round % 3);
+		int level = sc_loss_always ? 2 : (int)(round % 3);
 		env_loss_mode_t mode = (env_loss_mode_t)(round % 4);
 		pid_t pid = fork();
 		if (pid == 0) {

@@ -64,6 +64,13 @@ uint64_t sc_crash_at(const char *name, const char *dir, uint32_t page_size, env_
  */
 uint64_t sc_paged_crash_points(const char *name, const char *dir, const char *file);
 
+/*
+ * Makes sc_power_loss cut the power only at sync always (the four loss modes still
+ * take turns), for a store that promises no order across its parts at none and
+ * batch: a sharded store's nodes each lose their own tail.
+ */
+void sc_set_power_loss_always(bool on);
+
 /* What the simulated power cuts of sc_power_loss did, added up. */
 typedef struct sc_loss_totals {
 	uint64_t rounds, changes_lost, changes_kept, torn, zeroed, files_vanished;
