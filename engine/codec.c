@@ -151,3 +151,94 @@ bool bitreader_get_slow(bitreader_t *r, unsigned nbits, uint64_t *v)
 	*v = result;
 	return true;
 }
+
+/* ---------------------------------------------------------------- order-preserving keys */
+
+void codec_key_put_u64(buf_t *b, uint64_t v)
+{
+	uint8_t be[8];
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		be[i] = (uint8_t)v;
+	buf_append(b, be, sizeof be);
+}
+
+void codec_key_put_i64(buf_t *b, int64_t v)
+{
+	codec_key_put_u64(b, (uint64_t)v ^ (UINT64_C(1) << 63));
+}
+
+void codec_key_put_f64(buf_t *b, double v)
+{
+	if (v == 0)
+		v = 0.0; /* -0.0 compares equal to 0.0, so it encodes equal */
+	uint64_t bits;
+	if (v != v)
+		bits = UINT64_C(0x7ff8000000000000); /* one NaN for all */
+	else
+		memcpy(&bits, &v, sizeof bits);
+	bits = bits >> 63 ? ~bits : bits ^ (UINT64_C(1) << 63);
+	codec_key_put_u64(b, bits);
+}
+
+void codec_key_put_bytes(buf_t *b, const uint8_t *p, size_t n)
+{
+	static const uint8_t escaped_zero[2] = { 0x00, 0xff }, terminator[2] = { 0x00, 0x01 };
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] != 0)
+			continue;
+		buf_append(b, p + run, i - run); /* the bytes before this zero, as they are */
+		buf_append(b, escaped_zero, 2);
+		run = i + 1;
+	}
+	buf_append(b, p + run, n - run);
+	buf_append(b, terminator, 2);
+}
+
+size_t codec_key_get_u64(const uint8_t *p, const uint8_t *end, uint64_t *v)
+{
+	if (end - p < 8)
+		return 0;
+	uint64_t x = 0;
+	for (int i = 0; i < 8; i++)
+		x = x << 8 | p[i];
+	*v = x;
+	return 8;
+}
+
+size_t codec_key_get_i64(const uint8_t *p, const uint8_t *end, int64_t *v)
+{
+	uint64_t u = 0;
+	size_t n = codec_key_get_u64(p, end, &u);
+	*v = (int64_t)(u ^ (UINT64_C(1) << 63));
+	return n;
+}
+
+size_t codec_key_get_f64(const uint8_t *p, const uint8_t *end, double *v)
+{
+	uint64_t bits = 0;
+	size_t n = codec_key_get_u64(p, end, &bits);
+	bits = bits >> 63 ? bits ^ (UINT64_C(1) << 63) : ~bits;
+	memcpy(v, &bits, sizeof bits);
+	return n;
+}
+
+size_t codec_key_get_bytes(const uint8_t *p, const uint8_t *end, buf_t *out)
+{
+	const uint8_t *start = p;
+	while (p < end) {
+		const uint8_t *zero = memchr(p, 0, (size_t)(end - p));
+		if (zero == NULL || end - zero < 2)
+			return 0; /* no terminator */
+		if (out != NULL)
+			buf_append(out, p, (size_t)(zero - p));
+		if (zero[1] == 0x01)
+			return (size_t)(zero + 2 - start);
+		if (zero[1] != 0xff)
+			return 0; /* 00 followed by neither FF nor 01 */
+		if (out != NULL)
+			buf_append(out, zero, 1);
+		p = zero + 2;
+	}
+	return 0;
+}

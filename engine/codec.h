@@ -11,7 +11,10 @@
  *           0->0, -1->1, 1->2, -2->3, ... (then varint-encode the result);
  *   bits    a bit writer and reader for packed streams (postings, time-series
  *           deltas). Bits fill each byte from its least significant bit up, and a
- *           value's low bit goes first; the last byte is zero-padded.
+ *           value's low bit goes first; the last byte is zero-padded;
+ *   keys    order-preserving encodings (codec_key_*): bytes that sort, compared
+ *           with memcmp, exactly as the values do, so a B+tree over them is an
+ *           index over the values (the table layer's keys are built from them).
  *
  * Decoders never read past the end they are given: a varint or bit read that
  * would run off the end fails, and the caller reports SL_CORRUPT.
@@ -106,6 +109,37 @@ size_t codec_get_varint32(const uint8_t *p, const uint8_t *end, uint32_t *v);
 void codec_buf_put_varint(buf_t *b, uint64_t v);
 void codec_buf_put_u32(buf_t *b, uint32_t v);
 void codec_buf_put_u64(buf_t *b, uint64_t v);
+
+/* ---- order-preserving keys ----
+ *
+ * Each encoding sorts bytewise (memcmp, a prefix first) as its values do:
+ *
+ *   u64    8 bytes, big-endian (most significant first), so 1 < 256 as bytes too.
+ *   i64    the same after flipping the sign bit: -2^63 -> 00 00.., -1 -> 7F FF..,
+ *          0 -> 80 00.., 1 -> 80 .. 01.
+ *   f64    the IEEE-754 bits, big-endian: a positive number's sign bit is flipped
+ *          (it then sorts above every negative), a negative number's every bit is
+ *          flipped (a larger magnitude must sort lower). -0.0 is written as +0.0
+ *          (equal values, equal bytes) and every NaN as one quiet NaN, which sorts
+ *          after +infinity: -inf < -1 < -0.0 = 0.0 < 1 < +inf < NaN.
+ *   bytes  each 00 byte written as 00 FF, then the terminator 00 01. The result is
+ *          self-delimiting and still ordered: "" = 00 01 < "\0" = 00 FF 00 01 <
+ *          "a" = 61 00 01 < "a\0" = 61 00 FF 00 01 < "ab" = 61 62 00 01.
+ *
+ * A tuple is its parts' encodings one after another: every part ends where its
+ * decoder says, so tuples compare part by part, the first difference deciding.
+ * The decoders return the bytes consumed, or 0 when the input is not a valid
+ * encoding (too short, a bad escape).
+ */
+void codec_key_put_u64(buf_t *b, uint64_t v);
+void codec_key_put_i64(buf_t *b, int64_t v);
+void codec_key_put_f64(buf_t *b, double v);
+void codec_key_put_bytes(buf_t *b, const uint8_t *p, size_t n);
+size_t codec_key_get_u64(const uint8_t *p, const uint8_t *end, uint64_t *v);
+size_t codec_key_get_i64(const uint8_t *p, const uint8_t *end, int64_t *v);
+size_t codec_key_get_f64(const uint8_t *p, const uint8_t *end, double *v);
+/* Appends the decoded bytes to out (which may be NULL: only measure). */
+size_t codec_key_get_bytes(const uint8_t *p, const uint8_t *end, buf_t *out);
 
 /* ---- zigzag ---- */
 

@@ -1,6 +1,8 @@
-/* codec_test.c — fixed ints, varints, zigzag and bit streams (engine/codec). */
+/* codec_test.c — fixed ints, varints, zigzag, bit streams and order-preserving keys (engine/codec). */
 #include "tests/testutil.h"
 
+#include <float.h>
+#include <math.h>
 #include <string.h>
 
 #include "engine/codec.h"
@@ -182,6 +184,148 @@ static void test_buf_basics(void **state)
 	buf_free(&b);
 }
 
+/* ---- order-preserving keys: byte order must equal value order, pair by pair ---- */
+
+static int sign_of(int x) { return (x > 0) - (x < 0); }
+
+/* memcmp order of two encodings, a prefix first. */
+static int bytes_cmp(const buf_t *a, const buf_t *b)
+{
+	return sl_slice_cmp(buf_slice(a), buf_slice(b));
+}
+
+static void test_key_integers_sort_as_values(void **state)
+{
+	(void)state;
+	int64_t v[64] = { INT64_MIN, INT64_MIN + 1, -(INT64_C(1) << 32), -256, -255, -1, 0, 1,
+			  255, 256, INT64_C(1) << 32, INT64_MAX - 1, INT64_MAX };
+	int n = 13;
+	tu_rng_t r;
+	tu_rng_init(&r, tu_seed());
+	while (n < 64)
+		v[n++] = (int64_t)tu_next(&r) >> tu_below(&r, 63);
+	for (int i = 0; i < n; i++) {
+		buf_t a = BUF_INIT, ua = BUF_INIT;
+		codec_key_put_i64(&a, v[i]);
+		codec_key_put_u64(&ua, (uint64_t)v[i]);
+		int64_t back;
+		uint64_t uback;
+		assert_int_equal(codec_key_get_i64(a.data, a.data + a.len, &back), 8);
+		assert_true(back == v[i]);
+		assert_int_equal(codec_key_get_u64(ua.data, ua.data + ua.len, &uback), 8);
+		assert_true(uback == (uint64_t)v[i]);
+		for (int j = 0; j < n; j++) {
+			buf_t b = BUF_INIT, ub = BUF_INIT;
+			codec_key_put_i64(&b, v[j]);
+			codec_key_put_u64(&ub, (uint64_t)v[j]);
+			assert_int_equal(sign_of(bytes_cmp(&a, &b)), (v[i] > v[j]) - (v[i] < v[j]));
+			assert_int_equal(sign_of(bytes_cmp(&ua, &ub)),
+					 ((uint64_t)v[i] > (uint64_t)v[j]) - ((uint64_t)v[i] < (uint64_t)v[j]));
+			buf_free(&b);
+			buf_free(&ub);
+		}
+		buf_free(&a);
+		buf_free(&ua);
+	}
+	assert_int_equal(codec_key_get_i64((const uint8_t *)"1234567", (const uint8_t *)"1234567" + 7,
+					   &(int64_t){ 0 }), 0);
+}
+
+/* Value order for doubles as the encoding defines it: -0.0 equals 0.0, NaN is above +inf. */
+static int f64_order(double a, double b)
+{
+	if (isnan(a) || isnan(b))
+		return isnan(a) - isnan(b);
+	return (a > b) - (a < b);
+}
+
+static void test_key_floats_sort_as_values(void **state)
+{
+	(void)state;
+	double v[64] = { -INFINITY, -DBL_MAX, -1e300, -1.5, -1, -DBL_MIN, -4.9e-324, -0.0, 0.0,
+			 4.9e-324, DBL_MIN, 1, 1.5, 1e300, DBL_MAX, INFINITY, NAN, -NAN };
+	int n = 18;
+	tu_rng_t r;
+	tu_rng_init(&r, tu_seed());
+	while (n < 64) {
+		uint64_t bits = tu_next(&r);
+		memcpy(&v[n], &bits, sizeof bits);
+		n++;
+	}
+	for (int i = 0; i < n; i++) {
+		buf_t a = BUF_INIT;
+		codec_key_put_f64(&a, v[i]);
+		double back;
+		assert_int_equal(codec_key_get_f64(a.data, a.data + a.len, &back), 8);
+		assert_true(isnan(v[i]) ? isnan(back) : back == v[i]);
+		assert_false(back == 0 && signbit(back)); /* -0.0 comes back as +0.0 */
+		for (int j = 0; j < n; j++) {
+			buf_t b = BUF_INIT;
+			codec_key_put_f64(&b, v[j]);
+			if (sign_of(bytes_cmp(&a, &b)) != f64_order(v[i], v[j]))
+				fail_msg("%g vs %g: bytes say %d", v[i], v[j], bytes_cmp(&a, &b));
+			buf_free(&b);
+		}
+		buf_free(&a);
+	}
+}
+
+/* Every string of 0 to 3 bytes over {00, 01, FE, FF}, and pairs of them as tuples. */
+static void test_key_bytes_and_tuples_sort_as_values(void **state)
+{
+	(void)state;
+	static const uint8_t alpha[4] = { 0x00, 0x01, 0xfe, 0xff };
+	uint8_t s[85][3];
+	size_t len[85], n = 0;
+	for (size_t l = 0; l <= 3; l++)
+		for (unsigned code = 0; code < (1u << (2 * l)); code++, n++) {
+			len[n] = l;
+			for (size_t k = 0; k < l; k++)
+				s[n][k] = alpha[(code >> (2 * k)) & 3];
+		}
+	buf_t enc[85];
+	for (size_t i = 0; i < n; i++) {
+		enc[i] = (buf_t)BUF_INIT;
+		codec_key_put_bytes(&enc[i], s[i], len[i]);
+		buf_t back = BUF_INIT;
+		assert_int_equal(codec_key_get_bytes(enc[i].data, enc[i].data + enc[i].len, &back),
+				 enc[i].len);
+		assert_int_equal(back.len, len[i]);
+		assert_memory_equal(back.data ? back.data : (uint8_t *)"", s[i], len[i]);
+		buf_free(&back);
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++) {
+			int want = sl_slice_cmp(sl_slice(s[i], len[i]), sl_slice(s[j], len[j]));
+			assert_int_equal(sign_of(bytes_cmp(&enc[i], &enc[j])), sign_of(want));
+		}
+	/* tuples (bytes, i64): ordered by the first part, then the second */
+	int64_t nums[3] = { -1, 0, 7 };
+	for (size_t i = 0; i < n; i += 3)
+		for (size_t j = 0; j < n; j += 5)
+			for (int x = 0; x < 3; x++)
+				for (int y = 0; y < 3; y++) {
+					buf_t a = BUF_INIT, b = BUF_INIT;
+					buf_append(&a, enc[i].data, enc[i].len);
+					codec_key_put_i64(&a, nums[x]);
+					buf_append(&b, enc[j].data, enc[j].len);
+					codec_key_put_i64(&b, nums[y]);
+					int first = sign_of(sl_slice_cmp(sl_slice(s[i], len[i]),
+									 sl_slice(s[j], len[j])));
+					int want = first ? first : (nums[x] > nums[y]) - (nums[x] < nums[y]);
+					assert_int_equal(sign_of(bytes_cmp(&a, &b)), want);
+					buf_free(&a);
+					buf_free(&b);
+				}
+	for (size_t i = 0; i < n; i++)
+		buf_free(&enc[i]);
+	/* malformed: no terminator, a bad escape, a lone zero at the end */
+	const uint8_t bad1[] = { 'a', 'b' }, bad2[] = { 'a', 0x00, 0x02 }, bad3[] = { 0x00 };
+	assert_int_equal(codec_key_get_bytes(bad1, bad1 + 2, NULL), 0);
+	assert_int_equal(codec_key_get_bytes(bad2, bad2 + 3, NULL), 0);
+	assert_int_equal(codec_key_get_bytes(bad3, bad3 + 1, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +337,9 @@ int main(void)
 		cmocka_unit_test(test_bits_roundtrip),
 		cmocka_unit_test(test_bits_layout),
 		cmocka_unit_test(test_buf_basics),
+		cmocka_unit_test(test_key_integers_sort_as_values),
+		cmocka_unit_test(test_key_floats_sort_as_values),
+		cmocka_unit_test(test_key_bytes_and_tuples_sort_as_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
