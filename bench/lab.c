@@ -13,13 +13,17 @@
 static const char lab_usage[] =
 	"usage: storelab lab shard [--keys N] [--nodes N] [--seed S] [--dir DIR]\n"
 	"                          [--format text|markdown]\n"
-	"       storelab lab rides (index design: not built yet, tracked in #17)\n"
+	"       storelab lab rides [--rows N] [--seed S] [--dir DIR] [--format text|markdown]\n"
 	"\n"
 	"  shard   partitioning a store over nodes, measured on real stores: keys moved\n"
 	"          when a node joins or leaves (mod, ring, jump, rendezvous, range), load\n"
 	"          balance against virtual nodes, a hot key, range vs hash partitioning\n"
 	"          for scans, and choosing the sharding key of a ride-sharing table\n"
-	"  --keys N    keys (trips) in each store (default 200000)\n"
+	"  rides   index design on a ride-sharing trips table, measured: column order,\n"
+	"          covering, hash vs B+tree, selectivity, partial indexes, OFFSET vs\n"
+	"          cursor pagination, N+1 lookups, the write cost of each index\n"
+	"  --keys N    shard: keys in each store (default 200000)\n"
+	"  --rows N    rides: trips (default 100000)\n"
 	"  --nodes N   nodes in most lessons (default 8)\n"
 	"  --dir DIR   where the scratch stores go (default $TMPDIR or /tmp)\n";
 
@@ -126,7 +130,7 @@ static int lab_parse(int argc, char **argv, lab_cfg_t *cfg)
 			return -1;
 		}
 		i++;
-		if (strcmp(flag, "--keys") == 0) {
+		if (strcmp(flag, "--keys") == 0 || strcmp(flag, "--rows") == 0) {
 			if (lab_parse_u64(flag, v, 1000, 100000000, &cfg->keys) != 0)
 				return -1;
 		} else if (strcmp(flag, "--nodes") == 0) {
@@ -155,15 +159,12 @@ int lab_main(int argc, char **argv)
 		fputs(lab_usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
-	if (strcmp(argv[1], "rides") == 0) {
-		fprintf(stderr, "storelab lab rides: not built yet (tracked in #17)\n");
-		return 2;
-	}
-	if (strcmp(argv[1], "shard") != 0) {
+	bool rides = strcmp(argv[1], "rides") == 0;
+	if (!rides && strcmp(argv[1], "shard") != 0) {
 		fprintf(stderr, "storelab lab: unknown lab '%s'\n%s", argv[1], lab_usage);
 		return 2;
 	}
-	lab_cfg_t cfg = { .keys = 200000, .nodes = 8, .seed = 42 };
+	lab_cfg_t cfg = { .keys = rides ? 100000 : 200000, .nodes = 8, .seed = 42 };
 	if (lab_parse(argc, argv, &cfg) != 0)
 		return 2;
 	const char *base = cfg.dir ? cfg.dir : getenv("TMPDIR");
@@ -174,7 +175,7 @@ int lab_main(int argc, char **argv)
 		return 1;
 	}
 	stores_register_all();
-	int rc = lab_shard(&cfg);
+	int rc = rides ? lab_rides(&cfg) : lab_shard(&cfg);
 	harness_rmrf(cfg.work);
 	return rc == 0 ? 0 : 1;
 }

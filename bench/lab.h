@@ -2,6 +2,7 @@
  * lab.h — `storelab lab`: design lessons answered by measurement.
  *
  *   storelab lab shard [--keys N] [--nodes N] [--seed S] [--dir DIR] [--format text|markdown]
+ *   storelab lab rides [--rows N] [--seed S] [--dir DIR] [--format text|markdown]
  *
  * A lab builds real stores, runs a scripted series of questions on them and
  * prints, for each, a small table and a one-line conclusion drawn from the
@@ -21,7 +22,7 @@ int lab_main(int argc, char **argv);
 
 /* What every lab takes from the command line. */
 typedef struct lab_cfg {
-	uint64_t keys;     /* the data size */
+	uint64_t keys;     /* the data size (shard: keys; rides: trips) */
 	uint32_t nodes;    /* shard: the node count most lessons use */
 	uint64_t seed;
 	const char *dir;   /* where the scratch stores go (a fresh folder inside it) */
@@ -53,5 +54,8 @@ void lab_table_print(const lab_table_t *t, const lab_cfg_t *cfg, const char *fmt
 
 /* The sharding lab (bench/lab_shard.c). */
 int lab_shard(const lab_cfg_t *cfg);
+
+/* The index design lab (bench/lab_rides.c): cfg->keys trips. */
+int lab_rides(const lab_cfg_t *cfg);
 
 #endif

@@ -34,7 +34,7 @@ static const subcommand_t commands[] = {
 	{ "index", index_main, "build an inverted index from id<TAB>text lines", NULL },
 	{ "search", search_main, "BM25 top-k search over an inverted index", NULL },
 	{ "ts", ts_main, "ingest, query and inspect time series", NULL },
-	{ "lab", lab_main, "measured design lessons: sharding (lab shard)", NULL },
+	{ "lab", lab_main, "measured design lessons: index design (lab rides), sharding (lab shard)", NULL },
 };
 
 static void usage(FILE *out)

@@ -173,6 +173,8 @@ void btree_cursor_close(btree_cursor_t *c);
 /* ---- inspection ---- */
 
 void btree_get_stats(btree_t *t, btree_stats_t *out);
+/* The buffer pool's counters alone (no walk): cheap enough to read around one query. */
+void btree_pool_stats(btree_t *t, pager_stats_t *out);
 /* Verifies every invariant above; SL_CORRUPT naming the page and what is wrong. */
 int btree_check(btree_t *t, sl_err_t *err);
 /* Prints the tree (page kinds, keys per page) — for gdb: btree_dump(t, stderr). */

@@ -207,6 +207,11 @@ int btree_check(btree_t *t, sl_err_t *err)
 	return rc;
 }
 
+void btree_pool_stats(btree_t *t, pager_stats_t *out)
+{
+	pager_get_stats(t->pager, out);
+}
+
 void btree_get_stats(btree_t *t, btree_stats_t *out)
 {
 	*out = t->st;

@@ -782,6 +782,29 @@ static int count_of(const char *hay, const char *needle)
 	return n;
 }
 
+static void test_lab_rides(void **state)
+{
+	tu_fixture_t *f = *state;
+	static char out[65536];
+	char cmd[8192];
+	snprintf(cmd, sizeof cmd, "%s lab rides --rows 3000 --dir %s 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	for (int i = 1; i <= 8; i++) {
+		char title[32];
+		snprintf(title, sizeof title, "== %d. ", i);
+		if (strstr(out, title) == NULL)
+			fail_msg("no lesson %d in: %s", i, out);
+	}
+	assert_int_equal(count_of(out, "\n-> "), 8);
+	/* the planner's choices that follow from the data, whatever its size */
+	assert_non_null(strstr(out, "the planner chose index city_time"));
+	assert_non_null(strstr(out, "'completed' the index touched"));
+	snprintf(cmd, sizeof cmd, "ls %s | grep -c storelab-lab", f->dir);
+	char ls[64];
+	run(cmd, ls, sizeof ls);
+	assert_string_equal(ls, "0\n");
+}
+
 /* A store spec in the shell (shard:...), and inspect walking a sharded store. */
 static void test_shard_shell_and_inspect(void **state)
 {
@@ -834,7 +857,7 @@ static void test_lab_shard(void **state)
 				 { "shard --nodes 1000", "--nodes" },
 				 { "shard --format pdf", "--format" },
 				 { "shard --keys", "needs a value" },
-				 { "rides", "not built yet" },
+				 { "rides --rows 10", "--rows" },
 				 { "nosuchlab", "unknown lab" },
 				 { "", "usage: storelab lab" } };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -889,6 +912,7 @@ int main(void)
 		T(test_advise_ranks_from_measurements),
 		T(test_lab_shard),
 		T(test_shard_shell_and_inspect),
+		T(test_lab_rides),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

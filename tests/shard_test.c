@@ -280,10 +280,20 @@ static void test_crash_during_moves(void **state)
 
 #define BATCH_KEYS 8
 
+/* Where a batch writer dies, and the tag its keys carry. */
+typedef struct batch_point {
+	const char *dir, *part;
+	env_op_t op;
+	uint64_t nth, tag;
+} batch_point_t;
+
 /* Writes batches across nodes, reporting each acknowledged one, until killed. */
-static void batch_child(const char *dir, env_op_t op, const char *part, uint64_t nth,
-			uint64_t tag, int fd)
+static void batch_child(void *ctx, int fd)
 {
+	const batch_point_t *bp = ctx;
+	const char *dir = bp->dir, *part = bp->part;
+	env_op_t op = bp->op;
+	uint64_t nth = bp->nth, tag = bp->tag;
 	env_t *env = env_new();
 	store_opts_t o = { .sync = SL_SYNC_NONE, .params = "by=ring,n=4,store=lsm", .env = env };
 	store_t *s;
@@ -340,21 +350,9 @@ static void test_batches_across_nodes_are_atomic(void **state)
 	uint64_t fired = 0;
 	for (size_t p = 0; p < sizeof plan / sizeof plan[0]; p++) {
 		for (uint64_t nth = 1; nth <= plan[p].max; nth += plan[p].step) {
-			int fds[2];
-			assert_int_equal(pipe(fds), 0);
-			pid_t pid = fork();
-			if (pid == 0) {
-				close(fds[0]);
-				batch_child(f->dir, plan[p].op, plan[p].part, nth, nth * 10 + p,
-					    fds[1]);
-			}
-			close(fds[1]);
-			uint32_t acked = 0, i;
-			while (read(fds[0], &i, sizeof i) == sizeof i)
-				acked = i + 1;
-			close(fds[0]);
+			batch_point_t bp = { f->dir, plan[p].part, plan[p].op, nth, nth * 10 + p };
 			int status;
-			waitpid(pid, &status, 0);
+			uint32_t acked = tu_fork_acked(batch_child, &bp, &status);
 			if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 				fail_msg("batch writer failed (exit %d)", WEXITSTATUS(status));
 			fired += WIFSIGNALED(status);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,4 +155,24 @@ void tu_skip_no_peer(const char *peer, const char *package, const char *why)
 {
 	print_message("the %s peer was not built (install %s): %s\n", peer, package, why);
 	skip();
+}
+
+uint32_t tu_fork_acked(void (*child)(void *ctx, int fd), void *ctx, int *status)
+{
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		child(ctx, fds[1]);
+		_exit(0);
+	}
+	close(fds[1]);
+	uint32_t acked = 0, i;
+	while (read(fds[0], &i, sizeof i) == sizeof i)
+		acked = i + 1;
+	close(fds[0]);
+	waitpid(pid, status, 0);
+	return acked;
 }

@@ -54,6 +54,14 @@ void tu_skip_no_peer(const char *peer, const char *package, const char *why);
 /* Sleeps ms milliseconds. */
 void tu_sleep_ms(unsigned ms);
 
+/*
+ * Forks a child running child(ctx, fd), which writes each acknowledged
+ * operation's number (a uint32, counted from 0) to fd and ends with _exit or a
+ * crash. Returns how many it acknowledged (the last number + 1); *status gets
+ * its wait status. Crash tests use it to know what must survive.
+ */
+uint32_t tu_fork_acked(void (*child)(void *ctx, int fd), void *ctx, int *status);
+
 /* Runs only the tests whose names match SL_TESTS (a cmocka pattern, * wildcards). */
 void tu_filter(void);
 
