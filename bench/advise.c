@@ -18,13 +18,15 @@
 static const char advise_usage[] =
 	"usage: storelab advise [--read P] [--update P] [--insert P] [--scan P] [--n N]\n"
 	"                       [--value-size B] [--key-size B] [--dist D] [--sync MODE]\n"
-	"                       [--repeat R] [--seed S]\n"
+	"                       [--repeat R] [--seed S] [--stores LIST]\n"
 	"Measures the mix (proportions, normalised to sum 1; default --read 1) on every\n"
-	"store built, after loading n keys (default 20000), and ranks the stores with\n"
-	"the figures that explain the ranking.\n"
+	"store built (the test oracle ref and the sharded store only when --stores names\n"
+	"them), after loading n keys (default 20000), and ranks the stores with the\n"
+	"figures that explain the ranking.\n"
 	"example: storelab advise --read 0.9 --update 0.1\n";
 
-static int advise_parse(int argc, char **argv, bench_cfg_t *cfg, char *err, size_t size)
+static int advise_parse(int argc, char **argv, bench_cfg_t *cfg, char **stores, char *err,
+			size_t size)
 {
 	static const char *const kinds[] = { "--read", "--update", "--insert", "--scan" };
 	static const op_kind_t ops[] = { OP_READ, OP_UPDATE, OP_INSERT, OP_SCAN };
@@ -37,6 +39,10 @@ static int advise_parse(int argc, char **argv, bench_cfg_t *cfg, char *err, size
 		if (rc < 0)
 			return -1;
 		bool known = rc == 1;
+		if (strcmp(argv[i], "--stores") == 0) {
+			*stores = argv[i + 1];
+			known = true;
+		}
 		for (int k = 0; k < 4 && !known; k++) {
 			if (strcmp(argv[i], kinds[k]) != 0)
 				continue;
@@ -123,7 +129,9 @@ static void advise_print(const bench_cfg_t *cfg, bench_result_t *r, size_t n)
 		printf("%3zu. %-11s %9s ops/s  p99 %.2f us", i + 1, r[i].store,
 		       report_si(ops, sizeof ops, r[i].ops_per_sec), r[i].lat_us[2]);
 		if (i + 1 < n && r[i + 1].status == 0 && r[i + 1].ops_per_sec > 0)
-			printf("  (%.2fx %s)", r[i].ops_per_sec / r[i + 1].ops_per_sec, r[i + 1].store);
+			printf("  (%.2fx %s%s)", r[i].ops_per_sec / r[i + 1].ops_per_sec, r[i + 1].store,
+			       report_runs_overlap(&r[i], &r[i + 1]) ? ": a tie, inside the runs' spread"
+								     : "");
 		putchar('\n');
 		advise_why(r, n, i);
 	}
@@ -140,18 +148,16 @@ int advise_main(int argc, char **argv)
 	bench_cfg_defaults(&cfg);
 	cfg.n = 20000;
 	cfg.progress = true;
-	char err[512];
-	if (advise_parse(argc, argv, &cfg, err, sizeof err) != 0) {
+	char err[512], *list = NULL;
+	const char *names[32];
+	size_t ns = 0;
+	if (advise_parse(argc, argv, &cfg, &list, err, sizeof err) != 0 ||
+	    bench_stores(list, names, 32, &ns, err, sizeof err) != 0) {
 		fprintf(stderr, "storelab advise: %s\n%s", err, advise_usage);
 		return 2;
 	}
 	workload_def_t mix = { "mix", PHASE_MIX, cfg.mix, DIST_ZIPFIAN, "the advised mix" };
 	const workload_def_t *w[1] = { &mix };
-	const store_ops_t *const *all;
-	size_t ns = store_registered(&all);
-	const char *names[32];
-	for (size_t i = 0; i < ns && i < 32; i++)
-		names[i] = all[i]->name;
 	bench_result_t *r;
 	if (bench_run(&cfg, names, ns, w, 1, &r, err, sizeof err) != 0) {
 		fprintf(stderr, "storelab advise: %s\n", err);

@@ -26,7 +26,7 @@ static const char bench_usage[] =
 	"amplification, disk use and memory, as medians of --repeat runs (default 3).\n"
 	"Workloads named together run in order on the same store (fills start empty).\n"
 	"A store may carry params of its own: --stores lsm,lsm:policy=tiered:ratio=4\n"
-	"Defaults: every built store; fillseq,fillrandom,readrandom,readmissing,scan,overwrite;\n"
+	"Defaults: every built store (ref and shard when named); fillseq,fillrandom,readrandom,readmissing,scan,overwrite;\n"
 	"n 100000, 16-byte keys, 100-byte values, sync none, batch 1 (--batch N groups N\n"
 	"writes into one atomic batch or transaction, for every store). --memory 256M runs\n"
 	"each store in a memory cgroup of that size, its files' page cache included (root).\n"
@@ -231,16 +231,15 @@ static int bench_parse_args(int argc, char **argv, bench_args_t *a, char *err, s
 
 /* ---------------------------------------------------------------- names */
 
-/* The store names to run: the list given, or every registered store. */
-static int bench_stores(char *list, const char **out, size_t max, size_t *n, char *err,
-			size_t size)
+int bench_stores(char *list, const char **out, size_t max, size_t *n, char *err, size_t size)
 {
 	const store_ops_t *const *all;
 	size_t nall = store_registered(&all);
 	if (list == NULL) {
 		*n = 0;
 		for (size_t i = 0; i < nall && *n < max; i++)
-			out[(*n)++] = all[i]->name;
+			if (!(all[i]->caps & STORE_BY_NAME))
+				out[(*n)++] = all[i]->name;
 		return 0;
 	}
 	*n = bench_split_list(list, out, max);

@@ -49,7 +49,7 @@ typedef struct rides {
 	uint32_t riders, drivers;
 	int64_t t0, t_end;          /* the first and last start times */
 	uint32_t heavy_rider;       /* the busiest rider */
-	table_t *trips, *drivers_t;
+	table_t *trips, *drivers_t, *riders_t;
 } rides_t;
 
 static double rides_now(void)
@@ -131,11 +131,21 @@ static int rides_load(rides_t *r)
 					       sizeof trip_indexes / sizeof trip_indexes[0] };
 	static const table_def_t drivers_def = { "driver_id INT, name TEXT, rating FLOAT",
 						 "driver_id", NULL, 0 };
+	static const table_def_t riders_def = { "rider_id INT, name TEXT, home_city TEXT",
+						"rider_id", NULL, 0 };
 	r->trips = rides_open(r, "trips", &trips_def);
 	r->drivers_t = rides_open(r, "drivers", &drivers_def);
-	if (r->trips == NULL || r->drivers_t == NULL)
+	r->riders_t = rides_open(r, "riders", &riders_def);
+	if (r->trips == NULL || r->drivers_t == NULL || r->riders_t == NULL)
 		return -1;
 	char name[24];
+	for (uint32_t d = 0; d < r->riders; d++) {
+		snprintf(name, sizeof name, "rider-%u", d);
+		table_value_t row[3] = { tv_int(d), tv_text(sl_slice_str(name)),
+					 tv_text(sl_slice_str(city_names[d % RIDES_CITIES])) };
+		if (table_insert(r->riders_t, row) != SL_OK)
+			return -1;
+	}
 	for (uint32_t d = 0; d < r->drivers; d++) {
 		snprintf(name, sizeof name, "driver-%u", d);
 		table_value_t row[3] = { tv_int(d), tv_text(sl_slice_str(name)),
@@ -549,6 +559,7 @@ int lab_rides(const lab_cfg_t *cfg)
 		rc = lessons[i](&r);
 	table_close(r.trips);
 	table_close(r.drivers_t);
+	table_close(r.riders_t);
 	if (rc == 0)
 		printf("\n(%.0f s)\n", rides_now() - t0);
 	return rc;

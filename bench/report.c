@@ -34,6 +34,11 @@ static double report_spread_pct(const bench_result_t *r)
 				  : 0;
 }
 
+bool report_runs_overlap(const bench_result_t *a, const bench_result_t *b)
+{
+	return a->ops_per_sec_min <= b->ops_per_sec_max && b->ops_per_sec_min <= a->ops_per_sec_max;
+}
+
 /* ---------------------------------------------------------------- table */
 
 void report_table(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size_t n)
@@ -514,7 +519,12 @@ static void report_summary_line(FILE *out, const summary_line_t *l, const bench_
 	if (second != NULL) {
 		double ratio = l->lower_better ? l->value(second) / l->value(best)
 					       : l->value(best) / l->value(second);
-		fprintf(out, ", %.2fx the next best, %s", ratio, second->store);
+		/* Throughput has a spread over the repeats: a lead inside it is no lead. */
+		if (l->value == svg_ops && report_runs_overlap(best, second))
+			fprintf(out, " and %s tie: %.2fx, inside the runs' spread", second->store,
+				ratio);
+		else
+			fprintf(out, ", %.2fx the next best, %s", ratio, second->store);
 	}
 	fputc('\n', out);
 }

@@ -39,4 +39,11 @@ const char *report_si(char *buf, size_t size, double v);
 /* Bytes of the regular files under dir, at any depth (each engine lays out its own). */
 uint64_t report_tree_bytes(const char *dir);
 
+/*
+ * Whether the throughput of a's repeats and b's overlap (the slowest of one at or
+ * below the fastest of the other): then a lead of either is inside the noise,
+ * and the reports call it a tie.
+ */
+bool report_runs_overlap(const bench_result_t *a, const bench_result_t *b);
+
 #endif

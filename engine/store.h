@@ -70,6 +70,9 @@ enum {
 	STORE_CAN_SCAN = 1 << 0,    /* ordered scans (a hash index cannot) */
 	STORE_THREAD_SAFE = 1 << 1, /* one handle may be shared between threads */
 	STORE_IS_PEER = 1 << 2,     /* an adapter for another engine */
+	STORE_BY_NAME = 1 << 3,     /* left out of "every store" (bench's and advise's default
+	                               lists) and run only when named: the test oracle, and
+	                               stores made of other stores */
 };
 
 typedef struct store_ops {

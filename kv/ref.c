@@ -688,7 +688,7 @@ static int ref_check(store_t *s)
 const store_ops_t ref_store_ops = {
 	.name = "ref",
 	.summary = "in-memory treap made durable by a write-ahead log (the test oracle)",
-	.caps = STORE_CAN_SCAN,
+	.caps = STORE_BY_NAME | STORE_CAN_SCAN,
 	.max_key_bytes = REF_MAX_KEY_BYTES,
 	.max_value_bytes = REF_MAX_VALUE_BYTES,
 	.params = "log",

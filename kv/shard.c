@@ -917,7 +917,7 @@ static int shard_check(store_t *s)
 const store_ops_t shard_store_ops = {
 	.name = "shard",
 	.summary = "keys partitioned over N stores of the kit (mod, ring, jump, rendezvous, range)",
-	.caps = STORE_CAN_SCAN,
+	.caps = STORE_CAN_SCAN | STORE_BY_NAME,
 	/* The tightest limits of the node kinds (hash's keys, the paged stores' values),
 	 * so that every shard spec takes the same keys and values. */
 	.max_key_bytes = SHARD_MAX_KEY,

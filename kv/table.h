@@ -48,13 +48,14 @@
  *
  * Queries (table_query) are conjunctions of column comparisons with a
  * projection, ORDER BY columns, LIMIT, OFFSET and keyset pagination (`after`
- * the cursor a previous page returned). The planner (table_analyze gathers its
- * statistics: rows, distinct and NULL counts per column, an equi-depth
- * histogram of 32 buckets per indexed column) estimates the pages each usable
- * path would touch and the rows it would test — a full scan, the primary key,
- * each index, index-only when the index covers the query — picks the cheapest
- * (pages + TABLE_ROW_COST x rows) and reports all of them;
- * the result then holds what the query really touched, beside the estimate.
+ * the cursor a previous page returned). table_analyze gathers the planner's
+ * statistics: rows; per column the distinct and NULL counts and the most
+ * common values; per indexed numeric column an equi-depth histogram of 32
+ * buckets. The planner estimates the pages each usable path would touch and
+ * the rows it would test — a full scan, the primary key, each index,
+ * index-only when the index covers the query — picks the cheapest (pages +
+ * TABLE_ROW_COST x rows) and reports all of them; the result then holds what
+ * the query really touched, beside the estimate.
  */
 #ifndef SL_TABLE_H
 #define SL_TABLE_H

@@ -768,7 +768,8 @@ static int tq_row_cmp(const void *a, const void *b, void *ctx)
 /* Rows the path could not give in order: sorted, then OFFSET and LIMIT applied. */
 static int tq_sort_and_emit(tq_run_t *r)
 {
-	qsort_r(r->sorted, r->nsorted, sizeof *r->sorted, tq_row_cmp, r);
+	if (r->nsorted > 1)
+		qsort_r(r->sorted, r->nsorted, sizeof *r->sorted, tq_row_cmp, r);
 	r->res->sorted = r->nsorted > 0;
 	int rc = SL_OK;
 	table_value_t row[TABLE_MAX_COLUMNS];

@@ -339,34 +339,40 @@ static void test_planner_chooses_by_estimate(void **state)
 		assert_int_equal(table_insert(t, row), SL_OK);
 	}
 	assert_int_equal(table_analyze(t), SL_OK);
-	table_result_t res;
+	table_result_t res = { 0 };
 	/* a = 7 is 4 rows: an index */
 	table_pred_t eq[1] = { { "a", TQ_EQ, tv_int(7) } };
 	table_query_t q = { eq, 1, NULL, NULL, 0, 0, { 0 }, NULL };
+	table_result_free(&res);
 	assert_int_equal(table_query(t, &q, NULL, NULL, &res), SL_OK);
 	assert_non_null(strstr(res.chosen.name, "ix_a"));
 	assert_int_equal(res.rows_returned, 4);
 	/* covered: only a and id asked for, so an index answers alone */
 	q.select = "id,a";
+	table_result_free(&res);
 	assert_int_equal(table_query(t, &q, NULL, NULL, &res), SL_OK);
 	assert_non_null(strstr(res.chosen.name, "index-only"));
 	assert_int_equal(res.table_pages, 0);
 	/* b = 'b1' is a third of the table: looking each row up costs more than a scan */
 	table_pred_t low[1] = { { "b", TQ_EQ, tv_text(sl_slice_str("b1")) } };
 	table_query_t q2 = { low, 1, NULL, NULL, 0, 0, { 0 }, NULL };
+	table_result_free(&res);
 	assert_int_equal(table_query(t, &q2, NULL, NULL, &res), SL_OK);
 	assert_string_equal(res.chosen.name, "scan");
 	assert_int_equal(res.rows_returned, 1333);
 	/* the partial index only when the query asks for live rows */
 	table_pred_t live[2] = { { "a", TQ_EQ, tv_int(7) }, { "d", TQ_IS_NULL, tv_null() } };
 	table_query_t q3 = { live, 2, "id,a,e", NULL, 0, 0, { 0 }, "ix_live_a" };
+	table_result_free(&res);
 	assert_int_equal(table_query(t, &q3, NULL, NULL, &res), SL_OK);
 	assert_int_equal(res.rows_returned, 4);
 	q3.nwhere = 1;
+	table_result_free(&res);
 	assert_int_equal(table_query(t, &q3, NULL, NULL, &res), SL_INVALID);
 	/* the estimate for a = 7 is within a factor of two of the truth */
 	q.force = "ix_a";
 	q.select = NULL;
+	table_result_free(&res);
 	assert_int_equal(table_query(t, &q, NULL, NULL, &res), SL_OK);
 	assert_true(res.chosen.rows >= 2 && res.chosen.rows <= 8);
 	char *text = NULL;
@@ -377,6 +383,7 @@ static void test_planner_chooses_by_estimate(void **state)
 	assert_non_null(strstr(text, "plan:    index ix_a"));
 	assert_non_null(strstr(text, "actual:"));
 	free(text);
+	table_result_free(&res);
 	assert_int_equal(table_check(t), SL_OK);
 	table_close(t);
 }
