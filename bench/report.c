@@ -227,7 +227,7 @@ void report_markdown(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r,
 #define SVG_PANEL_H 280  /* one chart */
 #define SVG_LEFT 70      /* room for the y axis labels */
 #define SVG_TOP 50       /* room for a panel's title */
-#define SVG_LEGEND_H 30  /* the legend row above the first panel */
+#define SVG_LEGEND_ROW 20 /* a row of the legend above the first panel */
 #define SVG_BOTTOM 40    /* room for the group labels */
 
 static const char *const svg_colors[] = { "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
@@ -257,12 +257,13 @@ typedef struct svg_chart {
 	bool log_scale;        /* for figures spanning orders of magnitude */
 } svg_chart_t;
 
+/* The result of store on workload, failed or not; NULL when it was not run. */
 static const bench_result_t *report_find(const bench_result_t *r, size_t n, const char *store,
 					 const char *workload)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(r[i].store, store) == 0 && strcmp(r[i].workload, workload) == 0)
-			return r[i].status == 0 ? &r[i] : NULL;
+			return &r[i];
 	return NULL;
 }
 
@@ -320,10 +321,35 @@ static bool svg_range(const svg_chart_t *c, const bench_result_t *r, size_t n, d
 	return true;
 }
 
-static void svg_panel(FILE *out, int index, const svg_chart_t *c, const bench_result_t *r,
+/* Writes text with XML's five special characters escaped (store specs, messages). */
+static void svg_text(FILE *out, const char *text)
+{
+	for (const char *p = text; *p; p++) {
+		const char *esc = *p == '<' ? "&lt;" : *p == '>' ? "&gt;" : *p == '&' ? "&amp;"
+				: *p == '\'' ? "&apos;" : *p == '"' ? "&quot;" : NULL;
+		if (esc)
+			fputs(esc, out);
+		else
+			fputc(*p, out);
+	}
+}
+
+/* Where a bar is missing because the run failed or cannot be done (a hash index
+ * has no scans), says so at the bar's place, the reason in its tooltip. */
+static void svg_missing(FILE *out, double bx, double base, double bar_w, const bench_result_t *x)
+{
+	fprintf(out, "<text x='%.1f' y='%.1f' text-anchor='middle' font-size='9' fill='#888'>n/a"
+		"<title>", bx + bar_w * 0.46, base - 3);
+	svg_text(out, x->store);
+	fprintf(out, " %s: ", x->workload);
+	svg_text(out, x->error);
+	fputs("</title></text>\n", out);
+}
+
+static void svg_panel(FILE *out, int index, int top, const svg_chart_t *c, const bench_result_t *r,
 		      size_t n, const char **stores, size_t ns, const char **groups, size_t ng)
 {
-	double y0 = SVG_LEGEND_H + index * SVG_PANEL_H + SVG_TOP;
+	double y0 = top + index * SVG_PANEL_H + SVG_TOP;
 	double plot_h = SVG_PANEL_H - SVG_TOP - SVG_BOTTOM;
 	fprintf(out, "<text x='%d' y='%.0f' font-size='15' font-weight='bold'>%s</text>\n", SVG_LEFT,
 		y0 - 28, c->title);
@@ -342,15 +368,18 @@ static void svg_panel(FILE *out, int index, const svg_chart_t *c, const bench_re
 			gx + group_w * 0.4, y0 + plot_h + 18, groups[g]);
 		for (size_t s = 0; s < ns; s++) {
 			const bench_result_t *x = report_find(r, n, stores[s], groups[g]);
-			double v = x ? c->value(x) : 0;
+			double bx = gx + bar_w * (double)s;
+			if (x != NULL && x->status != 0)
+				svg_missing(out, bx, y0 + plot_h, bar_w, x);
+			double v = x && x->status == 0 ? c->value(x) : 0;
 			if (v <= 0)
 				continue;
 			double h = plot_h * svg_pos(v < lo ? lo : v, lo, hi, c->log_scale);
-			double bx = gx + bar_w * (double)s;
 			char label[16];
 			fprintf(out, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'>"
-				"<title>%s %s: %s</title></rect>\n", bx, y0 + plot_h - h, bar_w * 0.92, h,
-				svg_colors[s % 10], stores[s], groups[g],
+				"<title>", bx, y0 + plot_h - h, bar_w * 0.92, h, svg_colors[s % 10]);
+			svg_text(out, stores[s]);
+			fprintf(out, " %s: %s</title></rect>\n", groups[g],
 				report_si(label, sizeof label, v));
 			if (bar_w >= 22)
 				fprintf(out, "<text x='%.1f' y='%.1f' text-anchor='middle' font-size='9'>%s"
@@ -359,13 +388,37 @@ static void svg_panel(FILE *out, int index, const svg_chart_t *c, const bench_re
 	}
 }
 
-/* A colour box and the name of each store, across the top. */
+/* Each store's legend entry: its width in px at font size 12 (about 7 px a character). */
+static int svg_legend_w(const char *store) { return 16 + 7 * (int)strlen(store) + 18; }
+
+/* The legend's height: entries laid left to right, wrapping at the document's width. */
+static int svg_legend_h(const char **stores, size_t ns)
+{
+	int x = SVG_LEFT, rows = 1;
+	for (size_t s = 0; s < ns; s++) {
+		if (x + svg_legend_w(stores[s]) > SVG_W - 10 && x > SVG_LEFT) {
+			rows++;
+			x = SVG_LEFT;
+		}
+		x += svg_legend_w(stores[s]);
+	}
+	return rows * SVG_LEGEND_ROW + 10;
+}
+
+/* A colour box and the name of each store, across the top, every one in full. */
 static void svg_legend(FILE *out, const char **stores, size_t ns)
 {
+	int x = SVG_LEFT, y = 10;
 	for (size_t s = 0; s < ns; s++) {
-		int x = SVG_LEFT + (int)s * 100;
-		fprintf(out, "<rect x='%d' y='10' width='12' height='12' fill='%s'/><text x='%d' y='21' "
-			"font-size='12'>%s</text>\n", x, svg_colors[s % 10], x + 16, stores[s]);
+		if (x + svg_legend_w(stores[s]) > SVG_W - 10 && x > SVG_LEFT) {
+			y += SVG_LEGEND_ROW;
+			x = SVG_LEFT;
+		}
+		fprintf(out, "<rect x='%d' y='%d' width='12' height='12' fill='%s'/><text x='%d' y='%d' "
+			"font-size='12'>", x, y, svg_colors[s % 10], x + 16, y + 11);
+		svg_text(out, stores[s]);
+		fputs("</text>\n", out);
+		x += svg_legend_w(stores[s]);
 	}
 }
 
@@ -388,7 +441,8 @@ void report_svg(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size
 	size_t ns = report_distinct(r, n, true, stores, 16);
 	size_t ng = report_distinct(r, n, false, groups, HARNESS_MAX_WORKLOADS);
 	size_t npanels = sizeof charts / sizeof charts[0];
-	int h = SVG_LEGEND_H + (int)npanels * SVG_PANEL_H + 40;
+	int top = svg_legend_h(stores, ns);
+	int h = top + (int)npanels * SVG_PANEL_H + 40;
 	fprintf(out, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
 		"font-family='sans-serif'>\n<rect width='100%%' height='100%%' fill='white'/>\n",
 		SVG_W, h);
@@ -399,7 +453,7 @@ void report_svg(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size
 		(unsigned long long)cfg->n, cfg->key_size, cfg->value_size, sl_sync_name(cfg->sync),
 		cfg->batch, cfg->repeat);
 	for (size_t c = 0; c < npanels; c++)
-		svg_panel(out, (int)c, &charts[c], r, n, stores, ns, groups, ng);
+		svg_panel(out, (int)c, top, &charts[c], r, n, stores, ns, groups, ng);
 	fputs("</svg>\n", out);
 }
 
@@ -409,11 +463,11 @@ void report_svg(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size
  * amplification against size for the fills — how each store's cost grows as
  * its data outgrows the caches.
  */
-static void svg_sweep_panel(FILE *out, int index, const char *workload, bool wamp,
+static void svg_sweep_panel(FILE *out, int index, int top, const char *workload, bool wamp,
 			    const bench_result_t *r, size_t n, const char **stores, size_t ns,
 			    const uint64_t *sizes, size_t nsizes)
 {
-	double y0 = SVG_LEGEND_H + index * SVG_PANEL_H + SVG_TOP, plot_h = SVG_PANEL_H - SVG_TOP - SVG_BOTTOM;
+	double y0 = top + index * SVG_PANEL_H + SVG_TOP, plot_h = SVG_PANEL_H - SVG_TOP - SVG_BOTTOM;
 	svg_chart_t c = { NULL, wamp ? svg_wamp : svg_ops, true };
 	fprintf(out, "<text x='%d' y='%.0f' font-size='15' font-weight='bold'>%s: %s against keys "
 		"(log scales)</text>\n", SVG_LEFT, y0 - 28, workload,
@@ -465,7 +519,8 @@ void report_svg_sweep(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r
 	size_t ng = report_distinct(r, n, false, groups, HARNESS_MAX_WORKLOADS), npanels = 0;
 	for (size_t g = 0; g < ng; g++)
 		npanels += 1 + (strncmp(groups[g], "fill", 4) == 0);
-	int h = SVG_LEGEND_H + (int)npanels * SVG_PANEL_H + 40;
+	int top = svg_legend_h(stores, ns);
+	int h = top + (int)npanels * SVG_PANEL_H + 40;
 	fprintf(out, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
 		"font-family='sans-serif'>\n<rect width='100%%' height='100%%' fill='white'/>\n", SVG_W, h);
 	svg_legend(out, stores, ns);
@@ -474,9 +529,10 @@ void report_svg_sweep(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r
 		cfg->key_size, cfg->value_size, sl_sync_name(cfg->sync), cfg->batch, cfg->repeat);
 	int panel = 0;
 	for (size_t g = 0; g < ng; g++) {
-		svg_sweep_panel(out, panel++, groups[g], false, r, n, stores, ns, sizes, nsizes);
+		svg_sweep_panel(out, panel++, top, groups[g], false, r, n, stores, ns, sizes, nsizes);
 		if (strncmp(groups[g], "fill", 4) == 0)
-			svg_sweep_panel(out, panel++, groups[g], true, r, n, stores, ns, sizes, nsizes);
+			svg_sweep_panel(out, panel++, top, groups[g], true, r, n, stores, ns, sizes,
+					nsizes);
 	}
 	fputs("</svg>\n", out);
 }

@@ -10,7 +10,7 @@ static const workload_def_t defs[] = {
 	{ "fillrandom", PHASE_FILLRANDOM, { { 0 } }, DIST_UNIFORM, "insert n keys in random order into a fresh store" },
 	{ "readrandom", PHASE_READRANDOM, { { 0 } }, DIST_UNIFORM, "n gets of existing keys" },
 	{ "readmissing", PHASE_READMISSING, { { 0 } }, DIST_UNIFORM, "n gets of keys never written" },
-	{ "scan", PHASE_SCAN, { { 0 } }, DIST_UNIFORM, "n scans: seek, then read the next scan-length entries" },
+	{ "scan", PHASE_SCAN, { { 0 } }, DIST_UNIFORM, "n/10 scans: seek, then read the next scan-length entries" },
 	{ "overwrite", PHASE_OVERWRITE, { { 0 } }, DIST_UNIFORM, "n puts of existing keys with new values" },
 	{ "deleterandom", PHASE_DELETERANDOM, { { 0 } }, DIST_UNIFORM, "delete every key once, in random order" },
 	{ "ycsb-a", PHASE_MIX, { { [OP_READ] = 0.5, [OP_UPDATE] = 0.5 } }, DIST_ZIPFIAN, "50% read, 50% update (session store)" },

@@ -26,7 +26,7 @@
  *   readrandom    n gets of existing keys (per --dist)
  *   readmissing   n gets of keys that were never written, interleaved with the
  *                 written ones (the key's last digit replaced by 'x')
- *   scan          n scans: seek to a key, read the next scan_length entries
+ *   scan          n/10 scans: seek to a key, read the next scan_length entries
  *   overwrite     n puts of existing keys (per --dist) with new values
  *   deleterandom  delete every key once, in a random order
  *   ycsb-a..f     the YCSB mixes: A 50% read / 50% update; B 95/5; C 100% read;

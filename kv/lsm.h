@@ -65,6 +65,7 @@
 #define SL_LSM_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "engine/batch.h"
@@ -171,6 +172,12 @@ int lsm_compact_wait(lsm_t *db, sl_err_t *err);
 
 /* Checks the invariants of the live version and every table in it (reads them all). */
 int lsm_check(lsm_t *db, sl_err_t *err);
+/*
+ * Prints the tree as it stands — the memtables, then every level's runs and
+ * files with their key and sequence ranges and sizes — for gdb:
+ * `call lsm_dump(db, stderr)`.
+ */
+void lsm_dump(lsm_t *db, FILE *out);
 
 /* Figures, for stats and docs (lsm.c fills them under the store's lock). */
 typedef struct lsm_level_stats {

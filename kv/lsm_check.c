@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "engine/trace.h"
 #include "kv/lsm_int.h"
 
 /* Reads a whole table, checking it against its own properties and the manifest's record. */
@@ -136,4 +137,40 @@ int lsm_check(lsm_t *db, sl_err_t *err)
 	lsm_version_unref(db, v);
 	pthread_mutex_unlock(&db->mu);
 	return rc;
+}
+
+/* One file of a run: its number, size, and first and last user keys with their sequences. */
+static void lsm_dump_file(const lsm_file_t *f, FILE *out)
+{
+	char lo[48], hi[48];
+	sl_slice_t a = buf_slice(&f->smallest), b = buf_slice(&f->largest);
+	fprintf(out, "    lsm-%06" PRIu64 ".sst  %7.1f KiB  keys [%s .. %s]  seq %" PRIu64 "..%"
+		PRIu64 "\n", f->number, (double)f->bytes / 1024,
+		trace_bytes(lo, sizeof lo, a.data, lsm_ikey_user(a).len, 20),
+		trace_bytes(hi, sizeof hi, b.data, lsm_ikey_user(b).len, 20), f->min_seq, f->max_seq);
+}
+
+void lsm_dump(lsm_t *db, FILE *out)
+{
+	pthread_mutex_lock(&db->mu);
+	fprintf(out, "lsm: last sequence %" PRIu64 "; memtable %" PRIu64 " entries (%.1f KiB)",
+		db->last_seq, memtable_count(db->mem), (double)memtable_bytes(db->mem) / 1024);
+	if (db->imm != NULL)
+		fprintf(out, "; frozen memtable %" PRIu64 " entries, being flushed",
+			memtable_count(db->imm));
+	fputc('\n', out);
+	for (int l = 0; l < LSM_LEVELS; l++) {
+		const lsm_level_t *lv = &db->current->levels[l];
+		if (lv->n == 0)
+			continue;
+		fprintf(out, "L%d: %zu run%s, %" PRIu64 " files\n", l, lv->n, lv->n == 1 ? "" : "s",
+			lsm_level_files(lv));
+		for (size_t r = 0; r < lv->n; r++) {
+			fprintf(out, "  run %" PRIu64 " (newest sequence in it), %zu file%s\n",
+				lv->runs[r].id, lv->runs[r].n, lv->runs[r].n == 1 ? "" : "s");
+			for (size_t i = 0; i < lv->runs[r].n; i++)
+				lsm_dump_file(lv->runs[r].files[i], out);
+		}
+	}
+	pthread_mutex_unlock(&db->mu);
 }

@@ -449,6 +449,17 @@ static void run_shape(tu_fixture_t *f, const char *params, bool tiered)
 		assert_true(level_runs_max(&st, 1) <= 1);
 	assert_true(st.compactions > 0);
 	assert_true(total_files(&st) > 1);
+	/* lsm_dump draws what the stats count: levels, runs, files and their key ranges */
+	char *dump = NULL;
+	size_t dump_len = 0;
+	FILE *out = open_memstream(&dump, &dump_len);
+	lsm_dump(db, out);
+	fclose(out);
+	assert_non_null(strstr(dump, "lsm: last sequence 18000"));
+	assert_non_null(strstr(dump, tiered ? " runs, " : "L1: 1 run,")); /* tiers pile runs up */
+	assert_non_null(strstr(dump, ".sst"));
+	assert_non_null(strstr(dump, "keys [shape-"));
+	free(dump);
 	for (int i = 0; i < 6000; i++) {
 		snprintf(k, sizeof k, "shape-%06d", i);
 		assert_int_equal(lsm_del(db, sl_slice_str(k), &err), SL_OK);
@@ -470,6 +481,16 @@ static void run_shape(tu_fixture_t *f, const char *params, bool tiered)
 	lsm_iter_seek(it, NULL);
 	assert_true(lsm_iter_valid(it));
 	assert_true(sl_slice_eq(lsm_iter_key(it), sl_slice_str("zzz-000000")));
+	lsm_iter_free(it);
+	/* an end bound stops the iterator there, the deleted keys before it skipped */
+	assert_int_equal(lsm_iter_new(db, NULL, &it, &err), SL_OK);
+	sl_slice_t end = sl_slice_str("zzz-000005");
+	lsm_iter_set_end(it, &end);
+	int seen = 0;
+	for (lsm_iter_seek(it, NULL); lsm_iter_valid(it); lsm_iter_next(it))
+		seen++;
+	assert_int_equal(seen, 5);
+	assert_int_equal(lsm_iter_status(it, &err), SL_OK);
 	lsm_iter_free(it);
 	assert_int_equal(lsm_close(db, &err), SL_OK);
 }
