@@ -16,6 +16,7 @@
 #include "index/inverted.h"
 #include "kv/lsm_key.h"
 #include "kv/shard.h"
+#include "kv/table.h"
 #include "kv/sstable.h"
 #include "kv/ts.h"
 #include "kv/ts_seg.h"
@@ -65,6 +66,8 @@ static const char *inspect_kind_by_name(const char *path)
 		return "ts segment";
 	if (strcmp(name, "shard.map") == 0)
 		return "shard map";
+	if (strcmp(name, "table.schema") == 0)
+		return "table schema";
 	return NULL;
 }
 
@@ -98,6 +101,8 @@ static const char *inspect_kind(const char *path)
 		return "ts meta";
 	if (n >= 4 && memcmp(magic, SHARD_MAP_MAGIC, 4) == 0)
 		return "shard map";
+	if (n == 8 && memcmp(magic, TABLE_SCHEMA_MAGIC, 8) == 0)
+		return "table schema";
 	return NULL;
 }
 
@@ -141,6 +146,7 @@ typedef enum inspect_log_kind {
 	LOG_LSM,      /* lsm-NNNNNN.log: a sequence number, then a batch */
 	LOG_TS,       /* wal-NNNNNNNN.log: time-series records */
 	LOG_MANIFEST, /* lsm.manifest: version edits */
+	LOG_TABLE,    /* table.log: row changes, a batch per structure */
 	LOG_OTHER,    /* a pager's operation log or double-write copies */
 } inspect_log_kind_t;
 
@@ -154,7 +160,32 @@ static inspect_log_kind_t inspect_log_kind(const char *path)
 		return LOG_LSM;
 	if (strncmp(name, "wal-", 4) == 0 && inspect_ends(name, ".log"))
 		return LOG_TS;
+	if (strcmp(name, "table.log") == 0)
+		return LOG_TABLE;
 	return strcmp(name, "lsm.manifest") == 0 ? LOG_MANIFEST : LOG_OTHER;
+}
+
+/* A table's row change: per structure (0 the rows, 1 + i index i), its operations. */
+static void inspect_table_record(sl_slice_t rec)
+{
+	const uint8_t *p = rec.data, *end = rec.data + rec.len;
+	printf(", a row change:");
+	while (p < end) {
+		uint8_t s = *p++;
+		uint64_t len;
+		size_t got = codec_get_varint(p, end, &len);
+		if (got == 0 || len > (uint64_t)(end - p - got) || len < 4) {
+			printf(" (does not decode)\n");
+			return;
+		}
+		uint32_t ops = codec_get_u32(p + got);
+		if (s == 0)
+			printf(" rows %u op%s", ops, ops == 1 ? "" : "s");
+		else
+			printf("; index %u: %u op%s", s - 1, ops, ops == 1 ? "" : "s");
+		p += got + len;
+	}
+	putchar('\n');
 }
 
 /* One line describing a record: its batch operations when it is a batch. */
@@ -166,6 +197,10 @@ static void inspect_record(inspect_log_kind_t kind, uint64_t n, uint64_t off, sl
 	bool lsm = kind == LOG_LSM && rec.len >= 8;
 	if (kind == LOG_TS && inspect_ts_record(rec))
 		return;
+	if (kind == LOG_TABLE) {
+		inspect_table_record(rec);
+		return;
+	}
 	if ((kind != LOG_BATCH && !lsm) ||
 	    batch_reader_init(&r, lsm ? sl_slice(rec.data + 8, rec.len - 8) : rec, NULL) != SL_OK) {
 		printf("%s\n", kind == LOG_MANIFEST ? ", a version edit" : "");
@@ -450,6 +485,33 @@ static int inspect_shard_map(const char *path)
 	return 0;
 }
 
+/* A table's definition: printed, and its checksum line checked. */
+static int inspect_table_schema(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	static char text[1 << 16];
+	size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+	if (f != NULL)
+		fclose(f);
+	text[n] = 0;
+	char sum[32];
+	bool ok = n > 17;
+	if (ok) {
+		snprintf(sum, sizeof sum, "%016llx\n",
+			 (unsigned long long)checksum_xxh3(text, n - 17, 0));
+		ok = strcmp(text + n - 17, sum) == 0;
+	}
+	if (!ok) {
+		printf("%s: table schema, DAMAGED (short, or a bad checksum)\n", path);
+		return 1;
+	}
+	printf("%s: table schema (checksum good):\n", path);
+	text[n - 17] = 0;
+	for (char *line = strtok(text + 9, "\n"); line; line = strtok(NULL, "\n"))
+		printf("  %s\n", line);
+	return 0;
+}
+
 /* An index directory as a whole: its COMMIT, bitmaps and every segment, checked. */
 static int inspect_index(const char *dir)
 {
@@ -531,6 +593,8 @@ static int inspect_file(const char *path)
 		return inspect_ts_meta(path);
 	if (strcmp(kind, "shard map") == 0)
 		return inspect_shard_map(path);
+	if (strcmp(kind, "table schema") == 0)
+		return inspect_table_schema(path);
 	return strcmp(kind, "log") == 0 ? inspect_log(path) : inspect_paged(path);
 }
 

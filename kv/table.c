@@ -336,6 +336,7 @@ static int tb_schema_agree(table_t *t, bool created)
 	char path[4200];
 	snprintf(path, sizeof path, "%s/" TABLE_SCHEMA, t->dir);
 	buf_t want = BUF_INIT;
+	buf_append(&want, TABLE_SCHEMA_MAGIC "\n", sizeof TABLE_SCHEMA_MAGIC);
 	tb_schema_text(t, &want);
 	char sum[32];
 	snprintf(sum, sizeof sum, "%016" PRIx64 "\n", checksum_xxh3(want.data, want.len, 0));

@@ -31,9 +31,12 @@
  * Files in the table's directory:
  *
  *   LOCK                 flock'ed while open
- *   table.schema         the definition, canonical text, then its XXH3 (hex)
+ *   table.schema         "SLTABLE1" and a newline, the definition as canonical
+ *                        text (a line per column, the primary key, a line per
+ *                        index), then the XXH3 of all before it, 16 hex digits
  *   table.log            the redo log (engine/wal): one record per row change,
- *                        holding every structure's part of it:
+ *                        holding every structure's part of it (storelab inspect
+ *                        lists the parts of each):
  *                          per part: structure (u8: 0 primary, 1 + index number)
  *                                    | varint length | batch (engine/batch.h)
  *   table-primary.db     the primary B+tree
@@ -69,6 +72,7 @@
 #include "engine/slice.h"
 #include "engine/status.h"
 
+#define TABLE_SCHEMA_MAGIC "SLTABLE1" /* table.schema's first 8 bytes */
 #define TABLE_MAX_COLUMNS 32
 #define TABLE_MAX_INDEXES 16
 #define TABLE_MAX_PATHS (TABLE_MAX_INDEXES + 2)
