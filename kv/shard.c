@@ -428,11 +428,29 @@ static int shard_limits(shard_store_t *st, sl_slice_t key, size_t value_len)
 	return SL_OK;
 }
 
+/* Narration: the node store narrates too, so a trace follows the key into it. */
+static void shard_trace_node(shard_store_t *st, shard_node_t *node, const char *what,
+			     sl_slice_t key, uint32_t slot)
+{
+	char shown[64];
+	trace_bytes(shown, sizeof shown, key.data, key.len, 24);
+	if (strcmp(what, "key") == 0)
+		trace_emit(&st->base.trace, "shard: key \"%s\" belongs to node %" PRIu32 " (slot %u "
+			   "of %u, by %s: part_slot)", shown, node->id, slot, st->part.n,
+			   part_kind_name(st->part.kind));
+	else
+		trace_emit(&st->base.trace, "shard: scan from \"%s\" %s node %" PRIu32 " (slot %u of "
+			   "%u)", shown, what, node->id, slot, st->part.n);
+	store_trace(node->store, st->base.trace.fn, st->base.trace.ctx);
+}
+
 static shard_node_t *shard_route(shard_store_t *st, sl_slice_t key, uint32_t *slot)
 {
 	*slot = part_slot(&st->part, key);
 	shard_node_t *node = &st->nodes[*slot];
 	node->ops++;
+	if (trace_on(&st->base.trace))
+		shard_trace_node(st, node, "key", key, *slot);
 	return node;
 }
 
@@ -698,6 +716,9 @@ static int shard_sub_open(shard_iter_t *it, uint32_t slot, store_iter_t **sub)
 	}
 	node->ops++;
 	it->st->scan_nodes++;
+	if (trace_on(&it->st->base.trace))
+		shard_trace_node(it->st, node, it->merge ? "merges" : "visits, in key order,",
+				 has_start ? start : sl_slice(NULL, 0), slot);
 	int rc = store_scan(node->store, has_start ? &start : NULL, has_end ? &end : NULL, sub);
 	while (rc == SL_OK && store_iter_valid(*sub) && !shard_iter_owned(it, slot, *sub))
 		rc = store_iter_next(*sub);

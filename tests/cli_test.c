@@ -822,9 +822,15 @@ static void test_shard_shell_and_inspect(void **state)
 	assert_non_null(strstr(out, "shard-000001/lsm-000001.log"));
 	/* the LSM's records are told by the file's name: sequence 1 is not a batch's count */
 	assert_non_null(strstr(out, "from sequence 1, batch of 1: put a"));
+	/* trace follows a key to its node, and the node narrates its own steps */
+	snprintf(cmd, sizeof cmd, "%s trace shard %s/sh get c 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "shard: key \"c\" belongs to node 1 (slot 1 of 2, by range"));
+	assert_non_null(strstr(out, "trace: get \"c\""));
 	char path[4200];
 	snprintf(path, sizeof path, "%s/sh/shard.map", f->dir);
 	tu_flip_byte(path, 20, 0x01);
+	snprintf(cmd, sizeof cmd, "%s inspect %s/sh", bin(), f->dir);
 	assert_int_equal(run(cmd, out, sizeof out), 1);
 	assert_non_null(strstr(out, "shard map, DAMAGED"));
 }
