@@ -9,7 +9,8 @@
  * store replies ERR (unless the command's comment says it shows an ERR). It runs them on small data, so that `make test` stays quick:
  * `--n` becomes 2000 (300 for advise), `--repeat` 1, `--duration` 2s, the labs
  * run at their smallest sizes, and /tmp/ paths move into the fresh folder.
- * What the reader runs and what the test runs differ only in those sizes.
+ * What the reader runs and what the test runs differ only in those sizes. A
+ * command naming a peer whose package is missing is skipped and counted.
  */
 #include "tests/testutil.h"
 
@@ -100,6 +101,8 @@ static void scale_down(char *cmd, size_t size, const char *dir)
 	replace_all(cmd, size, "sh bench/", repo);
 }
 
+static int skipped_for_peers; /* commands that name a peer this build lacks */
+
 /* Runs one command in dir; fails naming where the docs show it. */
 static void run_command(const char *file, int line, const char *shown, const char *dir)
 {
@@ -116,6 +119,12 @@ static void run_command(const char *file, int line, const char *shown, const cha
 	while (fgetc(p) != EOF)
 		; /* the rest, unread */
 	int status = pclose(p);
+	/* A command that names a peer runs where the peer is installed: `make test` passes
+	 * without the peers' packages, so such a command is counted, not failed. */
+	if (strstr(out, "was not built: install") != NULL) {
+		skipped_for_peers++;
+		return;
+	}
 	/* A store's ERR reply fails the command, unless the docs say it shows one. */
 	bool replied_err = (strncmp(out, "ERR ", 4) == 0 || strstr(out, "\nERR ") != NULL) &&
 			   strstr(shown, "ERR") == NULL;
@@ -192,7 +201,8 @@ static void test_every_marked_command_runs(void **state)
 		files += ran > 0;
 	}
 	closedir(d);
-	print_message("docs: %d marked commands run from %d files\n", total, files);
+	print_message("docs: %d marked commands run from %d files (%d of them skipped: they "
+		      "name a peer this build lacks)\n", total, files, skipped_for_peers);
 	assert_true(total >= 20);
 }
 
