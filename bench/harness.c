@@ -13,6 +13,7 @@
 
 #include "bench/memcap.h"
 #include "bench/phase.h"
+#include "bench/report.h"
 #include "bench/stores.h"
 
 static char harness_tmp[4096];          /* the run's temporary directory */
@@ -138,6 +139,30 @@ int bench_validate(const bench_cfg_t *cfg, const char *const *stores, size_t nst
 		if (harness_check_store(cfg, stores[i], err, err_size) != 0)
 			return -1;
 	return harness_check_params(cfg, stores, nstores, err, err_size);
+}
+
+/*
+ * On a terminal, a line per finished sequence — which store, which of all, and its
+ * figures — so a long run shows where it is (the per-phase percentage line is
+ * erased when each phase ends).
+ */
+static void harness_said_done(const bench_cfg_t *cfg, const char *store,
+			      const workload_def_t *const *workloads, const phase_run_t *seq,
+			      size_t nworkloads, size_t done, size_t total)
+{
+	if (!cfg->progress || !isatty(STDERR_FILENO))
+		return;
+	fprintf(stderr, "  [%zu/%zu] %s:", done, total, store);
+	for (size_t w = 0; w < nworkloads; w++) {
+		char rate[16];
+		if (seq[w].status != SL_OK)
+			fprintf(stderr, " %s failed", workloads[w]->name);
+		else
+			fprintf(stderr, " %s %s/s", workloads[w]->name,
+				report_si(rate, sizeof rate, seq[w].seconds > 0
+					  ? (double)seq[w].ops / seq[w].seconds : 0));
+	}
+	fputc('\n', stderr);
 }
 
 /* ---------------------------------------------------------------- directories */
@@ -455,6 +480,8 @@ int bench_run(const bench_cfg_t *cfg, const char *const *stores, size_t nstores,
 			char dir[4200];
 			snprintf(dir, sizeof dir, "%s/%s-%u", harness_tmp, stores[s], r);
 			harness_sequence(cfg, stores[s], dir, workloads, nworkloads, seq);
+			harness_said_done(cfg, stores[s], workloads, seq, nworkloads,
+					  r * nstores + s + 1, cfg->repeat * nstores);
 			for (size_t w = 0; w < nworkloads; w++)
 				runs[(s * nworkloads + w) * cfg->repeat + r] = seq[w];
 		}

@@ -782,6 +782,22 @@ static int count_of(const char *hay, const char *needle)
 	return n;
 }
 
+/* On a terminal, bench says each finished sequence (script(1) gives it one). */
+static void test_bench_progress_on_a_terminal(void **state)
+{
+	tu_fixture_t *f = *state;
+	char cmd[8192], out[16384];
+	if (system("command -v script >/dev/null 2>&1") != 0) {
+		skip();
+		return;
+	}
+	snprintf(cmd, sizeof cmd, "script -qc '%s bench --stores ref,btree --n 300 --repeat 2 "
+		 "--workloads fillrandom --dir %s' /dev/null 2>&1", bin(), f->dir);
+	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "[1/4] ref: fillrandom "));
+	assert_non_null(strstr(out, "[4/4] btree: fillrandom "));
+}
+
 static void test_lab_rides(void **state)
 {
 	tu_fixture_t *f = *state;
@@ -919,6 +935,7 @@ int main(void)
 		T(test_lab_shard),
 		T(test_shard_shell_and_inspect),
 		T(test_lab_rides),
+		T(test_bench_progress_on_a_terminal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
