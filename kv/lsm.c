@@ -278,6 +278,25 @@ static int lsm_new_wal(lsm_t *db, sl_err_t *err)
 	return SL_OK;
 }
 
+/* Deletes the logs among nums[0..n) that hold no record; returns how many are left. */
+static size_t lsm_drop_empty_logs(lsm_t *db, const uint64_t *nums, size_t n)
+{
+	size_t left = 0;
+	for (size_t i = 0; i < n; i++) {
+		char path[4200];
+		lsm_file_path(db, nums[i], "log", path, sizeof path);
+		env_file_t *f = NULL;
+		bool empty = env_open(db->env, path, ENV_READ, &f, NULL) == SL_OK &&
+			     env_size(f) <= WAL_HEADER_BYTES;
+		if (f != NULL)
+			env_close(f, NULL);
+		if (empty && env_unlink(db->env, path, NULL) == SL_OK)
+			continue;
+		left++;
+	}
+	return left;
+}
+
 static int lsm_recover(lsm_t *db, sl_err_t *err)
 {
 	char path[4200];
@@ -289,6 +308,10 @@ static int lsm_recover(lsm_t *db, sl_err_t *err)
 		uint64_t *nums;
 		size_t nlog = 0, nsst = 0;
 		rc = lsm_list(db, "log", &nums, &nlog, err);
+		/* A crash during the very first open leaves a log with no record and no
+		 * manifest yet (the log is made first): that is a store never written. */
+		if (rc == SL_OK && !db->opts.read_only)
+			nlog = lsm_drop_empty_logs(db, nums, nlog);
 		free(nums);
 		if (rc == SL_OK)
 			rc = lsm_list(db, "sst", &nums, &nsst, err);

@@ -17,6 +17,7 @@
 #include "engine/bloom.h"
 #include "engine/cache.h"
 #include "engine/store.h"
+#include "engine/wal.h"
 #include "index/btree_store.h"
 #include "kv/lsm.h"
 #include "kv/lsm_key.h"
@@ -1033,6 +1034,35 @@ static void test_trace(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tu_setup, tu_teardown)
 
+/*
+ * A crash during a store's very first open, after its log was made and before its
+ * manifest: the log holds nothing, so the store opens as new. A log that holds
+ * records without a manifest is still damage, and refused.
+ */
+static void test_crash_during_creation(void **state)
+{
+	tu_fixture_t *f = *state;
+	sl_err_t err = { 0 };
+	assert_int_equal(env_mkdir(f->env, f->path, &err), SL_OK);
+	char log[4200];
+	snprintf(log, sizeof log, "%s/lsm-000001.log", f->path);
+	wal_t *w;
+	assert_int_equal(wal_create(f->env, log, &w, &err), SL_OK);
+	wal_close(w, NULL);
+	lsm_t *db = open_lsm(f, NULL, SL_SYNC_NONE);
+	put_ok(db, "after", "1");
+	assert_int_equal(lsm_close(db, &err), SL_OK);
+	/* now a log with a record and no manifest */
+	tu_rmrf(f->path);
+	assert_int_equal(env_mkdir(f->env, f->path, &err), SL_OK);
+	assert_int_equal(wal_create(f->env, log, &w, &err), SL_OK);
+	assert_int_equal(wal_append(w, "record", 6, true, &err), SL_OK);
+	wal_close(w, NULL);
+	lsm_opts_t o = { .create = true };
+	assert_int_equal(lsm_open(f->env, f->path, &o, &db, &err), SL_CORRUPT);
+	assert_non_null(strstr(err.msg, "missing, yet"));
+}
+
 int main(void)
 {
 	tu_seed();
@@ -1058,6 +1088,7 @@ int main(void)
 		T(test_wal_corrupt_middle),
 		T(test_manifest_damage),
 		T(test_missing_table),
+		T(test_crash_during_creation),
 		T(test_table_corruption_sweep),
 		T(test_crash),
 		T(test_power_loss),
