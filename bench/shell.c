@@ -22,7 +22,8 @@ static const char shell_usage[] =
 	"  | help | quit\n"
 	"Keys and values take escapes (\\xHH, \\\\, \\\", \\n, \\t, \\0); quote one with spaces.\n"
 	"--read-only opens without writing anything (a full disk, read-only media): writes\n"
-	"answer ERR, recovery happens in memory.\n";
+	"answer ERR, recovery happens in memory. STORE may carry params of its own, as in\n"
+	"bench: shard:n=3:by=range (then --params adds more).\n";
 
 static const char trace_usage[] =
 	"usage: storelab trace STORE DIR [--sync MODE] [--cache BYTES] [--params ...] [--read-only]\n"

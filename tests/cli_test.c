@@ -782,6 +782,24 @@ static int count_of(const char *hay, const char *needle)
 	return n;
 }
 
+/* Runs a lab command: it succeeds, prints every lesson's table and one conclusion
+ * each, and leaves no scratch folder behind in dir. */
+static void expect_lab(const char *cmd, char *out, size_t size, int lessons, const char *dir)
+{
+	assert_int_equal(run(cmd, out, size), 0);
+	for (int i = 1; i <= lessons; i++) {
+		char title[32];
+		snprintf(title, sizeof title, "== %d. ", i);
+		if (strstr(out, title) == NULL)
+			fail_msg("no lesson %d in: %s", i, out);
+	}
+	assert_int_equal(count_of(out, "\n-> "), lessons);
+	char ls_cmd[4200], ls[64];
+	snprintf(ls_cmd, sizeof ls_cmd, "ls %s | grep -c storelab-lab", dir);
+	run(ls_cmd, ls, sizeof ls);
+	assert_string_equal(ls, "0\n");
+}
+
 /* On a terminal, bench says each finished sequence (script(1) gives it one). */
 static void test_bench_progress_on_a_terminal(void **state)
 {
@@ -804,21 +822,10 @@ static void test_lab_rides(void **state)
 	static char out[65536];
 	char cmd[8192];
 	snprintf(cmd, sizeof cmd, "%s lab rides --rows 3000 --dir %s 2>&1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
-	for (int i = 1; i <= 8; i++) {
-		char title[32];
-		snprintf(title, sizeof title, "== %d. ", i);
-		if (strstr(out, title) == NULL)
-			fail_msg("no lesson %d in: %s", i, out);
-	}
-	assert_int_equal(count_of(out, "\n-> "), 8);
+	expect_lab(cmd, out, sizeof out, 8, f->dir);
 	/* the planner's choices that follow from the data, whatever its size */
 	assert_non_null(strstr(out, "the planner chose index city_time"));
 	assert_non_null(strstr(out, "'completed' the index touched"));
-	snprintf(cmd, sizeof cmd, "ls %s | grep -c storelab-lab", f->dir);
-	char ls[64];
-	run(cmd, ls, sizeof ls);
-	assert_string_equal(ls, "0\n");
 }
 
 /* A store spec in the shell (shard:...), and inspect walking a sharded store. */
@@ -857,19 +864,8 @@ static void test_lab_shard(void **state)
 	static char out[65536];
 	char cmd[8192];
 	snprintf(cmd, sizeof cmd, "%s lab shard --keys 3000 --nodes 4 --dir %s 2>&1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
-	for (int i = 1; i <= 5; i++) {
-		char title[32];
-		snprintf(title, sizeof title, "== %d. ", i);
-		assert_non_null(strstr(out, title));
-	}
-	assert_int_equal(count_of(out, "\n-> "), 5); /* one conclusion per lesson */
+	expect_lab(cmd, out, sizeof out, 5, f->dir);
 	assert_non_null(strstr(out, "rendezvous"));
-	/* the scratch stores are gone */
-	snprintf(cmd, sizeof cmd, "ls %s | grep -c storelab-lab", f->dir);
-	char ls[64];
-	run(cmd, ls, sizeof ls);
-	assert_string_equal(ls, "0\n");
 	snprintf(cmd, sizeof cmd, "%s lab shard --keys 3000 --nodes 3 --format markdown --dir %s",
 		 bin(), f->dir);
 	assert_int_equal(run(cmd, out, sizeof out), 0);
