@@ -611,6 +611,27 @@ static int env_name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+int env_read_all(env_t *env, const char *path, size_t max, buf_t *out, sl_err_t *err)
+{
+	buf_clear(out);
+	env_file_t *f = NULL;
+	int rc = env_open(env, path, ENV_READ, &f, err);
+	if (rc != SL_OK)
+		return rc;
+	uint64_t size = env_size(f);
+	size_t got = 0;
+	if (size > max)
+		rc = sl_errf(err, SL_CORRUPT, "%s: %llu bytes, larger than any such file (%zu)", path,
+			     (unsigned long long)size, max);
+	else if (!buf_reserve(out, (size_t)size + 1))
+		rc = sl_errf(err, SL_NOMEM, "%s: out of memory", path);
+	else
+		rc = env_pread(f, out->data, (size_t)size, 0, &got, err);
+	out->len = rc == SL_OK ? got : 0;
+	env_close(f, NULL);
+	return rc;
+}
+
 int env_list_dir(env_t *env, const char *dir, char ***names, size_t *count, sl_err_t *err)
 {
 	(void)env;

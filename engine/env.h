@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/buf.h"
 #include "engine/status.h"
 
 /*
@@ -235,6 +236,13 @@ int env_sync_parent(env_t *env, const char *path, sl_err_t *err);
  * either the old file or the new one under path, never a mix.
  */
 int env_write_atomic(env_t *env, const char *path, const void *data, size_t n, sl_err_t *err);
+
+/*
+ * Reads the whole file at path into out (replacing its contents), for the small
+ * files a store keeps beside its data (a map, an intent, a definition): SL_NOTFOUND
+ * when it is missing, SL_CORRUPT when it is larger than max bytes.
+ */
+int env_read_all(env_t *env, const char *path, size_t max, buf_t *out, sl_err_t *err);
 
 /*
  * Lists the names in dir (without "." and ".."), sorted bytewise. On success

@@ -12,6 +12,7 @@
 #define SHARD_DEFAULT_NODES 4
 #define SHARD_DEFAULT_SPLIT 100000
 #define SHARD_MAP_MAX (16u << 20) /* a map is small; anything bigger is damage */
+#define SHARD_INTENT_MAX (1u << 30) /* an intent holds one batch, as a log record does */
 
 /* ---------------------------------------------------------------- nodes */
 
@@ -274,18 +275,14 @@ static int shard_map_load(shard_store_t *st, const shard_params_t *sp, sl_err_t 
 {
 	char path[4200];
 	snprintf(path, sizeof path, "%s/" SHARD_MAP, st->home.dir);
-	env_file_t *f = NULL;
-	int rc = env_open(st->home.env, path, ENV_READ, &f, err);
-	if (rc != SL_OK)
+	buf_t bytes = BUF_INIT;
+	int rc = env_read_all(st->home.env, path, SHARD_MAP_MAX, &bytes, err);
+	if (rc != SL_OK) {
+		buf_free(&bytes);
 		return rc;
-	size_t size = (size_t)env_size(f), got = 0;
-	uint8_t *bytes = size <= SHARD_MAP_MAX ? malloc(size ? size : 1) : NULL;
-	rc = bytes ? env_pread(f, bytes, size, 0, &got, err)
-		   : shard_map_bad(err, path, "larger than any shard map");
-	env_close(f, NULL);
+	}
 	shard_map_t m;
-	if (rc == SL_OK)
-		rc = shard_map_decode(sl_slice(bytes, got), path, &m, err);
+	rc = shard_map_decode(buf_slice(&bytes), path, &m, err);
 	if (rc == SL_OK)
 		rc = shard_map_agrees(&m, sp, path, err);
 	if (rc == SL_OK) {
@@ -301,7 +298,7 @@ static int shard_map_load(shard_store_t *st, const shard_params_t *sp, sl_err_t 
 		rc = sl_errf(err, SL_NOTSUP, "%s: the nodes are %s stores, which this build lacks",
 			     path, st->store_name);
 	shard_map_free(&m);
-	free(bytes);
+	buf_free(&bytes);
 	return rc;
 }
 
@@ -629,17 +626,12 @@ static int shard_intent_replay(shard_store_t *st)
 	if (st->base.read_only)
 		return sl_errf(&st->base.err, SL_BUSY, "%s: a batch across nodes was interrupted; "
 			       "open the store once for writing to finish it", path);
-	env_file_t *f = NULL;
-	int rc = env_open(st->home.env, path, ENV_READ, &f, &st->base.err);
-	if (rc != SL_OK)
-		return rc;
-	size_t size = (size_t)env_size(f), got = 0;
+	buf_t file = BUF_INIT;
 	batch_t b;
 	batch_init(&b);
-	uint8_t *bytes = malloc(size ? size : 1);
-	rc = bytes ? env_pread(f, bytes, size, 0, &got, &st->base.err)
-		   : sl_errf(&st->base.err, SL_NOMEM, "shard: out of memory");
-	env_close(f, NULL);
+	int rc = env_read_all(st->home.env, path, SHARD_INTENT_MAX, &file, &st->base.err);
+	const uint8_t *bytes = file.data;
+	size_t got = file.len;
 	/* env_write_atomic renamed it into place only once whole and synced: a bad
 	 * checksum is damage, not a torn write. */
 	if (rc == SL_OK && (got < 12 || codec_get_u64(bytes + got - 8) !=
@@ -664,7 +656,7 @@ static int shard_intent_replay(shard_store_t *st)
 	if (rc == SL_OK)
 		rc = env_sync_dir(st->home.env, st->home.dir, &st->base.err);
 	batch_free(&b);
-	free(bytes);
+	buf_free(&file);
 	return rc;
 }
 

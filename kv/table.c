@@ -345,17 +345,16 @@ static int tb_schema_agree(table_t *t, bool created)
 		buf_append(&want, sum, strlen(sum));
 		rc = env_write_atomic(t->env, path, want.data, want.len, &t->err);
 	} else {
-		FILE *f = fopen(path, "rb");
-		static char have[1 << 16];
-		size_t n = f ? fread(have, 1, sizeof have - 1, f) : 0;
-		if (f)
-			fclose(f);
-		have[n] = 0;
-		if (n < 17 || strcmp(have + n - 17, sum) != 0 ||
-		    n - 17 != want.len || memcmp(have, want.data, want.len) != 0)
+		buf_t have = BUF_INIT;
+		rc = env_read_all(t->env, path, 1 << 16, &have, &t->err);
+		size_t n = have.len;
+		const char *text = (const char *)have.data;
+		if (rc == SL_OK && (n < 17 || memcmp(text + n - 17, sum, 17) != 0 ||
+				    n - 17 != want.len || memcmp(text, want.data, want.len) != 0))
 			rc = sl_errf(&t->err, SL_INVALID, "%s: the table was made with another "
 				     "definition (or the file is damaged); it holds:\n%.*s", path,
-				     n >= 17 ? (int)(n - 17) : (int)n, have);
+				     n >= 17 ? (int)(n - 17) : (int)n, text ? text : "");
+		buf_free(&have);
 	}
 	buf_free(&want);
 	return rc;
