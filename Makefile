@@ -295,4 +295,4 @@ unicode-tables:
 clean:
 	rm -rf build
 
--include $(OBJ_LIB:.o=.d) $(OBJ_BENCH:.o=.d) $(BUILD)/bench/main.d $(TEST_BINS:=.d)
+-include $(OBJ_LIB:.o=.d) $(OBJ_BENCH:.o=.d) $(BUILD)/bench/main.d $(TEST_BINS:=.d) $(BUILD)/tests/testutil.d $(BUILD)/tests/storecheck.d

@@ -181,3 +181,8 @@ bool cmdline_parse_bytes(const char *s, uint64_t max, uint64_t *out)
 	*out = v * mult;
 	return true;
 }
+
+void cmdline_trace_line(void *ctx, const char *line)
+{
+	fprintf((FILE *)ctx, "trace: %s\n", line);
+}

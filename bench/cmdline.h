@@ -57,4 +57,8 @@ void cmdline_escape_value(buf_t *out, sl_slice_t value);
  */
 bool cmdline_parse_bytes(const char *s, uint64_t max, uint64_t *out);
 
+/* A trace hook (engine/trace.h) for the commands: prints "trace: LINE" to the
+ * FILE * in ctx (stdout for `storelab trace`, stderr where the reply is data). */
+void cmdline_trace_line(void *ctx, const char *line);
+
 #endif

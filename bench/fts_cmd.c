@@ -17,7 +17,7 @@
 
 static const char index_usage[] =
 	"usage: storelab index DIR --corpus FILE.tsv [--on-error stop|skip] [--buffer BYTES]\n"
-	"                      [--no-positions] [--optimize] [--analyzer SPEC]\n"
+	"                      [--no-positions] [--optimize] [--analyzer SPEC] [--trace]\n"
 	"Adds every id<TAB>text line of FILE (\"-\" = stdin) to the inverted index in DIR\n"
 	"(made when missing); a document whose id is there already replaces it. The file is\n"
 	"one commit: either all of it is searchable afterwards, or (on an error) none of it.\n"
@@ -30,11 +30,12 @@ static const char index_usage[] =
 	"  --analyzer SPEC   a new index's analyzer: unicode61 (default, as FTS5),\n"
 	"                    'unicode61 stop' (English stop words), 'unicode61 stem=english'\n"
 	"                    (Snowball, with libstemmer-dev), 'unicode61 stop stem=english';\n"
-	"                    kept in the index, used for every query\n";
+	"                    kept in the index, used for every query\n"
+	"  --trace           narrate on stderr: each add, flush, commit and merge\n";
 
 static const char search_usage[] =
 	"usage: storelab search DIR QUERY [--topk K] [--format table|tsv|json] [--idf fts5|lucene]\n"
-	"                       [--explain] [--exhaustive]\n"
+	"                       [--explain] [--exhaustive] [--trace]\n"
 	"BM25 top-k over the index in DIR. QUERY: words (ANDed), \"phrases\", OR, NOT,\n"
 	"parentheses, e.g. 'database (index OR tree) NOT \"key value\"'.\n"
 	"  --topk K      hits to return (default 10)\n"
@@ -42,7 +43,9 @@ static const char search_usage[] =
 	"  --idf I       fts5 (default: as SQLite FTS5) or lucene\n"
 	"  --explain     show how each score was made: N, the mean length, each term's\n"
 	"                document frequency and idf, each hit's tfs and length\n"
-	"  --exhaustive  score every match (no pruning): the same hits, to compare the work\n";
+	"  --exhaustive  score every match (no pruning): the same hits, to compare the work\n"
+	"  --trace       narrate on stderr: each term's lookup per segment, the blocks and\n"
+	"                documents MaxScore passes over, each document scored\n";
 
 static double now_sec(void)
 {
@@ -65,6 +68,7 @@ typedef struct index_args {
 	const char *dir, *corpus;
 	bool skip, optimize;
 	inverted_opts_t opts;
+	trace_t trace;       /* --trace: opts.trace points here */
 } index_args_t;
 
 /* DIR then flags; 0, or 2 (usage printed) for a bad command line. */
@@ -85,6 +89,11 @@ static int index_parse(int argc, char **argv, index_args_t *a)
 		}
 		if (strcmp(flag, "--optimize") == 0) {
 			a->optimize = true;
+			continue;
+		}
+		if (strcmp(flag, "--trace") == 0) {
+			a->trace = (trace_t){ cmdline_trace_line, stderr };
+			a->opts.trace = &a->trace;
 			continue;
 		}
 		if (val == NULL) {
@@ -303,6 +312,7 @@ int search_main(int argc, char **argv)
 	}
 	const char *dir = argv[1], *query = argv[2], *format = "table";
 	uint64_t k = 10;
+	trace_t trace = { cmdline_trace_line, stderr };
 	inverted_opts_t opts = inverted_defaults();
 	opts.read_only = true;
 	opts.create = false;
@@ -310,6 +320,11 @@ int search_main(int argc, char **argv)
 		const char *flag = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(flag, "--explain") == 0 || strcmp(flag, "--exhaustive") == 0) {
 			*(strcmp(flag, "--explain") == 0 ? &opts.explain : &opts.exhaustive) = true;
+			i--;
+			continue;
+		}
+		if (strcmp(flag, "--trace") == 0) {
+			opts.trace = &trace;
 			i--;
 			continue;
 		}

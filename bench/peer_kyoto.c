@@ -65,7 +65,7 @@ static int kc_open_kind(const char *dir, const store_opts_t *opts, const store_o
 	kc_t *k = calloc(1, sizeof *k);
 	if (k == NULL)
 		return sl_errf(err, SL_NOMEM, "kyoto: out of memory");
-	store_init_base(&k->base, ops);
+	store_init_base(&k->base, ops, opts);
 	k->dir = strdup(dir);
 	k->sync = opts->sync;
 	k->tree = tree;

@@ -73,7 +73,7 @@ static int ldb_open(const char *dir, const store_opts_t *opts, store_t **out, sl
 	ldb_t *l = calloc(1, sizeof *l);
 	if (l == NULL)
 		return sl_errf(err, SL_NOMEM, "leveldb: out of memory");
-	store_init_base(&l->base, &peer_leveldb_ops);
+	store_init_base(&l->base, &peer_leveldb_ops, opts);
 	l->dir = strdup(dir);
 	l->options = leveldb_options_create();
 	leveldb_options_set_create_if_missing(l->options, !opts->no_create);

@@ -112,7 +112,7 @@ static int lmdb_open(const char *dir, const store_opts_t *opts, store_t **out, s
 	lmdb_t *l = calloc(1, sizeof *l);
 	if (l == NULL)
 		return sl_errf(err, SL_NOMEM, "lmdb: out of memory");
-	store_init_base(&l->base, &peer_lmdb_ops);
+	store_init_base(&l->base, &peer_lmdb_ops, opts);
 	l->dir = strdup(dir);
 	l->sync = opts->sync;
 	/*

@@ -101,7 +101,7 @@ static int rdb_open(const char *dir, const store_opts_t *opts, store_t **out, sl
 	rdb_t *r = calloc(1, sizeof *r);
 	if (r == NULL)
 		return sl_errf(err, SL_NOMEM, "rocksdb: out of memory");
-	store_init_base(&r->base, &peer_rocksdb_ops);
+	store_init_base(&r->base, &peer_rocksdb_ops, opts);
 	r->dir = strdup(dir);
 	rdb_configure(r, opts);
 	char *e = NULL;

@@ -134,7 +134,7 @@ static int sq_open(const char *dir, const store_opts_t *opts, store_t **out, sl_
 	sq_t *q = calloc(1, sizeof *q);
 	if (q == NULL)
 		return sl_errf(err, SL_NOMEM, "sqlite: out of memory");
-	store_init_base(&q->base, &peer_sqlite_ops);
+	store_init_base(&q->base, &peer_sqlite_ops, opts);
 	q->dir = strdup(dir);
 	q->sync = opts->sync;
 	char path[4096], wal[4200], uri[4300];

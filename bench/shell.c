@@ -29,7 +29,8 @@ static const char trace_usage[] =
 	"usage: storelab trace STORE DIR [--sync MODE] [--cache BYTES] [--params ...] [--read-only]\n"
 	"                      COMMAND...\n"
 	"Runs one shell command (put K V, get K, del K, scan A B) with narration on:\n"
-	"each step the store takes is printed, then the reply.\n"
+	"each step the store takes, from the open (recovery) to the close, is printed with\n"
+	"the function that takes it in [brackets] (a place for a breakpoint), then the reply.\n"
 	"example: storelab trace ref /tmp/db get user42\n";
 
 /* ---------------------------------------------------------------- options */
@@ -214,11 +215,6 @@ static void shell_stats(store_t *s, buf_t *reply)
 	stats_list_free(&l);
 }
 
-static void shell_trace_line(void *ctx, const char *line)
-{
-	fprintf((FILE *)ctx, "trace: %s\n", line);
-}
-
 /* Does the command have the right number of words? Sets the reply if not. */
 static bool shell_arity(const cmdline_t *cl, size_t min, size_t max, const char *usage,
 			buf_t *reply)
@@ -286,7 +282,7 @@ static int shell_exec(store_t *s, const cmdline_t *cl, buf_t *reply, buf_t *val)
 		bool on = cl->ntok == 2 && sl_slice_eq(cl->tok[1], sl_slice_str("on"));
 		bool off = cl->ntok == 2 && sl_slice_eq(cl->tok[1], sl_slice_str("off"));
 		if (on || off) {
-			store_trace(s, on ? shell_trace_line : NULL, stderr);
+			store_trace(s, on ? cmdline_trace_line : NULL, stderr);
 			shell_reply_text(reply, "OK");
 		} else {
 			shell_reply_text(reply, "ERR usage: trace on|off");
@@ -460,12 +456,12 @@ int trace_main(int argc, char **argv)
 		goto out;
 	}
 	a.opts.no_create = true; /* narrating a store that is not there would make one */
+	a.opts.trace = (trace_t){ cmdline_trace_line, stdout }; /* the open (recovery) too */
 	store_t *s = shell_open(&a);
 	if (s == NULL) {
 		status = 1;
 		goto out;
 	}
-	store_trace(s, shell_trace_line, stdout);
 	if (!shell_exec_data(s, &cl, &reply, &val))
 		shell_reply_text(&reply, "ERR trace runs put, get, del or scan");
 	shell_write_reply(&reply);

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/cmdline.h"
 #include "bench/report.h"
 #include "bench/ts_cmd.h"
 #include "bench/ts_input.h"
@@ -27,7 +28,7 @@ static const char ingest_usage[] =
 	"usage: storelab ts ingest DIR FILE [--format csv|lp] [--ts-unit s|ms|us|ns]\n"
 	"                          [--on-error stop|skip] [--sync none|batch|always] [--batch N]\n"
 	"                          [--unit s|ms|us|ns] [--block D] [--window D] [--strict]\n"
-	"                          [--retention D] [--downsample-after D [--downsample D]]\n"
+	"                          [--retention D] [--downsample-after D [--downsample D]] [--trace]\n"
 	"Adds the points of FILE (\"-\" = stdin) to the store in DIR (made when missing).\n"
 	"FILE is CSV (timestamp,series,value after that header line) or InfluxDB line\n"
 	"protocol; --format says which, else the first line tells.\n"
@@ -45,6 +46,7 @@ static const char ingest_usage[] =
 	"                --retention D (drop segments older than D; default keep all),\n"
 	"                --downsample-after D (segments older than D become summaries per\n"
 	"                --downsample interval, default 5m: count sum min max first last rise)\n"
+	"  --trace        narrate on stderr: log replay, segments cut and merged, retention\n"
 	"Durations: 90s, 15m, 2h, 1d, 250ms. Points older than the window are refused,\n"
 	"counted and reported; a duplicate timestamp replaces the earlier value.\n";
 
@@ -172,6 +174,7 @@ typedef struct ingest_args {
 	bool skip;
 	size_t batch;
 	ts_opts_t opts;
+	trace_t trace;       /* --trace: opts.trace points here */
 } ingest_args_t;
 
 static int ingest_parse(int argc, char **argv, ingest_args_t *a)
@@ -191,6 +194,11 @@ static int ingest_parse(int argc, char **argv, ingest_args_t *a)
 		bool used;
 		if (strcmp(flag, "--strict") == 0) {
 			a->opts.strict_order = true;
+			continue;
+		}
+		if (strcmp(flag, "--trace") == 0) {
+			a->trace = (trace_t){ cmdline_trace_line, stderr };
+			a->opts.trace = &a->trace;
 			continue;
 		}
 		if (val == NULL) {
@@ -385,12 +393,6 @@ static void query_print(const ts_result_t *r, ts_unit_t unit, const char *format
 		       r->st.segments, r->st.lists, r->st.series, r->st.chunks, r->st.points);
 }
 
-static void query_trace_line(void *ctx, const char *line)
-{
-	(void)ctx;
-	fprintf(stderr, "trace: %s\n", line);
-}
-
 typedef struct query_args {
 	const char *dir, *format, *from, *to, *step;
 	bool trace;
@@ -477,7 +479,7 @@ static int ts_query_cmd(int argc, char **argv)
 	int bad = query_parse(argc, argv, &a);
 	if (bad != 0)
 		return bad;
-	trace_t tr = { query_trace_line, NULL };
+	trace_t tr = { cmdline_trace_line, stderr };
 	ts_opts_t o = { .read_only = true, .trace = a.trace ? &tr : NULL };
 	env_t *env = env_new();
 	ts_t *db;

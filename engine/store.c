@@ -154,10 +154,11 @@ void store_home_stats(store_home_t *home, stats_list_t *out)
 	stats_add_device(out, &io, disk, 0);
 }
 
-void store_init_base(store_t *s, const store_ops_t *ops)
+void store_init_base(store_t *s, const store_ops_t *ops, const store_opts_t *opts)
 {
 	memset(s, 0, sizeof *s);
 	s->ops = ops;
+	s->trace = opts->trace;
 }
 
 /* ---------------------------------------------------------------- registry */

@@ -47,6 +47,8 @@ typedef struct store_opts {
 	                         disk and on read-only media. */
 	env_t *env;           /* file layer to use; NULL = the store makes its own */
 	const char *params;   /* store-specific "name=value,name=value"; NULL = none */
+	trace_t trace;        /* narration from the open on (recovery included); store_trace
+	                         changes it later; zero = off */
 } store_opts_t;
 
 /* The value of name in opts->params (copied into out); false when absent. */
@@ -171,8 +173,9 @@ int store_home_open(store_home_t *home, const char *dir, const store_opts_t *opt
 void store_home_close(store_home_t *home);
 void store_home_stats(store_home_t *home, stats_list_t *out);
 
-/* Called by an implementation's open on its freshly allocated handle. */
-void store_init_base(store_t *s, const store_ops_t *ops);
+/* Called by an implementation's open on its freshly allocated handle (takes
+ * opts->trace, so that the open itself, recovery included, is narrated). */
+void store_init_base(store_t *s, const store_ops_t *ops, const store_opts_t *opts);
 
 /*
  * An iterator over a key range. Implementations fill `valid`, `key`, `value` and

@@ -5,15 +5,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
-void trace_emit(const trace_t *t, const char *fmt, ...)
+void trace_emit_at(const trace_t *t, const char *func, const char *fmt, ...)
 {
 	if (t->fn == NULL)
 		return;
 	char line[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
+	int n = vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
+	size_t at = n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+	snprintf(line + at, sizeof line - at, "  [%s]", func);
 	t->fn(t->ctx, line);
 }
 

@@ -11,6 +11,10 @@
  *     if (trace_on(&s->trace))
  *         trace_emit(&s->trace, "page %u: %u keys", pgno, n);
  * so that the arguments are not even computed when tracing is off.
+ *
+ * Every line ends with the name of the function that took the step, in
+ * brackets ("... insert at slot 146  [bt_leaf_insert]"): the place to set a
+ * breakpoint to watch that step happen in a debugger (docs/stepping.md).
  */
 #ifndef SL_TRACE_H
 #define SL_TRACE_H
@@ -37,8 +41,14 @@ static inline void trace_set(trace_t *t, trace_fn fn, void *ctx)
 	t->ctx = ctx;
 }
 
-/* Formats one line and hands it to the hook (lines longer than 1 KiB are cut). */
-void trace_emit(const trace_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Formats one line, adds "  [func]" and hands it to the hook (lines longer than
+ * 1 KiB are cut). A helper that words a line for its caller passes the
+ * caller's name, so the line names the step, not the wording. */
+void trace_emit_at(const trace_t *t, const char *func, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The usual form: the function that emits the line is the one named. */
+#define trace_emit(t, ...) trace_emit_at((t), __func__, __VA_ARGS__)
 
 /* Writes bytes as printable text into out (at most max_bytes of input shown,
  * "..." after a cut); non-printable bytes appear as \xHH. Returns out. */

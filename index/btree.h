@@ -180,4 +180,23 @@ int btree_check(btree_t *t, sl_err_t *err);
 /* Prints the tree (page kinds, keys per page) — for gdb: btree_dump(t, stderr). */
 void btree_dump(btree_t *t, FILE *out);
 
+/* One node, as btree_nodes shows it (first and last are valid during the call). */
+typedef struct btree_node {
+	uint32_t pgno, depth;  /* depth 0 = the root */
+	bool leaf;
+	uint32_t keys;         /* cells on the page */
+	uint32_t used, usable; /* bytes in use of the bytes a page offers */
+	sl_slice_t first, last; /* its smallest and largest key (empty when it has none) */
+} btree_node_t;
+
+/* Returns SL_OK to go on; anything else stops the walk and is returned. */
+typedef int (*btree_node_fn)(void *ctx, const btree_node_t *node);
+
+/*
+ * Visits the nodes down to max_depth, depth first, children left to right (so
+ * the nodes of one depth come in key order): what inspect --svg draws and
+ * btree_dump prints. SL_CORRUPT for a page that cannot be read.
+ */
+int btree_nodes(btree_t *t, uint32_t max_depth, btree_node_fn fn, void *ctx, sl_err_t *err);
+
 #endif

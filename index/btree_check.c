@@ -237,35 +237,60 @@ void btree_get_stats(btree_t *t, btree_stats_t *out)
 	}
 }
 
-static void bt_dump_page(btree_t *t, uint32_t pgno, int depth, FILE *out)
+/* Visits page pgno at depth, then (above max_depth) its children. */
+static int bt_node_visit(btree_t *t, uint32_t pgno, uint32_t depth, uint32_t max_depth,
+			 btree_node_fn fn, void *ctx, sl_err_t *err)
 {
 	page_t *pg;
-	if (bt_fetch(t, pgno, &pg, NULL) != SL_OK) {
-		fprintf(out, "%*spage %u: unreadable\n", depth * 2, "", pgno);
-		return;
+	int rc = bt_fetch(t, pgno, &pg, err);
+	if (rc != SL_OK)
+		return rc;
+	uint8_t *d = malloc(t->usable); /* a copy: the children's fetches may evict the page */
+	if (d == NULL) {
+		pager_unpin(t->pager, pg);
+		return sl_errf(err, SL_NOMEM, "btree: out of memory");
 	}
-	uint8_t *d = malloc(t->usable);
 	memcpy(d, page_data(pg), t->usable);
 	pager_unpin(t->pager, pg);
-	bool leaf = pg_kind(d) == BTREE_KIND_LEAF;
-	char first[40] = "", last[40] = "";
+	btree_node_t node = { .pgno = pgno, .depth = depth, .leaf = pg_kind(d) == BTREE_KIND_LEAF,
+			      .keys = pg_n(d), .usable = t->usable };
+	node.used = t->usable - bt_page_free(t, d);
 	bt_cell_t c;
-	if (pg_n(d) > 0 && bt_cell_decode(t, d, 0, &c))
-		trace_bytes(first, sizeof first, c.key.data, c.key.len, 12);
-	if (pg_n(d) > 0 && bt_cell_decode(t, d, pg_n(d) - 1, &c))
-		trace_bytes(last, sizeof last, c.key.data, c.key.len, 12);
-	fprintf(out, "%*spage %u: %s, %u keys [%s .. %s], %u bytes free\n", depth * 2, "", pgno,
-		leaf ? "leaf" : "internal", pg_n(d), first, last, bt_page_free(t, d));
-	for (uint32_t i = 0; !leaf && i <= pg_n(d); i++) {
+	if (node.keys > 0 && bt_cell_decode(t, d, 0, &c))
+		node.first = c.key;
+	if (node.keys > 0 && bt_cell_decode(t, d, node.keys - 1, &c))
+		node.last = c.key;
+	rc = fn(ctx, &node);
+	for (uint32_t i = 0; rc == SL_OK && !node.leaf && depth < max_depth && i <= node.keys; i++) {
 		bool bad;
-		bt_dump_page(t, bt_child_at(t, d, i, &bad), depth + 1, out);
+		uint32_t child = bt_child_at(t, d, i, &bad);
+		rc = bad ? bt_corrupt(t, pgno, "a child pointer out of range", err)
+			 : bt_node_visit(t, child, depth + 1, max_depth, fn, ctx, err);
 	}
 	free(d);
+	return rc;
+}
+
+int btree_nodes(btree_t *t, uint32_t max_depth, btree_node_fn fn, void *ctx, sl_err_t *err)
+{
+	return bt_node_visit(t, t->root, 0, max_depth, fn, ctx, err);
+}
+
+static int bt_dump_node(void *ctx, const btree_node_t *n)
+{
+	char first[40], last[40];
+	trace_bytes(first, sizeof first, n->first.data, n->first.len, 12);
+	trace_bytes(last, sizeof last, n->last.data, n->last.len, 12);
+	fprintf(ctx, "%*spage %u: %s, %u keys [%s .. %s], %u bytes free\n", (int)n->depth * 2 + 2,
+		"", n->pgno, n->leaf ? "leaf" : "internal", n->keys, first, last, n->usable - n->used);
+	return SL_OK;
 }
 
 void btree_dump(btree_t *t, FILE *out)
 {
 	fprintf(out, "btree: root %u, height %u, %llu keys\n", t->root, t->height,
 		(unsigned long long)t->keys);
-	bt_dump_page(t, t->root, 1, out);
+	sl_err_t err;
+	if (btree_nodes(t, UINT32_MAX, bt_dump_node, out, &err) != SL_OK)
+		fprintf(out, "  stopped: %s\n", err.msg);
 }

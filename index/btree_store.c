@@ -30,7 +30,7 @@ static int bts_open(const char *dir, const store_opts_t *opts, store_t **out, sl
 	bt_store_t *b = calloc(1, sizeof *b);
 	if (b == NULL)
 		return sl_errf(err, SL_NOMEM, "btree: out of memory");
-	store_init_base(&b->base, &btree_store_ops);
+	store_init_base(&b->base, &btree_store_ops, opts);
 	char path[4200];
 	int rc = store_home_open(&b->home, dir, opts, "btree", "btree.db", err);
 	snprintf(path, sizeof path, "%s/btree.db", dir);

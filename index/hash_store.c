@@ -30,7 +30,7 @@ static int hs_open(const char *dir, const store_opts_t *opts, store_t **out, sl_
 	hs_store_t *b = calloc(1, sizeof *b);
 	if (b == NULL)
 		return sl_errf(err, SL_NOMEM, "hash: out of memory");
-	store_init_base(&b->base, &hash_store_ops);
+	store_init_base(&b->base, &hash_store_ops, opts);
 	char path[4200], seed[32];
 	hash_opts_t ho = { .page_size = opts->page_size, .cache_bytes = opts->cache_bytes,
 			   .sync = opts->sync, .batch_ms = opts->batch_ms,

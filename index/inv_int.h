@@ -211,7 +211,15 @@ struct inverted {
 	analyzer_t qan;              /* analyzes queries the same way */
 	bool broken;                 /* a commit failed: writes refused */
 	uint64_t flushes, merges;
+	trace_t trace;               /* from opts.trace; fn NULL = off */
 };
+
+/* Narration, when on (see engine/trace.h): the arguments are computed only then. */
+#define INV_TRACE(ix, ...)                                                                         \
+	do {                                                                                       \
+		if (trace_on(&(ix)->trace))                                                        \
+			trace_emit(&(ix)->trace, __VA_ARGS__);                                     \
+	} while (0)
 
 /* ---- queries ---- */
 

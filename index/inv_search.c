@@ -31,6 +31,7 @@
  * far plus the bounds still to add could beat the threshold. A common word's
  * long list is then never walked in full.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,11 +261,16 @@ static int inv_phrase_materialize(inv_eval_t *ev, inv_qnode_t *leaf, inv_seg_t *
 		d++;
 	}
 out:
+	INV_TRACE(ev->ix, "phrase of %u terms in segment %06" PRIu64 ": %s%zu"
+		  " documents hold it (positions compared where every term is present)", leaf->nterms,
+		  s->number, l->present ? "" : "a term is not in the dictionary; ", l->docs.n);
 	for (unsigned j = 0; j < opened; j++)
 		inv_cursor_free(&cs[j]);
 	free(cs);
 	return rc;
 }
+
+static char *inv_leaf_text(const inv_qnode_t *leaf);
 
 /* Looks a term up in one segment; adds its live documents to *df. */
 static int inv_term_open(inv_eval_t *ev, inv_qnode_t *leaf, inv_seg_t *s, inv_lcur_t *l,
@@ -292,6 +298,14 @@ static int inv_term_open(inv_eval_t *ev, inv_qnode_t *leaf, inv_seg_t *s, inv_lc
 		}
 	}
 	buf_free(&e.inline_bytes);
+	if (rc == SL_OK)
+		INV_TRACE(ev->ix, "term \"%.*s\" in segment %06" PRIu64 ": %" PRIu32 " postings in %"
+			  PRIu32 " blocks of %d, largest tf %" PRIu32, (int)leaf->terms[0].len,
+			  (const char *)leaf->terms[0].data, s->number, e.df,
+			  (e.df + POSTINGS_BLOCK - 1) / POSTINGS_BLOCK, POSTINGS_BLOCK, e.max_tf);
+	else if (rc == SL_NOTFOUND)
+		INV_TRACE(ev->ix, "term \"%.*s\" in segment %06" PRIu64 ": not in its dictionary",
+			  (int)leaf->terms[0].len, (const char *)leaf->terms[0].data, s->number);
 	return rc == SL_NOTFOUND ? SL_OK : rc;
 }
 
@@ -322,6 +336,12 @@ static int inv_eval_stats(inv_eval_t *ev)
 		}
 		ev->df[i] = df < docs ? df : docs;
 		ev->idf[i] = bm25_idf(&ev->bm, ev->df[i]);
+		if (trace_on(&ix->trace)) {
+			char *text = inv_leaf_text(leaf);
+			trace_emit(&ix->trace, "%s: %" PRIu64 " of %" PRIu64 " live documents hold it: "
+				   "idf %.4f", text ? text : "?", ev->df[i], docs, ev->idf[i]);
+			free(text);
+		}
 	}
 	return SL_OK;
 }
@@ -354,6 +374,10 @@ static void inv_heap_sift_down(inv_entry_t *h, size_t n, size_t i)
 static void inv_heap_offer(inv_eval_t *ev, double score, uint32_t local)
 {
 	inv_entry_t e = { score, ev->base + local, ev->si, local };
+	INV_TRACE(ev->ix, "document %" PRIu64 " scores %.4f: %s", e.doc, score,
+		  ev->n < ev->k ? "into the top k (it has room)"
+		  : inv_worse(&ev->heap[0], &e) ? "into the top k, pushing out the worst"
+						: "not above the k-th best");
 	if (ev->n < ev->k) {
 		size_t i = ev->n++;
 		ev->heap[i] = e;
@@ -528,6 +552,9 @@ static uint32_t inv_ms_skip_blocks(inv_eval_t *ev, inv_ms_t *ms, unsigned e, uns
 		if (bound > threshold || end >= INV_END - 1)
 			break;
 		ev->st->pruned++; /* a window of blocks passed over unread */
+		INV_TRACE(ev->ix, "documents %" PRIu32 "..%" PRIu32 " passed over: their blocks' bounds "
+			  "add up to %.4f, not above the threshold %.4f (blocks not unpacked)", d, end,
+			  bound, threshold);
 		d = end + 1;
 	}
 	/* Unpack the blocks of the window that may hold a winner. */
@@ -611,12 +638,20 @@ static void inv_eval_maxscore(inv_eval_t *ev)
 			double total = inv_sum(ev);
 			if (!whole) {
 				ev->st->pruned++;
+				INV_TRACE(ev->ix, "document %" PRIu64 " pruned: %.4f from the essential "
+					  "lists plus what the others could add is not above %.4f",
+					  ev->base + d, s, threshold);
 			} else {
 				ev->st->scored++;
 				inv_heap_offer(ev, total, d);
 				if (inv_threshold(ev) != threshold) {
 					threshold = inv_threshold(ev);
+					unsigned was = e;
 					e = inv_ms_split(prefix, n, threshold);
+					if (e != was)
+						INV_TRACE(ev->ix, "threshold %.4f: the %u terms of smallest "
+							  "bound (together %.4f) are now non-essential",
+							  threshold, e, prefix[e]);
 				}
 			}
 		}
@@ -627,8 +662,11 @@ static void inv_eval_maxscore(inv_eval_t *ev)
 				inv_lcur_advance(ev, ms[i].l, d + 1);
 		d++;
 	}
-	if (e >= n)
+	if (e >= n) {
 		ev->st->pruned++; /* the rest of the segment could not enter: counted once */
+		INV_TRACE(ev->ix, "the bounds of all %u terms add up to %.4f, not above the threshold: "
+			  "the rest of the segment is passed over", n, prefix[n]);
+	}
 out:
 	free(ms);
 	free(prefix);
@@ -665,6 +703,9 @@ static void inv_eval_conjunction(inv_eval_t *ev)
 				if (bound > threshold || end >= INV_END - 1)
 					break;
 				ev->st->pruned++;
+				INV_TRACE(ev->ix, "documents %" PRIu32 "..%" PRIu32 " passed over: their "
+					  "blocks' bounds add up to %.4f, not above the threshold %.4f",
+					  d, end, bound, threshold);
 				d = end + 1;
 			}
 			window_threshold = threshold;
@@ -895,6 +936,11 @@ int inverted_search(inverted_t *ix, const char *query, size_t k, inverted_result
 		ev.si = s;
 		ev.impact_scale = ev.bm.avgdl > ev.seg->bm.avgdl ? ev.bm.avgdl / ev.seg->bm.avgdl : 1.0;
 		inv_reset(q.root);
+		INV_TRACE(ix, "segment %06" PRIu64 " (%" PRIu32 " documents, %" PRIu32 " deleted): %s",
+			  ev.seg->number, ev.seg->docs, ev.seg->ndel,
+			  disjunction ? "MaxScore over the OR's terms, block-max windows"
+			  : conjunction ? "leapfrog AND, block-max windows"
+					: "every match scored (no pruning)");
 		if (disjunction)
 			inv_eval_maxscore(&ev);
 		else if (conjunction)
@@ -907,6 +953,9 @@ int inverted_search(inverted_t *ix, const char *query, size_t k, inverted_result
 	if (rc == SL_OK) {
 		inv_eval_skipped(&ev);
 		rc = inv_eval_results(&ev, res);
+		INV_TRACE(ix, "%" PRIu64 " documents scored, %" PRIu64 " pruned, %" PRIu64 " postings "
+			  "blocks never unpacked; %zu hits", res->stats.scored, res->stats.pruned,
+			  res->stats.blocks_skipped, res->n);
 	}
 	if (rc == SL_OK && ix->opts.explain)
 		rc = inv_explain(&ev, res);

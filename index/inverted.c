@@ -303,6 +303,9 @@ int inverted_open(env_t *env, const char *dir, const inverted_opts_t *opts, inve
 		ix->opts.buffer_bytes = INVERTED_BUFFER_DEFAULT;
 	if (ix->opts.merge_factor < 2)
 		ix->opts.merge_factor = INVERTED_MERGE_FACTOR;
+	if (ix->opts.trace != NULL)
+		ix->trace = *ix->opts.trace;
+	ix->opts.trace = NULL; /* the copy in ix->trace is the one used */
 	/* The analyzer asked for, in its canonical spelling (a new index takes it). */
 	analyzer_t an;
 	int rc = analyzer_open(&an, ix->opts.analyzer, err);
@@ -318,6 +321,8 @@ int inverted_open(env_t *env, const char *dir, const inverted_opts_t *opts, inve
 	}
 	if (!ix->opts.read_only)
 		inv_collect_garbage(ix);
+	INV_TRACE(ix, "open: commit generation %" PRIu64 ", %" PRIu32 " segments, analyzer %s",
+		  ix->generation, ix->nsegs, ix->analyzer);
 	*out = ix;
 	return SL_OK;
 }
@@ -426,6 +431,10 @@ int inverted_add(inverted_t *ix, sl_slice_t id, sl_slice_t text, sl_err_t *err)
 	rc = inv_delete_id(ix, id, &found, err);
 	if (rc == SL_OK)
 		rc = inv_buffer_add(ix->buf, id, text, err);
+	INV_TRACE(ix, "add \"%.*s\": %zu bytes of text analyzed into the buffer (%" PRIu32
+		  " documents, %" PRIu64 " bytes)%s", (int)id.len, (const char *)id.data, text.len,
+		  inv_buffer_docs(ix->buf), inv_buffer_bytes(ix->buf),
+		  found ? "; the older version is marked deleted" : "");
 	if (rc == SL_NOMEM)
 		ix->broken = true; /* the buffer may hold part of the document */
 	if (rc == SL_OK && inv_buffer_bytes(ix->buf) >= ix->opts.buffer_bytes)
@@ -470,6 +479,9 @@ static int inv_flush(inverted_t *ix, sl_err_t *err)
 		inv_seg_close(s);
 		ix->broken = true;
 	}
+	INV_TRACE(ix, "flush: %" PRIu32 " buffered documents -> segment %06" PRIu64 "%s",
+		  inv_buffer_docs(ix->buf), number, rc == SL_OK ? " (not searched until a commit names it)"
+							       : ": failed");
 	free(path);
 	inv_buffer_reset(ix->buf);
 	ix->flushes++;
@@ -495,6 +507,8 @@ static int inv_write_commit(inverted_t *ix, sl_err_t *err)
 	}
 	if (rc == SL_OK)
 		rc = inv_commit_write(ix, gen, ix->segs, ix->nsegs, gens, err);
+	INV_TRACE(ix, "commit: generation %" PRIu64 " names %" PRIu32 " segments%s", gen, ix->nsegs,
+		  rc == SL_OK ? "; synced, now searchable" : ": failed");
 	if (rc == SL_OK) {
 		ix->generation = gen;
 		for (uint32_t i = 0; i < ix->nsegs; i++) {
@@ -671,6 +685,12 @@ static int inv_merge(inverted_t *ix, uint32_t from, uint32_t n, sl_err_t *err)
 		ix->broken = true;
 		return sl_errf(err, SL_NOMEM, "out of memory");
 	}
+	uint64_t in_docs = 0;
+	for (uint32_t i = 0; i < n; i++)
+		in_docs += ix->segs[from + i]->docs;
+	INV_TRACE(ix, "merge: segments %06" PRIu64 "..%06" PRIu64 " (%" PRIu32 " of them, %" PRIu64
+		  " documents) -> segment %06" PRIu64 " (%" PRIu32 " live documents; deleted ones dropped)",
+		  ix->segs[from]->number, ix->segs[from + n - 1]->number, n, in_docs, number, s->docs);
 	memcpy(old, ix->segs + from, n * sizeof *old);
 	ix->segs[from] = s;
 	memmove(ix->segs + from + 1, ix->segs + from + n, (ix->nsegs - from - n) * sizeof *old);

@@ -133,6 +133,7 @@
 #include "engine/env.h"
 #include "engine/slice.h"
 #include "engine/status.h"
+#include "engine/trace.h"
 #include "index/bm25.h"
 
 #define INVERTED_SEG_MAGIC "SLINVSEG"  /* the first 8 bytes of each file kind */
@@ -157,6 +158,8 @@ typedef struct inverted_opts {
 	                            what pruning saves; the answers are the same) */
 	bool explain;            /* results carry each term's statistics and each hit's
 	                            tfs and length (storelab search --explain) */
+	const trace_t *trace;    /* narration of adds, flushes, commits, merges and
+	                            searches (engine/trace.h); NULL = none */
 } inverted_opts_t;
 
 /* The defaults: create, positions, FTS5's idf. */

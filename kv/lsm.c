@@ -155,6 +155,9 @@ static int lsm_replay_log(lsm_t *db, uint64_t number, memtable_t **mem, lsm_edit
 		if (rc != SL_OK || db->opts.read_only || memtable_bytes(*mem) < db->opts.memtable_bytes)
 			continue;
 		rc = lsm_write_l0(db, *mem, db->next_file++, edit, &bytes, err);
+		if (rc == SL_OK && trace_on(db->trace))
+			trace_emit(db->trace, "recover: memtable full mid-log: %" PRIu64 " entries -> L0 "
+				   "lsm-%06" PRIu64 ".sst", memtable_count(*mem), db->next_file - 1);
 		memtable_unref(*mem);
 		*mem = rc == SL_OK ? memtable_new() : NULL;
 		if (rc == SL_OK && *mem == NULL)
@@ -209,6 +212,10 @@ static int lsm_replay_logs(lsm_t *db, lsm_edit_t *edit, sl_err_t *err)
 		mem = NULL;
 	} else if (rc == SL_OK && memtable_count(mem) > 0) {
 		rc = lsm_write_l0(db, mem, db->next_file++, edit, &bytes, err);
+		if (rc == SL_OK && trace_on(db->trace))
+			trace_emit(db->trace, "recover: the %" PRIu64 " replayed entries -> L0 lsm-%06" PRIu64
+				   ".sst; the logs they came from can go", memtable_count(mem),
+				   db->next_file - 1);
 	}
 	memtable_unref(mem);
 	free(nums);

@@ -575,7 +575,7 @@ static void lsm_trace_compaction(lsm_t *db, const lsm_compaction_t *c, const lsm
 	for (size_t i = 0; i < o->n && at < sizeof line - 40; i++)
 		at += (size_t)snprintf(line + at, sizeof line - at, " %06" PRIu64, o->files[i]->number);
 	snprintf(line + at, sizeof line - at, "; %" PRIu64 " entries dropped", dropped);
-	trace_emit(db->trace, "%s", line);
+	trace_emit_at(db->trace, "lsm_compact", "%s", line);
 }
 
 /* Runs compaction c on the current version. REQUIRES mu (released while merging). */

@@ -79,10 +79,10 @@ static void lsm_view_drop(lsm_t *db, lsm_view_t *view)
 	pthread_mutex_unlock(&db->mu);
 }
 
-static void lsm_trace_key(const lsm_t *db, const char *what, sl_slice_t key)
+static void lsm_trace_key(const lsm_t *db, const char *what, sl_slice_t key) /* for lsm_get */
 {
 	char shown[128];
-	trace_emit(db->trace, "%s \"%s\"", what, trace_bytes(shown, sizeof shown, key.data,
+	trace_emit_at(db->trace, "lsm_get", "%s \"%s\"", what, trace_bytes(shown, sizeof shown, key.data,
 								   key.len, 40));
 }
 

@@ -114,7 +114,7 @@ static int ls_open(const char *dir, const store_opts_t *opts, store_t **out, sl_
 	ls_store_t *b = calloc(1, sizeof *b);
 	if (b == NULL)
 		return sl_errf(err, SL_NOMEM, "lsm: out of memory");
-	store_init_base(&b->base, &lsm_store_ops);
+	store_init_base(&b->base, &lsm_store_ops, opts);
 	lsm_opts_t lo;
 	int rc = lsm_store_opts(opts, &lo, err);
 	lo.trace = &b->base.trace;

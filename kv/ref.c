@@ -423,7 +423,7 @@ static int ref_open(const char *dir, const store_opts_t *opts, store_t **out, sl
 		free(r);
 		return sl_errf(err, SL_NOMEM, "ref: out of memory");
 	}
-	store_init_base(&r->base, &ref_store_ops);
+	store_init_base(&r->base, &ref_store_ops, opts);
 	r->opts = *opts;
 	r->opts.params = NULL;
 	char val[16];

@@ -359,7 +359,7 @@ static int shard_open(const char *dir, const store_opts_t *opts, store_t **out, 
 	shard_store_t *st = calloc(1, sizeof *st);
 	if (st == NULL)
 		return sl_errf(err, SL_NOMEM, "shard: out of memory");
-	store_init_base(&st->base, &shard_store_ops);
+	store_init_base(&st->base, &shard_store_ops, opts);
 	st->base.read_only = opts->read_only;
 	shard_params_t sp;
 	uint64_t keys = 0;
@@ -432,12 +432,12 @@ static void shard_trace_node(shard_store_t *st, shard_node_t *node, const char *
 	char shown[64];
 	trace_bytes(shown, sizeof shown, key.data, key.len, 24);
 	if (strcmp(what, "key") == 0)
-		trace_emit(&st->base.trace, "shard: key \"%s\" belongs to node %" PRIu32 " (slot %u "
-			   "of %u, by %s: part_slot)", shown, node->id, slot, st->part.n,
+		trace_emit_at(&st->base.trace, "shard_route", "shard: key \"%s\" belongs to node %"
+			      PRIu32 " (slot %u of %u, by %s: part_slot)", shown, node->id, slot, st->part.n,
 			   part_kind_name(st->part.kind));
 	else
-		trace_emit(&st->base.trace, "shard: scan from \"%s\" %s node %" PRIu32 " (slot %u of "
-			   "%u)", shown, what, node->id, slot, st->part.n);
+		trace_emit_at(&st->base.trace, "shard_sub_open", "shard: scan from \"%s\" %s node %"
+			      PRIu32 " (slot %u of %u)", shown, what, node->id, slot, st->part.n);
 	store_trace(node->store, st->base.trace.fn, st->base.trace.ctx);
 }
 

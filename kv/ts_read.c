@@ -113,8 +113,13 @@ static int ts_sources(ts_t *db, const ts_selector_t *sel, int64_t from, int64_t 
 		memset(s, 0, sizeof *s);
 		if (i < db->nsegs) {
 			const ts_seg_meta_t *m = ts_seg_meta(db->segs[i]);
-			if (m->maxt <= from || m->mint >= to)
+			if (m->maxt <= from || m->mint >= to) {
+				if (trace_on(&db->trace))
+					trace_emit(&db->trace, "%s holds [%" PRId64 ", %" PRId64 "): outside "
+						   "the range, not read", ts_seg_path(db->segs[i]), m->mint,
+						   m->maxt);
 				continue;
+			}
 			s->seg = db->segs[i];
 			s->summary = m->interval_ms != 0;
 			st->segments++;
@@ -125,6 +130,27 @@ static int ts_sources(ts_t *db, const ts_selector_t *sel, int64_t from, int64_t 
 		rc = ts_src_select(db, s, sel, &is, err);
 		st->lists += is.lists;
 		st->candidates += is.candidates;
+		if (rc == SL_OK && trace_on(&db->trace))
+			trace_emit(&db->trace, "%s: %" PRIu32 " postings lists intersected -> %zu series",
+				   s->seg ? ts_seg_path(s->seg) : "the head", is.lists, s->n);
+	}
+	return rc;
+}
+
+/* Reads one series of a segment: the chunks whose time range misses [from, to) are skipped. */
+static int ts_read_seg_series(ts_t *db, ts_seg_t *seg, uint32_t id, int64_t from, int64_t to,
+			      ts_read_buf_t *b, ts_read_stats_t *st, sl_err_t *err)
+{
+	uint64_t before = st->chunks;
+	int rc = ts_seg_read(seg, id, from, to, &b->pts, &b->n, &b->cap, &st->chunks, err);
+	if (rc == SL_OK && trace_on(&db->trace)) {
+		const ts_chunk_ref_t *refs;
+		size_t all = ts_seg_chunks(seg, id, &refs);
+		sl_slice_t name = ts_seg_series(seg, id);
+		trace_emit_at(&db->trace, "ts_seg_read", "%s, series %.*s: %" PRIu64 " of %zu chunks "
+			      "decoded, %" PRIu64 " skipped (their time range misses the query's)",
+			      ts_seg_path(seg), (int)name.len, (const char *)name.data,
+			      st->chunks - before, all, all - (st->chunks - before));
 	}
 	return rc;
 }
@@ -143,7 +169,7 @@ static int ts_read_series(ts_t *db, ts_src_t *src, size_t nsrc, sl_slice_t name,
 		if (s->summary)
 			rc = ts_down_read(s->seg, id, from, to, &b->sums, &b->ns, &b->scap, err);
 		else if (s->seg)
-			rc = ts_seg_read(s->seg, id, from, to, &b->pts, &b->n, &b->cap, &st->chunks, err);
+			rc = ts_read_seg_series(db, s->seg, id, from, to, b, st, err);
 		else
 			rc = ts_head_points(&db->head, id, from, to, &b->pts, &b->n, &b->cap, &st->chunks, err);
 	}

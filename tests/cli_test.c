@@ -12,34 +12,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *bin(void)
-{
-	const char *b = getenv("SL_BIN");
-	return b ? b : "build/storelab";
-}
-
-/* Runs a shell command line, captures stdout into out; returns the exit status. */
-static int run(const char *cmd, char *out, size_t size)
-{
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	size_t n = fread(out, 1, size - 1, p);
-	out[n] = '\0';
-	int status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static void test_shell_put_get_survives_restart(void **state)
 {
 	tu_fixture_t *f = *state;
 	char cmd[8192], out[8192];
-	snprintf(cmd, sizeof cmd, "printf 'put a 1\\nget a\\nquit\\n' | %s shell ref %s/db", bin(),
+	snprintf(cmd, sizeof cmd, "printf 'put a 1\\nget a\\nquit\\n' | %s shell ref %s/db", tu_bin(),
 		 f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_string_equal(out, "OK\n1\nOK\n");
-	snprintf(cmd, sizeof cmd, "printf 'get a\\n' | %s shell ref %s/db --sync always", bin(),
+	snprintf(cmd, sizeof cmd, "printf 'get a\\n' | %s shell ref %s/db --sync always", tu_bin(),
 		 f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_string_equal(out, "1\n");
 }
 
@@ -53,8 +36,8 @@ static void test_shell_one_reply_per_command(void **state)
 		 "put \"k 1\" \"v 1\"\\nput k\\\\x002 OK\\nget k\\\\x002\\nget nope\\n"
 		 "scan\\nscan k k\\\\xff 1\\nbogus\\nput\\nput \"x\\ndel \"k 1\"\\n"
 		 "scan \"\" \"\"\\nsync\\ncheck\\ntrace on\\ntrace maybe\\nhelp\\n",
-		 bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+		 tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	const char *want =
 		"OK\n"
 		"OK\n"
@@ -79,8 +62,8 @@ static void test_shell_stats_line(void **state)
 {
 	tu_fixture_t *f = *state;
 	char cmd[8192], out[8192];
-	snprintf(cmd, sizeof cmd, "printf 'put a 1\\nstats\\n' | %s shell ref %s/db", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "printf 'put a 1\\nstats\\n' | %s shell ref %s/db", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "user.puts=1"));
 	assert_non_null(strstr(out, "write_amp="));
 	assert_non_null(strstr(out, "ref.entries=1"));
@@ -90,35 +73,35 @@ static void test_bad_invocations(void **state)
 {
 	tu_fixture_t *f = *state;
 	char cmd[8192], out[8192];
-	snprintf(cmd, sizeof cmd, "%s shell nosuchstore %s/db </dev/null 2>&1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 1);
+	snprintf(cmd, sizeof cmd, "%s shell nosuchstore %s/db </dev/null 2>&1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
 	assert_non_null(strstr(out, "known stores: ref"));
 	/* A peer either works (it was built) or names the package that would build it. */
 	snprintf(cmd, sizeof cmd, "printf 'put a 1\\nget a\\n' | %s shell leveldb %s/ldb 2>&1",
-		 bin(), f->dir);
-	int rc = run(cmd, out, sizeof out);
+		 tu_bin(), f->dir);
+	int rc = tu_run(cmd, out, sizeof out);
 	if (rc == 0)
 		assert_string_equal(out, "OK\n1\n");
 	else
 		assert_non_null(strstr(out, "install libleveldb-dev"));
-	snprintf(cmd, sizeof cmd, "%s shell ref %s/db --sync often </dev/null 2>&1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s shell ref %s/db --sync often </dev/null 2>&1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
 	assert_non_null(strstr(out, "--sync"));
-	snprintf(cmd, sizeof cmd, "%s shell ref %s/db --cache lots </dev/null 2>&1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 2);
-	snprintf(cmd, sizeof cmd, "%s shell ref /proc/nope/db </dev/null 2>&1", bin());
-	assert_int_equal(run(cmd, out, sizeof out), 1);
+	snprintf(cmd, sizeof cmd, "%s shell ref %s/db --cache lots </dev/null 2>&1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s shell ref /proc/nope/db </dev/null 2>&1", tu_bin());
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
 	assert_non_null(strstr(out, "cannot open"));
-	snprintf(cmd, sizeof cmd, "%s frobnicate 2>&1", bin());
-	assert_int_equal(run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s frobnicate 2>&1", tu_bin());
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
 	assert_non_null(strstr(out, "unknown command"));
-	snprintf(cmd, sizeof cmd, "%s --help", bin());
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s --help", tu_bin());
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "inspect"));
 	const char *subs[] = { "shell", "trace", "inspect" };
 	for (int i = 0; i < 3; i++) {
-		snprintf(cmd, sizeof cmd, "%s %s --help", bin(), subs[i]);
-		assert_int_equal(run(cmd, out, sizeof out), 0);
+		snprintf(cmd, sizeof cmd, "%s %s --help", tu_bin(), subs[i]);
+		assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 		assert_non_null(strstr(out, "usage: storelab"));
 	}
 }
@@ -127,15 +110,15 @@ static void test_trace_narrates(void **state)
 {
 	tu_fixture_t *f = *state;
 	char cmd[8192], out[8192];
-	snprintf(cmd, sizeof cmd, "printf 'put k v\\n' | %s shell ref %s/db >/dev/null", bin(),
+	snprintf(cmd, sizeof cmd, "printf 'put k v\\n' | %s shell ref %s/db >/dev/null", tu_bin(),
 		 f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
-	snprintf(cmd, sizeof cmd, "%s trace ref %s/db get k", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s trace ref %s/db get k", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "trace: ref: treap search"));
 	assert_non_null(strstr(out, "\nv\n"));
-	snprintf(cmd, sizeof cmd, "%s trace ref %s/db stats 2>&1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 1);
+	snprintf(cmd, sizeof cmd, "%s trace ref %s/db stats 2>&1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
 }
 
 static void test_inspect_log_and_damage(void **state)
@@ -143,24 +126,24 @@ static void test_inspect_log_and_damage(void **state)
 	tu_fixture_t *f = *state;
 	char cmd[8192], out[8192];
 	snprintf(cmd, sizeof cmd, "printf 'put a 1\\nput b 2\\ndel a\\n' | %s shell ref %s/db >/dev/null",
-		 bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
-	snprintf(cmd, sizeof cmd, "%s inspect %s/db", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+		 tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s inspect %s/db", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "3 records"));
 	assert_non_null(strstr(out, "del a"));
 	char log[4096];
 	snprintf(log, sizeof log, "%s/db/ref.log", f->dir);
 	tu_flip_byte(log, 20, 1);
-	assert_int_equal(run(cmd, out, sizeof out), 1);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
 	assert_non_null(strstr(out, "DAMAGED"));
-	snprintf(cmd, sizeof cmd, "%s inspect %s", bin(), bin());
-	assert_int_equal(run(cmd, out, sizeof out), 1);
+	snprintf(cmd, sizeof cmd, "%s inspect %s", tu_bin(), tu_bin());
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
 	assert_non_null(strstr(out, "not a file storelab wrote"));
 	/* The damaged store refuses to open, naming the file; nothing is overwritten. */
 	uint64_t before = tu_file_size(log);
-	snprintf(cmd, sizeof cmd, "printf 'get b\\n' | %s shell ref %s/db 2>&1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 1);
+	snprintf(cmd, sizeof cmd, "printf 'get b\\n' | %s shell ref %s/db 2>&1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
 	assert_non_null(strstr(out, "ref.log"));
 	assert_int_equal(tu_file_size(log), before);
 }
@@ -170,8 +153,8 @@ static void fill_lsm(tu_fixture_t *f)
 {
 	char cmd[8192], out[256];
 	snprintf(cmd, sizeof cmd, "for i in $(seq 1 400); do echo \"put key$i value$i\"; done | "
-		 "%s shell lsm %s/l --params memtable=8k,deterministic=on >/dev/null", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+		 "%s shell lsm %s/l --params memtable=8k,deterministic=on >/dev/null", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 }
 
 /* An LSM store through the command: its tables, log and manifest decoded; a damaged table named. */
@@ -181,11 +164,11 @@ static void test_lsm_shell_and_inspect(void **state)
 	char cmd[8192], out[16384];
 	fill_lsm(f);
 	snprintf(cmd, sizeof cmd, "printf 'get key7\\ndel key7\\nget key7\\nscan key1 key100\\n' | "
-		 "%s shell lsm %s/l", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+		 "%s shell lsm %s/l", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_string_equal(out, "value7\nOK\nNOTFOUND\n2 key1=value1 key10=value10\n");
-	snprintf(cmd, sizeof cmd, "%s inspect %s/l", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s inspect %s/l", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "storelab SSTable"));
 	assert_non_null(strstr(out, "every block checksum checks out"));
 	assert_non_null(strstr(out, "from sequence 401, batch of 1: del key7"));
@@ -193,10 +176,10 @@ static void test_lsm_shell_and_inspect(void **state)
 	char path[4096];
 	snprintf(path, sizeof path, "%s/l/lsm-000003.sst", f->dir);
 	tu_flip_byte(path, 40, 0x10);
-	assert_int_equal(run(cmd, out, sizeof out), 1);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
 	assert_non_null(strstr(out, "DAMAGED"));
-	snprintf(cmd, sizeof cmd, "printf 'check\\n' | %s shell lsm %s/l", bin(), f->dir);
-	run(cmd, out, sizeof out);
+	snprintf(cmd, sizeof cmd, "printf 'check\\n' | %s shell lsm %s/l", tu_bin(), f->dir);
+	tu_run(cmd, out, sizeof out);
 	assert_non_null(strstr(out, "lsm-000003.sst"));
 }
 
@@ -206,13 +189,13 @@ static void test_shell_line_edges(void **state)
 	tu_fixture_t *f = *state;
 	char cmd[8192], out[8192];
 	snprintf(cmd, sizeof cmd, "printf 'put a 1\\r\\nget a\\r\\n\\r\\nput b \"x y\"\\r\\n"
-		 "get b\\r\\n' | %s shell btree %s/c", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+		 "get b\\r\\n' | %s shell btree %s/c", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_string_equal(out, "OK\n1\nOK\nx y\n");
 	/* btree values go to 1 MiB, so its lines to about 4 MiB: send 12 MB. */
 	snprintf(cmd, sizeof cmd, "(printf 'put k '; head -c 12000000 /dev/zero | tr '\\0' v; "
-		 "printf '\\nget a\\n') | %s shell btree %s/c", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+		 "printf '\\nget a\\n') | %s shell btree %s/c", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "ERR line longer than"));
 	assert_non_null(strstr(out, "ignored\n1\n")); /* the next command is answered */
 }
@@ -223,22 +206,22 @@ static void test_unknown_params_refused(void **state)
 	tu_fixture_t *f = *state;
 	char cmd[8192], out[8192];
 	snprintf(cmd, sizeof cmd, "printf 'put a 1\\n' | %s shell lsm %s/p --params polcy=tiered 2>&1",
-		 bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 1);
+		 tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
 	assert_non_null(strstr(out, "unknown param 'polcy'"));
 	assert_non_null(strstr(out, "policy"));
 	snprintf(cmd, sizeof cmd, "%s bench --stores lsm:polcy=tiered --n 100 --repeat 1 "
-		 "--workloads fillrandom --dir %s 2>&1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 2);
+		 "--workloads fillrandom --dir %s 2>&1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
 	assert_non_null(strstr(out, "unknown param 'polcy'"));
 	snprintf(cmd, sizeof cmd, "%s bench --stores lsm,btree --params polcy=x --n 100 "
-		 "--repeat 1 --workloads fillrandom --dir %s 2>&1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 2);
+		 "--repeat 1 --workloads fillrandom --dir %s 2>&1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
 	assert_non_null(strstr(out, "none of the stores takes 'polcy=x'"));
 	/* A param one chosen store takes goes to that store only. */
 	snprintf(cmd, sizeof cmd, "%s bench --stores lsm,btree --params policy=tiered --n 100 "
-		 "--repeat 1 --workloads fillrandom --dir %s >/dev/null 2>&1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+		 "--repeat 1 --workloads fillrandom --dir %s >/dev/null 2>&1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 }
 
 /* trace never makes a store: a mistyped path and an empty directory are errors, left as they were. */
@@ -249,19 +232,19 @@ static void test_trace_never_creates(void **state)
 	static const char *const stores[] = { "ref", "btree", "hash", "lsm" };
 	snprintf(dir, sizeof dir, "%s/empty", f->dir);
 	for (size_t i = 0; i < 4; i++) {
-		snprintf(cmd, sizeof cmd, "%s trace %s %s/typo get a 2>&1", bin(), stores[i], f->dir);
-		assert_int_equal(run(cmd, out, sizeof out), 1);
+		snprintf(cmd, sizeof cmd, "%s trace %s %s/typo get a 2>&1", tu_bin(), stores[i], f->dir);
+		assert_int_equal(tu_run(cmd, out, sizeof out), 1);
 		assert_non_null(strstr(out, "no such store directory"));
 		tu_rmrf(dir);
 		assert_int_equal(mkdir(dir, 0755), 0);
-		snprintf(cmd, sizeof cmd, "%s trace %s %s get a 2>&1; ls -A %s", bin(), stores[i], dir,
+		snprintf(cmd, sizeof cmd, "%s trace %s %s get a 2>&1; ls -A %s", tu_bin(), stores[i], dir,
 			 dir);
-		run(cmd, out, sizeof out);
+		tu_run(cmd, out, sizeof out);
 		assert_true(strstr(out, "store there") || strstr(out, "store here"));
 		assert_null(strstr(out, "LOCK"));
 	}
 	snprintf(cmd, sizeof cmd, "ls %s/typo 2>&1", f->dir);
-	assert_int_not_equal(run(cmd, out, sizeof out), 0);
+	assert_int_not_equal(tu_run(cmd, out, sizeof out), 0);
 }
 
 /* --read-only: shell and trace read, refuse writes, and leave the files as they were. */
@@ -270,19 +253,19 @@ static void test_read_only_flag(void **state)
 	tu_fixture_t *f = *state;
 	char cmd[8192], out[8192];
 	snprintf(cmd, sizeof cmd, "printf 'put a 1\\n' | %s shell btree %s/ro >/dev/null && "
-		 "ls -l --time-style=full-iso %s/ro > %s/before", bin(), f->dir, f->dir, f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+		 "ls -l --time-style=full-iso %s/ro > %s/before", tu_bin(), f->dir, f->dir, f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	snprintf(cmd, sizeof cmd, "printf 'get a\\nput b 2\\nget b\\n' | %s shell btree %s/ro "
-		 "--read-only", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+		 "--read-only", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_string_equal(out, "1\nERR btree: opened read-only; reopen without --read-only to "
 			    "write\nNOTFOUND\n");
-	snprintf(cmd, sizeof cmd, "%s trace btree %s/ro --read-only get a", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s trace btree %s/ro --read-only get a", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "\n1\n"));
 	snprintf(cmd, sizeof cmd, "%s inspect %s/ro --read-only >/dev/null && ls -l "
-		 "--time-style=full-iso %s/ro | cmp - %s/before", bin(), f->dir, f->dir, f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+		 "--time-style=full-iso %s/ro | cmp - %s/before", tu_bin(), f->dir, f->dir, f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 }
 
 /* inspect names a truncated table as damaged, alone and inside its directory. */
@@ -293,12 +276,12 @@ static void test_inspect_truncated_table(void **state)
 	fill_lsm(f);
 	snprintf(path, sizeof path, "%s/l/lsm-000003.sst", f->dir);
 	assert_int_equal(truncate(path, 300), 0);
-	snprintf(cmd, sizeof cmd, "%s inspect %s", bin(), path);
-	assert_int_equal(run(cmd, out, sizeof out), 1);
+	snprintf(cmd, sizeof cmd, "%s inspect %s", tu_bin(), path);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
 	assert_non_null(strstr(out, "DAMAGED: named as a storelab SSTable"));
 	assert_non_null(strstr(out, "300 bytes"));
-	snprintf(cmd, sizeof cmd, "%s inspect %s/l", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 1);
+	snprintf(cmd, sizeof cmd, "%s inspect %s/l", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
 	assert_non_null(strstr(out, "DAMAGED"));
 }
 
@@ -310,9 +293,9 @@ static void test_peer_directory_edges(void **state)
 {
 	tu_fixture_t *f = *state;
 	char cmd[8192], out[8192];
-	snprintf(cmd, sizeof cmd, "printf 'put a 1\\n' | %s shell lsm %s/ours >/dev/null", bin(),
+	snprintf(cmd, sizeof cmd, "printf 'put a 1\\n' | %s shell lsm %s/ours >/dev/null", tu_bin(),
 		 f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	/* one_writer: a second process's open must fail (SQLite lets several share a file). */
 	static const struct { const char *name; bool one_writer; } peers[] = {
 		{ "leveldb", true }, { "rocksdb", true },     { "lmdb", true },
@@ -320,9 +303,9 @@ static void test_peer_directory_edges(void **state)
 	};
 	for (size_t i = 0; i < sizeof peers / sizeof peers[0]; i++) {
 		const char *peer = peers[i].name;
-		snprintf(cmd, sizeof cmd, "printf 'get a\\n' | %s shell %s %s/ours 2>&1", bin(), peer,
+		snprintf(cmd, sizeof cmd, "printf 'get a\\n' | %s shell %s %s/ours 2>&1", tu_bin(), peer,
 			 f->dir);
-		run(cmd, out, sizeof out);
+		tu_run(cmd, out, sizeof out);
 		if (strstr(out, "was not built")) {
 			print_message("%s not built: its directory checks skipped\n", peer);
 			continue;
@@ -333,9 +316,9 @@ static void test_peer_directory_edges(void **state)
 		/* The first shell holds the store for 2 s; the second must give up at once. */
 		snprintf(cmd, sizeof cmd, "(printf 'put a 1\\n'; sleep 2) | %s shell %s %s/%s "
 			 ">/dev/null & sleep 0.5; printf 'get a\\n' | timeout 10 %s shell %s %s/%s "
-			 ">/dev/null 2>&1; echo \"status $?\"; wait", bin(), peer, f->dir, peer, bin(),
+			 ">/dev/null 2>&1; echo \"status $?\"; wait", tu_bin(), peer, f->dir, peer, tu_bin(),
 			 peer, f->dir, peer);
-		run(cmd, out, sizeof out);
+		tu_run(cmd, out, sizeof out);
 		if (strstr(out, "status 1") == NULL)
 			fail_msg("a second %s shell: %s (124 = it hung until the timeout)", peer, out);
 	}
@@ -347,8 +330,8 @@ static void test_bench_outputs_and_errors(void **state)
 	char cmd[8192], out[16384];
 	snprintf(cmd, sizeof cmd, "%s bench --stores ref --n 200 --repeat 1 --workloads "
 		 "fillrandom,readrandom --format json --out %s/r.json --chart %s/r.svg "
-		 "--markdown %s/r.md --summary --dir %s", bin(), f->dir, f->dir, f->dir, f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+		 "--markdown %s/r.md --summary --dir %s", tu_bin(), f->dir, f->dir, f->dir, f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "ref         readrandom"));
 	assert_non_null(strstr(out, "Which store when"));
 	char path[4200];
@@ -357,56 +340,56 @@ static void test_bench_outputs_and_errors(void **state)
 	snprintf(path, sizeof path, "%s/r.svg", f->dir);
 	assert_true(tu_file_size(path) > 200);
 	snprintf(cmd, sizeof cmd, "%s bench --stores ref --n 100 --repeat 1 --workloads "
-		 "fillseq --format csv --dir %s", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+		 "fillseq --format csv --dir %s", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_true(strncmp(out, "store,workload,status,ops", 25) == 0);
 	/* Bad input is refused before anything runs, naming what is valid. */
-	snprintf(cmd, sizeof cmd, "%s bench --workloads fillrandom,readsome 2>&1", bin());
-	assert_int_equal(run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s bench --workloads fillrandom,readsome 2>&1", tu_bin());
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
 	assert_non_null(strstr(out, "no workload named 'readsome'; known: fillseq"));
-	snprintf(cmd, sizeof cmd, "%s bench --stores nosuch 2>&1", bin());
-	assert_int_equal(run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s bench --stores nosuch 2>&1", tu_bin());
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
 	assert_non_null(strstr(out, "known: ref"));
-	snprintf(cmd, sizeof cmd, "%s bench --n 0 2>&1", bin());
-	assert_int_equal(run(cmd, out, sizeof out), 2);
-	snprintf(cmd, sizeof cmd, "%s bench --stores ref --n 1000000 --key-size 3 2>&1", bin());
-	assert_int_equal(run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s bench --n 0 2>&1", tu_bin());
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s bench --stores ref --n 1000000 --key-size 3 2>&1", tu_bin());
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
 	assert_non_null(strstr(out, "cannot hold"));
-	snprintf(cmd, sizeof cmd, "%s bench --format xml 2>&1", bin());
-	assert_int_equal(run(cmd, out, sizeof out), 2);
-	snprintf(cmd, sizeof cmd, "%s bench --suite fts 2>&1", bin());
-	assert_int_equal(run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s bench --format xml 2>&1", tu_bin());
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s bench --suite fts 2>&1", tu_bin());
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
 	assert_non_null(strstr(out, "needs --corpus and --queries"));
-	snprintf(cmd, sizeof cmd, "%s bench --suite ts 2>&1", bin());
-	assert_int_equal(run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s bench --suite ts 2>&1", tu_bin());
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
 	assert_non_null(strstr(out, "needs --data"));
 	/* A size sweep: every JSON row carries its n; the chart draws each store against size. */
 	snprintf(cmd, sizeof cmd, "%s bench --stores ref,btree --n 300,900 --workloads fillrandom,readrandom "
 		 "--repeat 1 --format json --out %s/sw.json --chart %s/sw.svg --dir %s > /dev/null && "
 		 "grep -c '\"n\": 900, \"store\"' %s/sw.json && grep -c polyline %s/sw.svg",
-		 bin(), f->dir, f->dir, f->dir, f->dir, f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+		 tu_bin(), f->dir, f->dir, f->dir, f->dir, f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_string_equal(out, "4\n6\n");
-	snprintf(cmd, sizeof cmd, "%s bench --n 900,300 2>&1", bin());
-	assert_int_equal(run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s bench --n 900,300 2>&1", tu_bin());
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
 	assert_non_null(strstr(out, "must increase"));
 	/* --memory: a run inside a memory cgroup, or (no root, no cgroup) a clear refusal. */
 	snprintf(cmd, sizeof cmd, "%s bench --stores btree --n 2000 --workloads fillrandom --repeat 1 "
-		 "--memory 64M --dir %s 2>&1", bin(), f->dir);
-	int mrc = run(cmd, out, sizeof out);
+		 "--memory 64M --dir %s 2>&1", tu_bin(), f->dir);
+	int mrc = tu_run(cmd, out, sizeof out);
 	if (mrc == 0)
 		assert_non_null(strstr(out, "each store in 64 MiB (page cache included)"));
 	else
 		assert_non_null(strstr(out, "--memory"));
-	snprintf(cmd, sizeof cmd, "%s bench --memory 1k 2>&1", bin());
-	assert_int_equal(run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s bench --memory 1k 2>&1", tu_bin());
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
 	assert_non_null(strstr(out, "at least 16M"));
-	snprintf(cmd, sizeof cmd, "%s bench --suite graph 2>&1", bin());
-	assert_int_equal(run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s bench --suite graph 2>&1", tu_bin());
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
 	assert_non_null(strstr(out, "the suites are kv, fts and ts"));
 	/* The temporary directories are gone afterwards. */
 	snprintf(cmd, sizeof cmd, "ls %s | grep -c storelab-bench", f->dir);
-	run(cmd, out, sizeof out);
+	tu_run(cmd, out, sizeof out);
 	assert_string_equal(out, "0\n");
 }
 
@@ -419,8 +402,8 @@ static void test_bench_interrupted_cleans_up(void **state)
 		 "fillrandom --dir %s >/dev/null 2>&1 & pid=$!; "
 		 "for i in $(seq 1 100); do ls %s | grep -q storelab-bench && break; sleep 0.05; done; "
 		 "sleep 0.3; kill -INT $pid; wait $pid; echo status=$?; ls %s | grep -c storelab-bench",
-		 bin(), f->dir, f->dir, f->dir);
-	run(cmd, out, sizeof out);
+		 tu_bin(), f->dir, f->dir, f->dir);
+	tu_run(cmd, out, sizeof out);
 	assert_non_null(strstr(out, "status=130"));
 	assert_non_null(strstr(out, "\n0\n"));
 }
@@ -446,7 +429,7 @@ static pid_t shell_start(const char *store, const char *dir, FILE **to, FILE **f
 		dup2(out[1], 1);
 		close(in[1]);
 		close(out[0]);
-		execl(bin(), bin(), "shell", store, dir, "--sync", "none", (char *)NULL);
+		execl(tu_bin(), tu_bin(), "shell", store, dir, "--sync", "none", (char *)NULL);
 		_exit(127);
 	}
 	close(in[0]);
@@ -543,8 +526,8 @@ static void test_shell_sigkill_at_sync_none(void **state)
 	for (size_t i = 0; i < sizeof stores / sizeof stores[0]; i++) {
 		char dir[4096], cmd[8192], out[512];
 		snprintf(dir, sizeof dir, "%s/kill-%s", f->dir, stores[i]);
-		snprintf(cmd, sizeof cmd, "%s shell %s %s </dev/null 2>&1", bin(), stores[i], dir);
-		if (run(cmd, out, sizeof out) != 0 && strstr(out, "was not built")) {
+		snprintf(cmd, sizeof cmd, "%s shell %s %s </dev/null 2>&1", tu_bin(), stores[i], dir);
+		if (tu_run(cmd, out, sizeof out) != 0 && strstr(out, "was not built")) {
 			print_message("%-11s not built: skipped\n", stores[i]);
 			continue;
 		}
@@ -580,20 +563,20 @@ static void test_corpus_maker(void **state)
 		 "features.\\n\\nPackage: zsh\\nDescription-en: a duplicate\\n\\nPackage: "
 		 "bash\\nDescription-en: GNU Bourne Again SHell\\n' > %s/T && "
 		 "sh bench/corpus.sh translations %s/T", f->dir, f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_string_equal(out, "zsh\tshell with lots of features Zsh is a UNIX command "
 			    "interpreter. It has many features.\nbash\tGNU Bourne Again SHell\n");
 	snprintf(cmd, sizeof cmd, "sh bench/corpus.sh zipf 40 3 > %s/a && sh bench/corpus.sh zipf 40 3 "
 		 "| cmp - %s/a && awk -F'\\t' 'NF == 2 && $1 == \"doc\" NR' %s/a | wc -l", f->dir,
 		 f->dir, f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_string_equal(out, "40\n");
 	/* Queries drawn from it: the four kinds, the same for a seed, fewer with MAXDF. */
 	snprintf(cmd, sizeof cmd, "sh bench/corpus.sh queries %s/a 40 5 > %s/q && sh bench/corpus.sh "
 		 "queries %s/a 40 5 | cmp - %s/q && grep -cE '^(term|and|or|phrase)\t[a-z0-9]' %s/q && "
 		 "cut -f1 %s/q | sort -u | tr '\\n' ' ' && sh bench/corpus.sh queries %s/a 40 5 '' 3 | "
 		 "wc -l", f->dir, f->dir, f->dir, f->dir, f->dir, f->dir, f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	unsigned total, kept;
 	char kinds[64];
 	assert_int_equal(sscanf(out, "%u\n%63[a-z ]%u", &total, kinds, &kept), 3);
@@ -612,59 +595,59 @@ static void test_ts_commands(void **state)
 		 "printf 'timestamp,series,value\\n1700000000000,cpu{mode=\"u\",host=\"a\"},1\\n"
 		 "1700000030000,cpu{host=\"a\",mode=\"u\"},3\\n1700000060000,cpu{host=\"b\",mode=\"u\"},10\\n"
 		 "oops,up,1\\n1700000090000,cpu{host=\"a\",mode=\"u\"},5\\n' > %s/p.csv", f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	/* stop (the default): line 5 is named, the lines before it are kept. */
-	snprintf(cmd, sizeof cmd, "%s ts ingest %s/db %s/p.csv 2>&1", bin(), f->dir, f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 1);
+	snprintf(cmd, sizeof cmd, "%s ts ingest %s/db %s/p.csv 2>&1", tu_bin(), f->dir, f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
 	assert_non_null(strstr(out, "p.csv:5: timestamp"));
 	assert_non_null(strstr(out, "ingested 3 points"));
 	/* skip: the rest goes in; the point before the window is refused and counted. */
 	snprintf(cmd, sizeof cmd, "%s ts ingest %s/db %s/p.csv --on-error skip --window 10s 2>&1",
-		 bin(), f->dir, f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+		 tu_bin(), f->dir, f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "1 skipped as malformed"));
 	assert_non_null(strstr(out, "p.csv:2: cpu{host=\"a\",mode=\"u\"} at 1700000000000 refused"));
 	assert_non_null(strstr(out, "timestamps read as: ms (4)"));
 	/* Line protocol: a field per point, nanoseconds by default. */
 	snprintf(cmd, sizeof cmd,
 		 "printf 'mem,host=a free=7,used=9 1700000090000000000\\n' > %s/p.lp && "
-		 "%s ts ingest %s/db %s/p.lp 2>&1", f->dir, bin(), f->dir, f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+		 "%s ts ingest %s/db %s/p.lp 2>&1", f->dir, tu_bin(), f->dir, f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "ingested 2 points"));
 	snprintf(cmd, sizeof cmd, "%s ts query %s/db 'cpu{mode=\"u\"}' --step 1m --agg sum --format csv",
-		 bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+		 tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_string_equal(out, "series,timestamp,value\n"
 				 "\"cpu{host=\"\"a\"\",mode=\"\"u\"\"}\",1700000000000,4\n"
 				 "\"cpu{host=\"\"a\"\",mode=\"\"u\"\"}\",1700000060000,5\n"
 				 "\"cpu{host=\"\"b\"\",mode=\"\"u\"\"}\",1700000060000,10\n");
-	snprintf(cmd, sizeof cmd, "%s ts query %s/db cpu --agg max --across sum --format json", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s ts query %s/db cpu --agg max --across sum --format json", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "{\"series\": \"{}\", \"points\": [[1700000000000, 15]]}"));
-	snprintf(cmd, sizeof cmd, "%s ts query %s/db '{__name__=~\"mem_.*\"}' --trace 2>&1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s ts query %s/db '{__name__=~\"mem_.*\"}' --trace 2>&1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "mem_free{host=\"a\"}"));
 	assert_non_null(strstr(out, "trace: read"));
-	snprintf(cmd, sizeof cmd, "%s ts stats %s/db && %s ts check %s/db", bin(), f->dir, bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s ts stats %s/db && %s ts check %s/db", tu_bin(), f->dir, tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "series          4"));
 	assert_non_null(strstr(out, "OK"));
 	/* Bad selectors, options, stores. */
-	snprintf(cmd, sizeof cmd, "%s ts query %s/db 'cpu{host=}' 2>&1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s ts query %s/db 'cpu{host=}' 2>&1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
 	assert_non_null(strstr(out, "selector"));
-	snprintf(cmd, sizeof cmd, "%s ts query %s/db cpu --step 0 2>&1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 2);
-	snprintf(cmd, sizeof cmd, "%s ts query %s/none cpu 2>&1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 1);
+	snprintf(cmd, sizeof cmd, "%s ts query %s/db cpu --step 0 2>&1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s ts query %s/none cpu 2>&1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
 	assert_non_null(strstr(out, "no time-series store"));
-	snprintf(cmd, sizeof cmd, "%s ts ingest %s/db %s/p.csv --block 1x 2>&1", bin(), f->dir, f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s ts ingest %s/db %s/p.csv --block 1x 2>&1", tu_bin(), f->dir, f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
 	/* The suite: a small file, every store built, JSON rows with the contract's fields. */
 	snprintf(cmd, sizeof cmd, "%s ts gen synthetic %s/s.csv --series 8 --points 3000 && "
 		 "%s bench --suite ts --data %s/s.csv --repeat 1 --format json --dir %s",
-		 bin(), f->dir, bin(), f->dir, f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+		 tu_bin(), f->dir, tu_bin(), f->dir, f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "\"workload\": \"ingest\""));
 	assert_non_null(strstr(out, "\"points_per_sec\": "));
 	assert_non_null(strstr(out, "\"bytes_per_point\": "));
@@ -680,71 +663,71 @@ static void test_index_and_search(void **state)
 	snprintf(cmd, sizeof cmd,
 		 "printf 'a\tThe quick brown fox\nb\tA lazy dog sleeps\nno tab here\n"
 		 "c\tQuick quick fox, caf\303\251 au lait\n' > %s/c.tsv", f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	/* stop (the default): line 3 is named and nothing is committed. */
-	snprintf(cmd, sizeof cmd, "%s index %s/ix --corpus %s/c.tsv 2>&1", bin(), f->dir, f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 1);
+	snprintf(cmd, sizeof cmd, "%s index %s/ix --corpus %s/c.tsv 2>&1", tu_bin(), f->dir, f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
 	assert_non_null(strstr(out, "c.tsv:3: no tab between id and text; nothing committed"));
-	snprintf(cmd, sizeof cmd, "%s search %s/ix fox --format tsv 2>&1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s search %s/ix fox --format tsv 2>&1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_string_equal(out, "");
 	/* skip: the others go in. */
-	snprintf(cmd, sizeof cmd, "%s index %s/ix --corpus %s/c.tsv --on-error skip 2>&1", bin(),
+	snprintf(cmd, sizeof cmd, "%s index %s/ix --corpus %s/c.tsv --on-error skip 2>&1", tu_bin(),
 		 f->dir, f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "indexed 3 documents (1 lines skipped)"));
-	snprintf(cmd, sizeof cmd, "%s search %s/ix 'fox' --format tsv --topk 1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s search %s/ix 'fox' --format tsv --topk 1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "1\ta\t")); /* the shorter of the two */
 	assert_null(strstr(out, "2\t"));
-	snprintf(cmd, sizeof cmd, "%s search %s/ix 'CAFE OR dog' --format json", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s search %s/ix 'CAFE OR dog' --format json", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "\"hits\": [{\"rank\": 1, \"id\": "));
 	assert_non_null(strstr(out, "\"scored\": "));
-	snprintf(cmd, sizeof cmd, "%s search %s/ix '\"quick brown\"'", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s search %s/ix '\"quick brown\"'", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "1     a "));
 	/* inspect reads the index whole; a flipped byte in a segment is named. */
-	snprintf(cmd, sizeof cmd, "%s inspect %s/ix", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s inspect %s/ix", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "inverted index, commit 1: 3 live documents"));
 	assert_non_null(strstr(out, "inverted-index segment"));
 	char seg[4200];
 	snprintf(seg, sizeof seg, "%s/ix/000000.seg", f->dir);
 	tu_flip_byte(seg, 40, 0x04);
-	snprintf(cmd, sizeof cmd, "%s inspect %s", bin(), seg);
-	assert_int_equal(run(cmd, out, sizeof out), 1);
+	snprintf(cmd, sizeof cmd, "%s inspect %s", tu_bin(), seg);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
 	assert_non_null(strstr(out, "DAMAGED"));
 	tu_flip_byte(seg, 40, 0x04);
 	/* Bad queries, bad options, no index. */
-	snprintf(cmd, sizeof cmd, "%s search %s/ix '(fox' 2>&1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 1);
+	snprintf(cmd, sizeof cmd, "%s search %s/ix '(fox' 2>&1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
 	assert_non_null(strstr(out, "without its ')'"));
-	snprintf(cmd, sizeof cmd, "%s search %s/ix fox --topk 0 2>&1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 2);
-	snprintf(cmd, sizeof cmd, "%s search %s/none fox 2>&1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 1);
+	snprintf(cmd, sizeof cmd, "%s search %s/ix fox --topk 0 2>&1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s search %s/none fox 2>&1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
 	assert_non_null(strstr(out, "no index here"));
-	snprintf(cmd, sizeof cmd, "%s index %s/ix 2>&1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s index %s/ix 2>&1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
 	/* The fts suite on the same corpus, JSON rows per workload, hits written. */
 	snprintf(cmd, sizeof cmd,
 		 "grep -v 'no tab' %s/c.tsv > %s/d.tsv && printf 'term\tfox\nand\tquick fox\n"
 		 "or\tdog cafe\nphrase\tquick brown\n' > %s/q.tsv && %s bench --suite fts --corpus "
 		 "%s/d.tsv --queries %s/q.tsv --repeat 1 --format json --topk-out %s/hits.tsv "
-		 "--dir %s 2>&1", f->dir, f->dir, f->dir, bin(), f->dir, f->dir, f->dir, f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+		 "--dir %s 2>&1", f->dir, f->dir, f->dir, tu_bin(), f->dir, f->dir, f->dir, f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "\"suite\": \"fts\""));
 	assert_non_null(strstr(out, "\"workload\": \"build\""));
 	assert_non_null(strstr(out, "\"docs_per_sec\""));
 	assert_non_null(strstr(out, "\"workload\": \"query-phrase\""));
 	assert_non_null(strstr(out, "\"topk_overlap\": 1.0000"));
 	snprintf(cmd, sizeof cmd, "grep -c '^inverted' %s/hits.tsv", f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_string_equal(out, "7\n"); /* fox: a, c; quick fox: a, c; dog OR cafe: b, c; "quick brown": a */
 	snprintf(cmd, sizeof cmd, "printf 'maybe\tx\n' > %s/bad.tsv && %s bench --suite fts "
-		 "--corpus %s/d.tsv --queries %s/bad.tsv 2>&1", f->dir, bin(), f->dir, f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 1);
+		 "--corpus %s/d.tsv --queries %s/bad.tsv 2>&1", f->dir, tu_bin(), f->dir, f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
 	assert_non_null(strstr(out, "bad.tsv:1: not KIND<TAB>words"));
 }
 
@@ -757,8 +740,8 @@ static void fts_peer(tu_fixture_t *f, const char *peer, const char *package)
 		 "a cafe\\n' > %s/d.tsv && printf 'term\\tfox\\nand\\tquick fox\\nor\\tdog cafe\\n"
 		 "phrase\\tquick brown\\n' > %s/q.tsv && %s bench --suite fts --corpus %s/d.tsv "
 		 "--queries %s/q.tsv --stores inverted,%s --repeat 1 --format json --dir %s 2>&1",
-		 f->dir, f->dir, bin(), f->dir, f->dir, peer, f->dir);
-	int rc = run(cmd, out, sizeof out);
+		 f->dir, f->dir, tu_bin(), f->dir, f->dir, peer, f->dir);
+	int rc = tu_run(cmd, out, sizeof out);
 	if (strstr(out, "no fts store") != NULL)
 		tu_skip_no_peer(peer, package, "the fts suite runs without it");
 	assert_int_equal(rc, 0);
@@ -786,7 +769,7 @@ static int count_of(const char *hay, const char *needle)
  * each, and leaves no scratch folder behind in dir. */
 static void expect_lab(const char *cmd, char *out, size_t size, int lessons, const char *dir)
 {
-	assert_int_equal(run(cmd, out, size), 0);
+	assert_int_equal(tu_run(cmd, out, size), 0);
 	for (int i = 1; i <= lessons; i++) {
 		char title[32];
 		snprintf(title, sizeof title, "== %d. ", i);
@@ -796,7 +779,7 @@ static void expect_lab(const char *cmd, char *out, size_t size, int lessons, con
 	assert_int_equal(count_of(out, "\n-> "), lessons);
 	char ls_cmd[4200], ls[64];
 	snprintf(ls_cmd, sizeof ls_cmd, "ls %s | grep -c storelab-lab", dir);
-	run(ls_cmd, ls, sizeof ls);
+	tu_run(ls_cmd, ls, sizeof ls);
 	assert_string_equal(ls, "0\n");
 }
 
@@ -810,8 +793,8 @@ static void test_bench_progress_on_a_terminal(void **state)
 		return;
 	}
 	snprintf(cmd, sizeof cmd, "script -qc '%s bench --stores ref,btree --n 300 --repeat 2 "
-		 "--workloads fillrandom --dir %s' /dev/null 2>&1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+		 "--workloads fillrandom --dir %s' /dev/null 2>&1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "[1/4] ref: fillrandom "));
 	assert_non_null(strstr(out, "[4/4] btree: fillrandom "));
 }
@@ -821,7 +804,7 @@ static void test_lab_rides(void **state)
 	tu_fixture_t *f = *state;
 	static char out[65536];
 	char cmd[8192];
-	snprintf(cmd, sizeof cmd, "%s lab rides --rows 3000 --dir %s 2>&1", bin(), f->dir);
+	snprintf(cmd, sizeof cmd, "%s lab rides --rows 3000 --dir %s 2>&1", tu_bin(), f->dir);
 	expect_lab(cmd, out, sizeof out, 8, f->dir);
 	/* the planner's choices that follow from the data, whatever its size */
 	assert_non_null(strstr(out, "the planner chose index city_time"));
@@ -835,26 +818,26 @@ static void test_shard_shell_and_inspect(void **state)
 	static char out[65536];
 	char cmd[8192];
 	snprintf(cmd, sizeof cmd, "printf 'put a 1\\nput b 2\\nput c 3\\nscan\\n' | "
-		 "%s shell shard:by=range:split=2 %s/sh --params store=lsm", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+		 "%s shell shard:by=range:split=2 %s/sh --params store=lsm", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_string_equal(out, "OK\nOK\nOK\n3 a=1 b=2 c=3\n");
-	snprintf(cmd, sizeof cmd, "%s inspect %s/sh", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s inspect %s/sh", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "shard map, version 1: 2 nodes of store lsm, partitioned by range"));
 	assert_non_null(strstr(out, "keys [first, b)"));
 	assert_non_null(strstr(out, "shard-000001/lsm-000001.log"));
 	/* the LSM's records are told by the file's name: sequence 1 is not a batch's count */
 	assert_non_null(strstr(out, "from sequence 1, batch of 1: put a"));
 	/* trace follows a key to its node, and the node narrates its own steps */
-	snprintf(cmd, sizeof cmd, "%s trace shard %s/sh get c 2>&1", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s trace shard %s/sh get c 2>&1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "shard: key \"c\" belongs to node 1 (slot 1 of 2, by range"));
 	assert_non_null(strstr(out, "trace: get \"c\""));
 	char path[4200];
 	snprintf(path, sizeof path, "%s/sh/shard.map", f->dir);
 	tu_flip_byte(path, 20, 0x01);
-	snprintf(cmd, sizeof cmd, "%s inspect %s/sh", bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 1);
+	snprintf(cmd, sizeof cmd, "%s inspect %s/sh", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
 	assert_non_null(strstr(out, "shard map, DAMAGED"));
 }
 
@@ -863,12 +846,12 @@ static void test_lab_shard(void **state)
 	tu_fixture_t *f = *state;
 	static char out[65536];
 	char cmd[8192];
-	snprintf(cmd, sizeof cmd, "%s lab shard --keys 3000 --nodes 4 --dir %s 2>&1", bin(), f->dir);
+	snprintf(cmd, sizeof cmd, "%s lab shard --keys 3000 --nodes 4 --dir %s 2>&1", tu_bin(), f->dir);
 	expect_lab(cmd, out, sizeof out, 5, f->dir);
 	assert_non_null(strstr(out, "rendezvous"));
 	snprintf(cmd, sizeof cmd, "%s lab shard --keys 3000 --nodes 3 --format markdown --dir %s",
-		 bin(), f->dir);
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+		 tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "| partitioner | join: keys moved "));
 	assert_non_null(strstr(out, "### 5. "));
 	const char *bad[][2] = { { "shard --keys 5", "--keys" },
@@ -879,8 +862,8 @@ static void test_lab_shard(void **state)
 				 { "nosuchlab", "unknown lab" },
 				 { "", "usage: storelab lab" } };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		snprintf(cmd, sizeof cmd, "%s lab %s 2>&1", bin(), bad[i][0]);
-		assert_int_equal(run(cmd, out, sizeof out), 2);
+		snprintf(cmd, sizeof cmd, "%s lab %s 2>&1", tu_bin(), bad[i][0]);
+		assert_int_equal(tu_run(cmd, out, sizeof out), 2);
 		if (strstr(out, bad[i][1]) == NULL)
 			fail_msg("lab %s: no '%s' in: %s", bad[i][0], bad[i][1], out);
 	}
@@ -891,14 +874,14 @@ static void test_advise_ranks_from_measurements(void **state)
 	tu_fixture_t *f = *state;
 	char cmd[8192], out[16384];
 	snprintf(cmd, sizeof cmd, "%s advise --read 0.7 --update 0.2 --scan 0.1 --n 300 "
-		 "--repeat 1 2>/dev/null", bin());
+		 "--repeat 1 2>/dev/null", tu_bin());
 	(void)f;
-	assert_int_equal(run(cmd, out, sizeof out), 0);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "mix: 70% read 20% update 10% scan"));
 	assert_non_null(strstr(out, "  1. "));
 	assert_non_null(strstr(out, "why: reads"));
-	snprintf(cmd, sizeof cmd, "%s advise --read lots 2>&1", bin());
-	assert_int_equal(run(cmd, out, sizeof out), 2);
+	snprintf(cmd, sizeof cmd, "%s advise --read lots 2>&1", tu_bin());
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
 }
 
 int main(void)

@@ -103,7 +103,7 @@ static void test_trace_hook(void **state)
 	trace_set(&t, record_line, NULL);
 	assert_true(trace_on(&t));
 	trace_emit(&t, "page %u has %d keys", 7u, 212);
-	assert_string_equal(last_line, "page 7 has 212 keys");
+	assert_string_equal(last_line, "page 7 has 212 keys  [test_trace_hook]");
 	char out[64];
 	assert_string_equal(trace_bytes(out, sizeof out, "a\x01\\b", 4, 10), "a\\x01\\x5cb");
 	assert_string_equal(trace_bytes(out, sizeof out, "abcdef", 6, 3), "abc...");

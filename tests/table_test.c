@@ -527,14 +527,10 @@ static void test_inspect_decodes_a_table(void **state)
 	int status;
 	tu_fork_acked(unclosed_child, f->dir, &status);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	const char *bin = getenv("SL_BIN") ? getenv("SL_BIN") : "build/storelab";
 	char cmd[4400];
-	snprintf(cmd, sizeof cmd, "%s inspect %s 2>&1", bin, f->dir);
+	snprintf(cmd, sizeof cmd, "%s inspect %s 2>&1", tu_bin(), f->dir);
 	static char out[1 << 16];
-	FILE *p = popen(cmd, "r");
-	size_t n = fread(out, 1, sizeof out - 1, p);
-	out[n] = 0;
-	assert_int_equal(pclose(p), 0);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "table schema (checksum good)"));
 	assert_non_null(strstr(out, "index ix_ab btree on a b include c"));
 	assert_non_null(strstr(out, "a row change: rows 1 op; index 0: 1 op; index 1: 1 op; index 2: 1 op"));
@@ -551,10 +547,7 @@ static void test_inspect_decodes_a_table(void **state)
 	char path[4200];
 	snprintf(path, sizeof path, "%s/table.schema", f->dir);
 	tu_flip_byte(path, 12, 0x20);
-	p = popen(cmd, "r");
-	n = fread(out, 1, sizeof out - 1, p);
-	out[n] = 0;
-	assert_int_not_equal(pclose(p), 0);
+	assert_int_not_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "table schema, DAMAGED"));
 	table_opts_t o = { .create = true };
 	sl_err_t err = { 0 };

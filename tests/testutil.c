@@ -176,3 +176,21 @@ uint32_t tu_fork_acked(void (*child)(void *ctx, int fd), void *ctx, int *status)
 	waitpid(pid, status, 0);
 	return acked;
 }
+
+const char *tu_bin(void)
+{
+	const char *b = getenv("SL_BIN");
+	return b ? b : "build/storelab";
+}
+
+int tu_run(const char *cmd, char *out, size_t size)
+{
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	size_t n = fread(out, 1, size - 1, p);
+	out[n] = '\0';
+	while (fgetc(p) != EOF)
+		; /* the rest, unread: the command is not cut off by a closed pipe */
+	int status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}

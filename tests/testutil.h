@@ -62,6 +62,14 @@ void tu_sleep_ms(unsigned ms);
  */
 uint32_t tu_fork_acked(void (*child)(void *ctx, int fd), void *ctx, int *status);
 
+/* The storelab binary under test: $SL_BIN (tests/run.sh sets it), else build/storelab. */
+const char *tu_bin(void);
+
+/* Runs a shell command line, captures up to size - 1 bytes of its stdout into
+ * out (NUL-terminated; the rest is read and dropped); returns its exit status
+ * (-1 when it did not exit). */
+int tu_run(const char *cmd, char *out, size_t size);
+
 /* Runs only the tests whose names match SL_TESTS (a cmocka pattern, * wildcards). */
 void tu_filter(void);
 
