@@ -25,14 +25,18 @@
 #define INSPECT_SHOW_RECORDS 20
 
 static const char inspect_usage[] =
-	"usage: storelab inspect PATH [--read-only]\n"
+	"usage: storelab inspect PATH [--read-only] [--svg FILE] [--html FILE]\n"
 	"Decodes a file or store directory written by storelab: a log (records, their\n"
 	"checksums, the torn tail if any), a paged file (header, free list, every\n"
 	"page checksum), an SSTable (properties, every block and the key order) or an\n"
 	"inverted index's segment, COMMIT or deleted-docs bitmap (read whole and checked), a\n"
 	"time-series segment or saved head (every chunk and the label index checked), META.\n"
 	"A directory lists each file with its kind. inspect only reads, always (--read-only\n"
-	"is accepted for symmetry with shell and trace); it exits 1 when anything is damaged.\n";
+	"is accepted for symmetry with shell and trace); it exits 1 when anything is damaged.\n"
+	"  --svg FILE   draw the store in the folder PATH (btree, hash, lsm, inverted index,\n"
+	"               time series): nodes and their fill, buckets, levels on the key axis,\n"
+	"               segments, a time axis\n"
+	"  --html FILE  the same drawing and the structure's dump in one page (no network)\n";
 
 /* Whether name ends with suffix. */
 static bool inspect_ends(const char *name, const char *suffix)
@@ -658,16 +662,37 @@ static int inspect_dir(const char *dir)
 
 int inspect_main(int argc, char **argv)
 {
-	if (argc == 3 && strcmp(argv[2], "--read-only") == 0)
-		argc = 2;
-	if (argc != 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(inspect_usage, argc == 2 ? stdout : stderr);
-		return argc == 2 ? 0 : 2;
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(inspect_usage, stdout);
+		return 0;
+	}
+	const char *svg = NULL, *html = NULL;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--read-only") == 0)
+			continue;
+		const char **to = strcmp(argv[i], "--svg") == 0 ? &svg : strcmp(argv[i], "--html") == 0 ? &html : NULL;
+		if (to == NULL || i + 1 >= argc) {
+			fprintf(stderr, "storelab inspect: %s %s\n%s", argv[i],
+				to ? "needs a file name" : "is not an option", inspect_usage);
+			return 2;
+		}
+		*to = argv[++i];
+	}
+	if (argc < 2 || argv[1][0] == '-') {
+		fputs(inspect_usage, stderr);
+		return 2;
 	}
 	struct stat st;
 	if (stat(argv[1], &st) != 0) {
 		fprintf(stderr, "storelab inspect: %s: no such file or directory\n", argv[1]);
 		return 1;
 	}
+	if ((svg || html) && !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "storelab inspect: --svg and --html draw a store folder; %s is a file\n",
+			argv[1]);
+		return 2;
+	}
+	if (svg || html)
+		return inspect_draw(argv[1], svg, html);
 	return S_ISDIR(st.st_mode) ? inspect_dir(argv[1]) : inspect_file(argv[1]);
 }

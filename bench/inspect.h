@@ -11,4 +11,12 @@
 
 int inspect_main(int argc, char **argv);
 
+/*
+ * Draws the store in dir (btree, hash, lsm, inverted index or time series):
+ * an SVG to svg_path and/or a self-contained HTML page (the SVG and the
+ * structure's dump) to html_path; either may be NULL. 0, or 1 with the reason
+ * on stderr. Defined in inspect_draw.c.
+ */
+int inspect_draw(const char *dir, const char *svg_path, const char *html_path);
+
 #endif

@@ -321,8 +321,7 @@ static bool svg_range(const svg_chart_t *c, const bench_result_t *r, size_t n, d
 	return true;
 }
 
-/* Writes text with XML's five special characters escaped (store specs, messages). */
-static void svg_text(FILE *out, const char *text)
+void report_xml_text(FILE *out, const char *text)
 {
 	for (const char *p = text; *p; p++) {
 		const char *esc = *p == '<' ? "&lt;" : *p == '>' ? "&gt;" : *p == '&' ? "&amp;"
@@ -340,9 +339,9 @@ static void svg_missing(FILE *out, double bx, double base, double bar_w, const b
 {
 	fprintf(out, "<text x='%.1f' y='%.1f' text-anchor='middle' font-size='9' fill='#888'>n/a"
 		"<title>", bx + bar_w * 0.46, base - 3);
-	svg_text(out, x->store);
+	report_xml_text(out, x->store);
 	fprintf(out, " %s: ", x->workload);
-	svg_text(out, x->error);
+	report_xml_text(out, x->error);
 	fputs("</title></text>\n", out);
 }
 
@@ -378,7 +377,7 @@ static void svg_panel(FILE *out, int index, int top, const svg_chart_t *c, const
 			char label[16];
 			fprintf(out, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'>"
 				"<title>", bx, y0 + plot_h - h, bar_w * 0.92, h, svg_colors[s % 10]);
-			svg_text(out, stores[s]);
+			report_xml_text(out, stores[s]);
 			fprintf(out, " %s: %s</title></rect>\n", groups[g],
 				report_si(label, sizeof label, v));
 			if (bar_w >= 22)
@@ -416,7 +415,7 @@ static void svg_legend(FILE *out, const char **stores, size_t ns)
 		}
 		fprintf(out, "<rect x='%d' y='%d' width='12' height='12' fill='%s'/><text x='%d' y='%d' "
 			"font-size='12'>", x, y, svg_colors[s % 10], x + 16, y + 11);
-		svg_text(out, stores[s]);
+		report_xml_text(out, stores[s]);
 		fputs("</text>\n", out);
 		x += svg_legend_w(stores[s]);
 	}

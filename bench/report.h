@@ -27,6 +27,9 @@ void report_svg(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size
 void report_svg_sweep(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size_t n,
 		      const uint64_t *sizes, size_t nsizes);
 
+/* Writes text with XML's five special characters escaped (SVG and HTML pages). */
+void report_xml_text(FILE *out, const char *text);
+
 /* A few lines naming the best store for each kind of work, from the figures. */
 void report_summary(FILE *out, const bench_result_t *r, size_t n);
 

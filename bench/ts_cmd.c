@@ -315,28 +315,6 @@ static int ts_ingest(int argc, char **argv)
 
 /* ---------------------------------------------------------------- query */
 
-/* A timestamp as RFC 3339 in UTC, with the store's precision. */
-static void ts_format_time(int64_t t, ts_unit_t unit, char *out, size_t n)
-{
-	static const int64_t per_sec[] = { 1, 1000, 1000000, 1000000000 };
-	static const int digits[] = { 0, 3, 6, 9 };
-	int64_t sec = t / per_sec[unit], frac = t % per_sec[unit];
-	if (frac < 0) {
-		sec--;
-		frac += per_sec[unit];
-	}
-	time_t tt = (time_t)sec;
-	struct tm tm;
-	if (gmtime_r(&tt, &tm) == NULL) {
-		snprintf(out, n, "%" PRId64, t);
-		return;
-	}
-	size_t len = strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (digits[unit] > 0)
-		snprintf(out + len, n - len, ".%0*lldZ", digits[unit], (long long)frac);
-	else
-		snprintf(out + len, n - len, "Z");
-}
 
 static void query_json_num(FILE *out, double v)
 {

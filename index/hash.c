@@ -782,6 +782,53 @@ int hash_close(hash_t *h, sl_err_t *err)
 	return rc;
 }
 
+/* ---------------------------------------------------------------- buckets */
+
+uint32_t hash_global_depth(const hash_t *h)
+{
+	return h->gdepth;
+}
+
+/* Adds up one bucket's chain into b. */
+static int hx_bucket_sum(hash_t *h, hash_bucket_t *b, sl_err_t *err)
+{
+	for (uint32_t pgno = b->pgno; pgno != 0;) {
+		page_t *pg;
+		int rc = hx_fetch(h, pgno, &pg, err);
+		if (rc != SL_OK)
+			return rc;
+		const uint8_t *d = page_data(pg);
+		b->pages++;
+		b->entries += hb_n(d);
+		b->used += HB_SLOTS + HB_SLOT_BYTES * hb_n(d) + (h->usable - hb_cell_start(d)) - hb_frag(d);
+		b->usable += h->usable;
+		pgno = codec_get_u32(d + HB_NEXT);
+		pager_unpin(h->pager, pg);
+	}
+	return SL_OK;
+}
+
+int hash_buckets(hash_t *h, hash_bucket_fn fn, void *ctx, sl_err_t *err)
+{
+	uint64_t entries = UINT64_C(1) << h->gdepth;
+	int rc = SL_OK;
+	for (uint64_t j = 0; rc == SL_OK && j < entries; j++) {
+		/* A bucket of depth d owns entries j ≡ pattern (mod 2^d): visit it at j = pattern. */
+		page_t *pg;
+		if ((rc = hx_fetch(h, h->dir[j], &pg, err)) != SL_OK)
+			break;
+		hash_bucket_t b = { .pgno = h->dir[j], .pattern = j, .depth = page_data(pg)[HB_DEPTH] };
+		pager_unpin(h->pager, pg);
+		if (j >= (UINT64_C(1) << b.depth))
+			continue;
+		b.slots = UINT64_C(1) << (h->gdepth - b.depth);
+		rc = hx_bucket_sum(h, &b, err);
+		if (rc == SL_OK)
+			rc = fn(ctx, &b);
+	}
+	return rc;
+}
+
 /* ---------------------------------------------------------------- foreach */
 
 /* Every entry of one bucket chain, in no order. */
@@ -813,22 +860,25 @@ static int hx_foreach_bucket(hash_t *h, uint32_t head, hash_visit_fn visit, void
 	return SL_OK;
 }
 
+typedef struct hx_foreach {
+	hash_t *h;
+	hash_visit_fn visit;
+	void *ctx;
+	buf_t value;
+	sl_err_t *err;
+} hx_foreach_t;
+
+static int hx_foreach_visit(void *ctx, const hash_bucket_t *b)
+{
+	hx_foreach_t *fe = ctx;
+	return hx_foreach_bucket(fe->h, b->pgno, fe->visit, fe->ctx, &fe->value, fe->err);
+}
+
 int hash_foreach(hash_t *h, hash_visit_fn visit, void *ctx, sl_err_t *err)
 {
-	buf_t value = BUF_INIT;
-	uint64_t entries = UINT64_C(1) << h->gdepth;
-	int rc = SL_OK;
-	for (uint64_t j = 0; rc == SL_OK && j < entries; j++) {
-		/* A bucket of depth d owns entries j ≡ pattern (mod 2^d): visit it at j = pattern. */
-		page_t *pg;
-		if ((rc = hx_fetch(h, h->dir[j], &pg, err)) != SL_OK)
-			break;
-		uint32_t d = page_data(pg)[HB_DEPTH];
-		pager_unpin(h->pager, pg);
-		if (j < (UINT64_C(1) << d))
-			rc = hx_foreach_bucket(h, h->dir[j], visit, ctx, &value, err);
-	}
-	buf_free(&value);
+	hx_foreach_t fe = { h, visit, ctx, BUF_INIT, err };
+	int rc = hash_buckets(h, hx_foreach_visit, &fe, err);
+	buf_free(&fe.value);
 	return rc;
 }
 
@@ -1008,10 +1058,22 @@ double hash_load_factor(hash_t *h, uint64_t *overflow_pages)
 	return load;
 }
 
+static int hx_dump_bucket(void *ctx, const hash_bucket_t *b)
+{
+	fprintf(ctx, "  bucket page %u: pattern %llx, depth %u, %llu directory entries, %u entries, "
+		"%u page%s, %.0f%% full\n", b->pgno, (unsigned long long)b->pattern, b->depth,
+		(unsigned long long)b->slots, b->entries, b->pages, b->pages == 1 ? "" : "s",
+		100.0 * b->used / b->usable);
+	return SL_OK;
+}
+
 void hash_dump(hash_t *h, FILE *out)
 {
 	fprintf(out, "hash: global depth %u (%llu directory entries in %u pages), %llu buckets, "
 		"%llu keys, seed %016llx\n", h->gdepth, (unsigned long long)(UINT64_C(1) << h->gdepth),
 		h->ndirpages, (unsigned long long)h->buckets, (unsigned long long)h->keys,
 		(unsigned long long)h->seed);
+	sl_err_t err;
+	if (hash_buckets(h, hx_dump_bucket, out, &err) != SL_OK)
+		fprintf(out, "  stopped: %s\n", err.msg);
 }

@@ -151,6 +151,29 @@ int hash_check(hash_t *h, sl_err_t *err);
  */
 bool hash_bucket_decodes(const hash_t *h, const uint8_t *d, const char **why);
 uint32_t hash_bucket_bytes(const hash_t *h);
+
+/* One bucket (its chain included), as hash_buckets shows it. */
+typedef struct hash_bucket {
+	uint32_t pgno;         /* its first page */
+	uint64_t pattern;      /* the low depth bits its keys' hashes agree on */
+	uint32_t depth;        /* local depth d */
+	uint64_t slots;        /* directory entries pointing at it: 2^(G - d) */
+	uint32_t pages;        /* 1 + overflow chain pages */
+	uint32_t entries;
+	uint32_t used, usable; /* bytes in use in its pages, of the bytes they offer */
+} hash_bucket_t;
+
+typedef int (*hash_bucket_fn)(void *ctx, const hash_bucket_t *b);
+
+/* The global depth G: the directory has 2^G entries. */
+uint32_t hash_global_depth(const hash_t *h);
+
+/* Visits every bucket once, in the order of their patterns' first directory
+ * entry (what inspect --svg draws, what hash_dump prints). */
+int hash_buckets(hash_t *h, hash_bucket_fn fn, void *ctx, sl_err_t *err);
+
+/* Prints the directory's size and every bucket's depth and fill — for gdb:
+ * `call hash_dump(h, stderr)`. */
 void hash_dump(hash_t *h, FILE *out);
 
 #endif

@@ -761,6 +761,35 @@ int inverted_optimize(inverted_t *ix, sl_err_t *err)
 
 /* ---------------------------------------------------------------- stats */
 
+int inverted_segments(inverted_t *ix, inverted_segment_fn fn, void *ctx)
+{
+	int rc = SL_OK;
+	for (uint32_t i = 0; i < ix->nsegs && rc == SL_OK; i++) {
+		const inv_seg_t *s = ix->segs[i];
+		if (s->fresh)
+			continue;
+		inverted_segment_t info = { s->number, s->docs, s->ndel, s->tokens, s->terms, s->size };
+		rc = fn(ctx, &info);
+	}
+	return rc;
+}
+
+static int inv_dump_segment(void *ctx, const inverted_segment_t *s)
+{
+	fprintf(ctx, "  segment %06" PRIu64 ": %" PRIu32 " documents (%" PRIu32 " deleted), %" PRIu64
+		" tokens, %" PRIu64 " terms, %.1f KiB\n", s->number, s->docs, s->deleted, s->tokens,
+		s->terms, (double)s->bytes / 1024);
+	return SL_OK;
+}
+
+void inverted_dump(inverted_t *ix, FILE *out)
+{
+	fprintf(out, "inverted index %s: commit generation %" PRIu64 ", %" PRIu32 " segments, %" PRIu32
+		" documents in the buffer, analyzer %s\n", ix->dir, ix->generation, ix->nsegs,
+		inv_buffer_docs(ix->buf), ix->analyzer);
+	inverted_segments(ix, inv_dump_segment, out);
+}
+
 int inverted_stats(inverted_t *ix, inverted_stats_t *out, sl_err_t *err)
 {
 	memset(out, 0, sizeof *out);

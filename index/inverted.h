@@ -129,6 +129,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "engine/env.h"
 #include "engine/slice.h"
@@ -259,6 +260,22 @@ typedef struct inverted_stats {
 } inverted_stats_t;
 
 int inverted_stats(inverted_t *ix, inverted_stats_t *out, sl_err_t *err);
+
+/* One live segment, as inverted_segments shows it. */
+typedef struct inverted_segment {
+	uint64_t number;         /* seg-<number> */
+	uint32_t docs, deleted;  /* documents in it; of those, deleted (dropped at a merge) */
+	uint64_t tokens, terms;  /* tokens of all its documents; dictionary entries */
+	uint64_t bytes;          /* the file */
+} inverted_segment_t;
+
+typedef int (*inverted_segment_fn)(void *ctx, const inverted_segment_t *s);
+
+/* Visits the committed segments, oldest first (what inspect --svg draws). */
+int inverted_segments(inverted_t *ix, inverted_segment_fn fn, void *ctx);
+
+/* Prints the commit and every segment — for gdb: `call inverted_dump(ix, stderr)`. */
+void inverted_dump(inverted_t *ix, FILE *out);
 
 /* Verifies every invariant of every live file (see above). SL_CORRUPT naming the first break. */
 int inverted_check(inverted_t *ix, sl_err_t *err);

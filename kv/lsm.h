@@ -179,6 +179,21 @@ int lsm_check(lsm_t *db, sl_err_t *err);
  */
 void lsm_dump(lsm_t *db, FILE *out);
 
+/* One table of the tree, as lsm_tables shows it (the keys are valid during the call). */
+typedef struct lsm_table {
+	int level;
+	size_t run;               /* within the level, newest first */
+	uint64_t number, bytes;   /* lsm-<number>.sst, its size */
+	uint64_t min_seq, max_seq;
+	sl_slice_t smallest, largest; /* its first and last user keys */
+} lsm_table_t;
+
+typedef int (*lsm_table_fn)(void *ctx, const lsm_table_t *t);
+
+/* Visits every table of the current version, level by level, run by run, in key
+ * order within a run (what inspect --svg draws); stops at fn's first non-SL_OK. */
+int lsm_tables(lsm_t *db, lsm_table_fn fn, void *ctx);
+
 /* Figures, for stats and docs (lsm.c fills them under the store's lock). */
 typedef struct lsm_level_stats {
 	uint64_t files, runs, bytes;

@@ -139,6 +139,28 @@ int lsm_check(lsm_t *db, sl_err_t *err)
 	return rc;
 }
 
+int lsm_tables(lsm_t *db, lsm_table_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&db->mu);
+	lsm_version_t *v = db->current;
+	lsm_version_ref(v); /* the walk holds the version, not the lock */
+	pthread_mutex_unlock(&db->mu);
+	int rc = SL_OK;
+	for (int l = 0; l < LSM_LEVELS && rc == SL_OK; l++)
+		for (size_t r = 0; r < v->levels[l].n && rc == SL_OK; r++)
+			for (size_t i = 0; i < v->levels[l].runs[r].n && rc == SL_OK; i++) {
+				const lsm_file_t *f = v->levels[l].runs[r].files[i];
+				lsm_table_t t = { l, r, f->number, f->bytes, f->min_seq, f->max_seq,
+						  lsm_ikey_user(buf_slice(&f->smallest)),
+						  lsm_ikey_user(buf_slice(&f->largest)) };
+				rc = fn(ctx, &t);
+			}
+	pthread_mutex_lock(&db->mu);
+	lsm_version_unref(db, v);
+	pthread_mutex_unlock(&db->mu);
+	return rc;
+}
+
 /* One file of a run: its number, size, and first and last user keys with their sequences. */
 static void lsm_dump_file(const lsm_file_t *f, FILE *out)
 {

@@ -55,6 +55,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "engine/env.h"
 #include "engine/slice.h"
@@ -161,6 +162,24 @@ typedef struct ts_stats {
 } ts_stats_t;
 
 void ts_get_stats(ts_t *db, ts_stats_t *out);
+
+/* One segment, or the head, as ts_segments shows it. */
+typedef struct ts_segment {
+	const char *path;         /* NULL: the head (in memory, saved at close) */
+	int64_t mint, maxt;       /* [mint, maxt) in the store's unit; the head's newest + 1 */
+	uint32_t interval_ms;     /* 0: raw points; else a downsampled segment's interval */
+	uint64_t series, points;  /* points: summaries in a downsampled segment */
+	uint64_t bytes;
+} ts_segment_t;
+
+typedef int (*ts_segment_fn)(void *ctx, const ts_segment_t *s);
+
+/* Visits the segments by time, then the head when it holds points (what inspect
+ * --svg draws on a time axis). */
+int ts_segments(ts_t *db, ts_segment_fn fn, void *ctx);
+
+/* Prints the segments and the head — for gdb: `call ts_dump(db, stderr)`. */
+void ts_dump(ts_t *db, FILE *out);
 
 /* Checks every segment (ts_seg_check), their order, and the head's series. */
 int ts_check(ts_t *db, sl_err_t *err);

@@ -57,6 +57,10 @@ typedef enum ts_unit { TS_UNIT_S, TS_UNIT_MS, TS_UNIT_US, TS_UNIT_NS, TS_UNIT_AU
 bool ts_unit_parse(const char *text, ts_unit_t *out);
 const char *ts_unit_name(ts_unit_t unit);
 
+/* A timestamp as RFC 3339 in UTC, with the unit's precision (the number itself
+ * when it is out of the calendar's range). */
+void ts_format_time(int64_t t, ts_unit_t unit, char *out, size_t n);
+
 /*
  * Parses a series into its canonical form (appended to out, which is cleared
  * first). false with the reason in why (TS_WHY_BYTES) for a malformed one.

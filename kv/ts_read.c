@@ -221,6 +221,40 @@ int ts_read(ts_t *db, const ts_selector_t *sel, int64_t from, int64_t to, ts_rea
 	return rc;
 }
 
+int ts_segments(ts_t *db, ts_segment_fn fn, void *ctx)
+{
+	int rc = SL_OK;
+	for (size_t i = 0; i < db->nsegs && rc == SL_OK; i++) {
+		ts_seg_t *s = db->segs[i];
+		const ts_seg_meta_t *m = ts_seg_meta(s);
+		ts_segment_t info = { ts_seg_path(s), m->mint, m->maxt, m->interval_ms,
+				      ts_seg_series_count(s), ts_seg_points(s), ts_seg_bytes(s) };
+		rc = fn(ctx, &info);
+	}
+	if (rc == SL_OK && db->head.points > 0) {
+		ts_segment_t head = { NULL, db->head.min, db->head.max + 1, 0,
+				      ts_index_count(db->head.ix), db->head.points,
+				      ts_head_bytes(&db->head) };
+		rc = fn(ctx, &head);
+	}
+	return rc;
+}
+
+static int ts_dump_segment(void *ctx, const ts_segment_t *s)
+{
+	fprintf(ctx, "  %s: [%" PRId64 ", %" PRId64 "), %" PRIu64 " series, %" PRIu64 " %s, %.1f KiB\n",
+		s->path ? s->path : "head (memory)", s->mint, s->maxt, s->series, s->points,
+		s->interval_ms ? "summaries" : "points", (double)s->bytes / 1024);
+	return SL_OK;
+}
+
+void ts_dump(ts_t *db, FILE *out)
+{
+	fprintf(out, "ts %s: %zu segments, %zu logs; points before %" PRId64 " are refused\n",
+		db->dir, db->nsegs, db->nwals, db->floor);
+	ts_segments(db, ts_dump_segment, out);
+}
+
 void ts_get_stats(ts_t *db, ts_stats_t *out)
 {
 	memset(out, 0, sizeof *out);

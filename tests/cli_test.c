@@ -285,6 +285,101 @@ static void test_inspect_truncated_table(void **state)
 	assert_non_null(strstr(out, "DAMAGED"));
 }
 
+/* Reads a whole file into a fresh NUL-terminated string. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	static char buf[1 << 20];
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	return strdup(buf);
+}
+
+/* Draws dir, checks the SVG is well formed and holds each of want (NULL-ended). */
+static void draw_holds(const char *dir, const char *svg, const char *const *want)
+{
+	char cmd[8192], out[8192];
+	snprintf(cmd, sizeof cmd, "%s inspect %s --svg %s", tu_bin(), dir, svg);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
+	char *text = slurp(svg);
+	assert_true(strncmp(text, "<svg", 4) == 0);
+	assert_true(tu_xml_elements(text) > 5);
+	for (size_t i = 0; want[i] != NULL; i++)
+		if (strstr(text, want[i]) == NULL)
+			fail_msg("%s: the drawing lacks \"%s\"", dir, want[i]);
+	free(text);
+}
+
+/* inspect --svg/--html draws each structure of a known small store as it is. */
+static void test_inspect_draws_each_store(void **state)
+{
+	tu_fixture_t *f = *state;
+	char cmd[8192], out[8192], svg[4200], html[4200];
+	snprintf(svg, sizeof svg, "%s/pic.svg", f->dir);
+	snprintf(html, sizeof html, "%s/pic.html", f->dir);
+	/* a B+tree of 74 puts of 100-byte values: a root above two leaves (73 + 1) */
+	snprintf(cmd, sizeof cmd, "V=$(printf 'v%%.0s' $(seq 100)); for i in $(seq 100 173); do "
+		 "echo \"put key$i $V\"; done | %s shell btree %s/bt >/dev/null", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s/bt", f->dir);
+	draw_holds(cmd, svg, (const char *const[]){ "74 keys, height 2, 2 leaves and 1 internal",
+		   "page 3: internal, 1 keys", "page 1: leaf, 73 keys [key100 .. key172]",
+		   "page 2: leaf, 1 keys [key173 .. key173]", "<line", NULL });
+	/* the HTML page: the same drawing and the dump, nothing fetched */
+	snprintf(cmd, sizeof cmd, "%s inspect %s/bt --html %s", tu_bin(), f->dir, html);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
+	char *page = slurp(html);
+	assert_non_null(strstr(page, "<!DOCTYPE html>"));
+	assert_non_null(strstr(page, "btree: root 3, height 2, 74 keys"));
+	assert_null(strstr(page, "src="));   /* nothing fetched: no image, script */
+	assert_null(strstr(page, "href=")); /* or style sheet from elsewhere */
+	char *end = strstr(page, "</svg>");
+	assert_non_null(end);
+	end[6] = 0;
+	assert_true(tu_xml_elements(strstr(page, "<svg")) > 5);
+	free(page);
+	/* a hash index of 300 keys: two buckets of depth 1 behind a two-entry directory */
+	snprintf(cmd, sizeof cmd, "for i in $(seq 1 300); do echo \"put k$i v$i\"; done | "
+		 "%s shell hash %s/h >/dev/null", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s/h", f->dir);
+	draw_holds(cmd, svg, (const char *const[]){ "300 keys in 2 buckets; a directory of 2 entries",
+		   "directory entry 0 -&gt; bucket page", "directory entry 1 -&gt; bucket page", NULL });
+	/* an LSM tree: tables of L0 on the key axis */
+	snprintf(cmd, sizeof cmd, "for i in $(seq 1000 1600); do echo \"put key$i v$i\"; done | "
+		 "%s shell lsm %s/l --params memtable=16k,deterministic=on >/dev/null", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s/l", f->dir);
+	draw_holds(cmd, svg, (const char *const[]){ ".sst: L0 run 0", "key1000", "memtable: ", NULL });
+	/* an inverted index of three documents, one replaced */
+	snprintf(cmd, sizeof cmd, "printf 'a\\tone two\\nb\\ttwo three\\na\\tfour\\n' | "
+		 "%s index %s/ix --corpus - >/dev/null", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s/ix", f->dir);
+	draw_holds(cmd, svg, (const char *const[]){ "segment 000000: 2 documents (0 deleted)", NULL });
+	/* a time series: one cut segment and the head on the time axis */
+	snprintf(cmd, sizeof cmd, "seq 0 17999 | awk 'BEGIN { print \"timestamp,series,value\" } "
+		 "{ print 1700000000 + $1 \",cpu,\" $1 }' | %s ts ingest %s/ts - --block 1h >/dev/null",
+		 tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
+	snprintf(cmd, sizeof cmd, "%s/ts", f->dir);
+	draw_holds(cmd, svg, (const char *const[]){ ".tsseg: [2023-11-14T", "head: [", " points, ",
+		   "2023-11-14T22:00:00Z", NULL });
+	/* what cannot be drawn says why */
+	snprintf(cmd, sizeof cmd, "printf 'put a 1\\n' | %s shell ref %s/r >/dev/null; "
+		 "%s inspect %s/r --svg %s 2>&1", tu_bin(), f->dir, tu_bin(), f->dir, svg);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
+	assert_non_null(strstr(out, "none of them"));
+	snprintf(cmd, sizeof cmd, "%s inspect %s/bt/btree.db --svg %s 2>&1", tu_bin(), f->dir, svg);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
+	assert_non_null(strstr(out, "is a file"));
+	snprintf(cmd, sizeof cmd, "%s inspect %s/bt --svg 2>&1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
+	assert_non_null(strstr(out, "needs a file name"));
+}
+
 /*
  * The peers that were built refuse another store's directory (as ours do), and
  * those that take one writer process fail a second opener at once (not hang).
@@ -887,6 +982,7 @@ static void test_advise_ranks_from_measurements(void **state)
 int main(void)
 {
 	tu_seed();
+	tu_filter();
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tu_setup, tu_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_shell_put_get_survives_restart),
@@ -901,6 +997,7 @@ int main(void)
 		T(test_trace_never_creates),
 		T(test_read_only_flag),
 		T(test_inspect_truncated_table),
+		T(test_inspect_draws_each_store),
 		T(test_peer_directory_edges),
 		T(test_shell_sigkill_at_sync_none),
 		T(test_corpus_maker),

@@ -194,3 +194,43 @@ int tu_run(const char *cmd, char *out, size_t size)
 	int status = pclose(p);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+/* XML well-formedness, enough for our SVG: tags nest and close in order, text holds
+ * no bare '<' and every '&' starts an entity. Returns the number of elements. */
+int tu_xml_elements(const char *p)
+{
+	const char *stack[256];
+	size_t depth[256], top = 0;
+	int elements = 0;
+	while (*p) {
+		if (*p == '&') {
+			assert_true(strncmp(p, "&lt;", 4) == 0 || strncmp(p, "&gt;", 4) == 0 ||
+				    strncmp(p, "&amp;", 5) == 0 || strncmp(p, "&apos;", 6) == 0 ||
+				    strncmp(p, "&quot;", 6) == 0);
+			p++;
+			continue;
+		}
+		if (*p != '<') {
+			p++;
+			continue;
+		}
+		const char *end = strchr(p, '>');
+		assert_non_null(end);
+		if (p[1] == '/') { /* a closing tag: must match the innermost open one */
+			assert_true(top > 0);
+			top--;
+			assert_int_equal(strcspn(p + 2, " >"), depth[top]);
+			assert_memory_equal(p + 2, stack[top], depth[top]);
+		} else if (end[-1] != '/') {
+			assert_true(top < 256);
+			stack[top] = p + 1;
+			depth[top++] = strcspn(p + 1, " >");
+			elements++;
+		} else {
+			elements++;
+		}
+		p = end + 1;
+	}
+	assert_int_equal(top, 0);
+	return elements;
+}

@@ -70,6 +70,11 @@ const char *tu_bin(void);
  * (-1 when it did not exit). */
 int tu_run(const char *cmd, char *out, size_t size);
 
+/* Asserts that p is well-formed XML as far as our SVG goes (tags nest and close in
+ * order, text holds no bare '<' and every '&' starts an entity); returns the
+ * number of elements. */
+int tu_xml_elements(const char *p);
+
 /* Runs only the tests whose names match SL_TESTS (a cmocka pattern, * wildcards). */
 void tu_filter(void);
 
