@@ -25,7 +25,8 @@ static const char bench_usage[] =
 	"Runs each workload on each store and reports throughput, latency percentiles,\n"
 	"amplification, disk use and memory, as medians of --repeat runs (default 3).\n"
 	"Workloads named together run in order on the same store (fills start empty).\n"
-	"A store may carry params of its own: --stores lsm,lsm:policy=tiered:ratio=4\n"
+	"A store may carry params of its own: --stores lsm,lsm:policy=tiered:ratio=4;\n"
+	"--stores -kyoto-tree,-sqlite runs every default store but those.\n"
 	"Defaults: every built store (ref and shard when named); fillseq,fillrandom,readrandom,readmissing,scan,overwrite;\n"
 	"n 100000, 16-byte keys, 100-byte values, sync none, batch 1 (--batch N groups N\n"
 	"writes into one atomic batch or transaction, for every store). --memory 256M runs\n"
@@ -231,18 +232,49 @@ static int bench_parse_args(int argc, char **argv, bench_args_t *a, char *err, s
 
 /* ---------------------------------------------------------------- names */
 
+/* Is name among the n names of list? */
+static bool bench_listed(const char *name, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(name, list[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The default stores (every built one but those run only by name), less the n in skip. */
+static int bench_default_stores(const char *const *skip, size_t nskip, const char **out, size_t max,
+				size_t *n, char *err, size_t size)
+{
+	const store_ops_t *const *all;
+	size_t nall = store_registered(&all);
+	for (size_t i = 0; i < nskip; i++)
+		if (store_lookup(skip[i]) == NULL && stores_peer_package(skip[i]) == NULL) {
+			snprintf(err, size, "--stores -%s: no store of that name to leave out", skip[i]);
+			return -1;
+		}
+	*n = 0;
+	for (size_t i = 0; i < nall && *n < max; i++)
+		if (!(all[i]->caps & STORE_BY_NAME) && !bench_listed(all[i]->name, skip, nskip))
+			out[(*n)++] = all[i]->name;
+	return 0;
+}
+
 int bench_stores(char *list, const char **out, size_t max, size_t *n, char *err, size_t size)
 {
 	const store_ops_t *const *all;
 	size_t nall = store_registered(&all);
-	if (list == NULL) {
-		*n = 0;
-		for (size_t i = 0; i < nall && *n < max; i++)
-			if (!(all[i]->caps & STORE_BY_NAME))
-				out[(*n)++] = all[i]->name;
-		return 0;
-	}
+	if (list == NULL)
+		return bench_default_stores(NULL, 0, out, max, n, err, size);
 	*n = bench_split_list(list, out, max);
+	bool all_skips = *n > 0;
+	for (size_t i = 0; i < *n; i++)
+		all_skips = all_skips && out[i][0] == '-';
+	if (all_skips) { /* "-a,-b": every default store but a and b */
+		const char *skip[32];
+		for (size_t i = 0; i < *n; i++)
+			skip[i] = out[i] + 1;
+		return bench_default_stores(skip, *n, out, max, n, err, size);
+	}
 	for (size_t i = 0; i < *n; i++) {
 		if (stores_spec_lookup(out[i]) != NULL)
 			continue;

@@ -551,12 +551,7 @@ static int inspect_index(const char *dir)
 static int inspect_index_file(const char *path)
 {
 	char dir[4096];
-	snprintf(dir, sizeof dir, "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash != NULL)
-		*slash = '\0';
-	else
-		snprintf(dir, sizeof dir, ".");
+	env_dir_of(path, dir, sizeof dir);
 	printf("%s: part of the inverted index in %s, read with it:\n", path, dir);
 	return inspect_index(dir);
 }

@@ -1,7 +1,7 @@
 /*
  * main.c — the storelab command: one binary, one subcommand per job.
  *
- *   storelab bench | shell | trace | inspect | advise | index | search | ts | lab
+ *   storelab bench | shell | trace | inspect | advise | guide | index | search | ts | lab
  *
  * Each subcommand lives in its own file and takes (argc, argv) with argv[0] set
  * to the subcommand's name; `storelab SUB --help` prints its usage.
@@ -11,6 +11,7 @@
 
 #include "bench/bench_cmd.h"
 #include "bench/fts_cmd.h"
+#include "bench/guide.h"
 #include "bench/ts_cmd.h"
 #include "bench/inspect.h"
 #include "bench/lab.h"
@@ -31,6 +32,7 @@ static const subcommand_t commands[] = {
 	{ "inspect", inspect_main, "decode and verify any file or directory storelab wrote", NULL },
 	{ "advise", advise_main, "measure a read/update/insert/scan mix on every store, ranked",
 	  NULL },
+	{ "guide", guide_main, "write \"which store when\" from measured runs (make demo does)", NULL },
 	{ "index", index_main, "build an inverted index from id<TAB>text lines", NULL },
 	{ "search", search_main, "BM25 top-k search over an inverted index", NULL },
 	{ "ts", ts_main, "ingest, query and inspect time series", NULL },

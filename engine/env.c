@@ -788,3 +788,15 @@ uint64_t env_memory_bytes(void)
 		fclose(f);
 	return mem;
 }
+
+void env_dir_of(const char *path, char *out, size_t size)
+{
+	snprintf(out, size, "%s", path);
+	char *slash = strrchr(out, '/');
+	if (slash == out)
+		out[1] = '\0'; /* "/x" is in "/" */
+	else if (slash != NULL)
+		*slash = '\0';
+	else
+		snprintf(out, size, ".");
+}

@@ -244,6 +244,9 @@ int env_write_atomic(env_t *env, const char *path, const void *data, size_t n, s
  */
 int env_read_all(env_t *env, const char *path, size_t max, buf_t *out, sl_err_t *err);
 
+/* The folder that holds path ("." when path names none), into out. */
+void env_dir_of(const char *path, char *out, size_t size);
+
 /*
  * Lists the names in dir (without "." and ".."), sorted bytewise. On success
  * *names is an array of *count strings to release with env_list_free.

@@ -380,6 +380,81 @@ static void test_inspect_draws_each_store(void **state)
 	assert_non_null(strstr(out, "needs a file name"));
 }
 
+/* Writes text to dir/name; returns the path in out. */
+static const char *put_file(const char *dir, const char *name, const char *text, char *out, size_t n)
+{
+	snprintf(out, n, "%s/%s", dir, name);
+	FILE *f = fopen(out, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return out;
+}
+
+/* guide ranks by the figure, calls a lead inside the spread a tie, and a small lead
+ * of a suite without spreads close; what is not measured says so and how to. */
+static void test_guide_verdicts(void **state)
+{
+	tu_fixture_t *f = *state;
+	char kv[4200], ts[4200], fts[4200], bad[4200], md[4200], cmd[20000], out[16384];
+	put_file(f->dir, "kv.json", "{\"suite\": \"kv\", \"config\": {\"n\": 5000}, \"results\": [\n"
+		 " {\"store\": \"slow\", \"workload\": \"readrandom\", \"status\": \"ok\", \"ops_per_sec\": 100,"
+		 "  \"ops_per_sec_min\": 90, \"ops_per_sec_max\": 110, \"lat_us\": {\"p99\": 9}},\n"
+		 " {\"store\": \"fast\", \"workload\": \"readrandom\", \"status\": \"ok\", \"ops_per_sec\": 250,"
+		 "  \"ops_per_sec_min\": 240, \"ops_per_sec_max\": 260, \"lat_us\": {\"p99\": 3}},\n"
+		 " {\"store\": \"a\", \"workload\": \"scan\", \"status\": \"ok\", \"ops_per_sec\": 105,"
+		 "  \"ops_per_sec_min\": 95, \"ops_per_sec_max\": 115},\n"
+		 " {\"store\": \"b\", \"workload\": \"scan\", \"status\": \"ok\", \"ops_per_sec\": 100,"
+		 "  \"ops_per_sec_min\": 90, \"ops_per_sec_max\": 110},\n"
+		 " {\"store\": \"broken\", \"workload\": \"scan\", \"status\": \"failed\", \"ops_per_sec\": 0}]}\n",
+		 kv, sizeof kv);
+	put_file(f->dir, "ts.json", "{\"suite\": \"ts\", \"results\": [\n"
+		 " {\"store\": \"ts\", \"workload\": \"ingest\", \"points_per_sec\": 1050, \"bytes_per_point\": 1.5},\n"
+		 " {\"store\": \"lsm-ts\", \"workload\": \"ingest\", \"points_per_sec\": 1000, \"bytes_per_point\": 12}]}\n",
+		 ts, sizeof ts);
+	put_file(f->dir, "fts.json", "{\"suite\": \"fts\", \"results\": [\n"
+		 " {\"store\": \"inverted\", \"workload\": \"query\", \"ops_per_sec\": 5000},\n"
+		 " {\"store\": \"scan\", \"workload\": \"query\", \"ops_per_sec\": 50},\n"
+		 " {\"store\": \"gone\", \"workload\": \"build\", \"error\": \"no such thing\"}]}\n",
+		 fts, sizeof fts);
+	snprintf(md, sizeof md, "%s/out/when.md", f->dir);
+	snprintf(cmd, sizeof cmd, "mkdir -p %s/out && %s guide --kv %s --ts %s --fts %s --out %s", f->dir,
+		 tu_bin(), kv, ts, fts, md);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, "fast wins: 2.50x the next best, slow"));
+	assert_non_null(strstr(out, "a and b tie (1.05x, inside the runs' spread)"));
+	assert_non_null(strstr(out, "ts and lsm-ts are close (1.05x; this suite reports medians only)"));
+	assert_non_null(strstr(out, "inverted wins: 100.00x the next best, scan"));
+	assert_null(strstr(out, "broken"));
+	char *text = slurp(md);
+	assert_non_null(strstr(text, "**fast** wins: 2.50x the next best, slow."));
+	assert_non_null(strstr(text, "| slow | 100 (20% spread) | 0.40x | 9.0 us |"));
+	assert_non_null(strstr(text, "| lsm-ts | 1.0k | 0.95x |  | 12.00 |"));
+	assert_non_null(strstr(text, "![Point reads (get by key)](./when-01.svg)"));
+	assert_non_null(strstr(text, "--memory 256M")); /* the capped sections say how */
+	free(text);
+	snprintf(cmd, sizeof cmd, "%s/out/when-01.svg", f->dir);
+	text = slurp(cmd);
+	assert_true(tu_xml_elements(text) > 5);
+	assert_non_null(strstr(text, ">fast</text>"));
+	free(text);
+	/* bad input names the file and what is wrong */
+	put_file(f->dir, "bad.json", "{\"results\": [1, }", bad, sizeof bad);
+	snprintf(cmd, sizeof cmd, "%s guide --kv %s --out %s 2>&1", tu_bin(), bad, md);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
+	assert_non_null(strstr(out, "bad.json is not JSON"));
+	assert_non_null(strstr(out, "not a JSON value at byte 16"));
+	put_file(f->dir, "bad.json", "{\"suite\": \"kv\"}", bad, sizeof bad);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
+	assert_non_null(strstr(out, "holds no \"results\" array"));
+	snprintf(cmd, sizeof cmd, "%s guide --kv %s/none.json --out %s 2>&1", tu_bin(), f->dir, md);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
+	assert_non_null(strstr(out, "none.json: No such file"));
+	snprintf(cmd, sizeof cmd, "%s guide --out %s 2>&1", tu_bin(), md);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
+	assert_non_null(strstr(out, "--kv FILE and --out FILE are required"));
+}
+
 /*
  * The peers that were built refuse another store's directory (as ours do), and
  * those that take one writer process fail a second opener at once (not hang).
@@ -998,6 +1073,7 @@ int main(void)
 		T(test_read_only_flag),
 		T(test_inspect_truncated_table),
 		T(test_inspect_draws_each_store),
+		T(test_guide_verdicts),
 		T(test_peer_directory_edges),
 		T(test_shell_sigkill_at_sync_none),
 		T(test_corpus_maker),

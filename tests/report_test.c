@@ -1,8 +1,9 @@
 /*
- * report_test.c — the JSON and CSV writers, read back (bench/report).
+ * report_test.c — the JSON and CSV writers, read back (bench/report), and the
+ * JSON reader (bench/json) the guide reads runs with.
  *
- * A small JSON parser lives here, so the test does not trust the writer to
- * judge its own output: it must parse, and carry every field of the contract.
+ * The writer's output is read by bench/json, which the first test checks on
+ * hand-written documents: it must parse, and carry every field of the contract.
  */
 #include "tests/testutil.h"
 
@@ -12,126 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/json.h"
 #include "bench/report.h"
-
-/* ---------------------------------------------------------------- a tiny JSON DOM */
-
-typedef struct jnode {
-	char type;               /* o(bject) a(rray) s(tring) n(umber) l(iteral) */
-	char key[64];            /* member name inside an object */
-	double num;
-	char str[256];
-	struct jnode *kids[64];
-	int nkids;
-} jnode_t;
-
-static const char *jp;
-
-static void jspace(void)
-{
-	while (isspace((unsigned char)*jp))
-		jp++;
-}
-
-static int jstring(char *out, size_t size)
-{
-	if (*jp != '"')
-		return -1;
-	size_t n = 0;
-	for (jp++; *jp && *jp != '"'; jp++) {
-		char c = *jp;
-		if (c == '\\') {
-			jp++;
-			if (*jp == 'u') {
-				jp += 4;
-				c = '?';
-			} else {
-				c = *jp;
-			}
-		}
-		if (n + 1 < size)
-			out[n++] = c;
-	}
-	out[n] = '\0';
-	if (*jp != '"')
-		return -1;
-	jp++;
-	return 0;
-}
-
-static jnode_t *jvalue(void);
-
-static jnode_t *jcontainer(char open, char close, char type)
-{
-	jnode_t *n = calloc(1, sizeof *n);
-	n->type = type;
-	jp++;
-	jspace();
-	if (*jp == close) {
-		jp++;
-		return n;
-	}
-	for (;;) {
-		char key[64] = "";
-		jspace();
-		if (open == '{') {
-			if (jstring(key, sizeof key) != 0)
-				return NULL;
-			jspace();
-			if (*jp++ != ':')
-				return NULL;
-		}
-		jnode_t *kid = jvalue();
-		if (kid == NULL || n->nkids == 64)
-			return NULL;
-		snprintf(kid->key, sizeof kid->key, "%s", key);
-		n->kids[n->nkids++] = kid;
-		jspace();
-		if (*jp == ',') {
-			jp++;
-			continue;
-		}
-		if (*jp++ != close)
-			return NULL;
-		return n;
-	}
-}
-
-static jnode_t *jvalue(void)
-{
-	jspace();
-	if (*jp == '{')
-		return jcontainer('{', '}', 'o');
-	if (*jp == '[')
-		return jcontainer('[', ']', 'a');
-	jnode_t *n = calloc(1, sizeof *n);
-	if (*jp == '"') {
-		n->type = 's';
-		return jstring(n->str, sizeof n->str) == 0 ? n : NULL;
-	}
-	char *end;
-	n->num = strtod(jp, &end);
-	if (end == jp)
-		return NULL;
-	n->type = 'n';
-	jp = end;
-	return n;
-}
-
-static jnode_t *jget(const jnode_t *o, const char *key)
-{
-	for (int i = 0; o && i < o->nkids; i++)
-		if (strcmp(o->kids[i]->key, key) == 0)
-			return o->kids[i];
-	return NULL;
-}
-
-static void jfree(jnode_t *n)
-{
-	for (int i = 0; n && i < n->nkids; i++)
-		jfree(n->kids[i]);
-	free(n);
-}
 
 /* ---------------------------------------------------------------- fixtures */
 
@@ -176,6 +59,40 @@ static char *capture(void (*fn)(FILE *, const bench_cfg_t *, const bench_result_
 	return text;
 }
 
+/* The reader on documents whose values are known: escapes, numbers, nesting, errors. */
+static void test_json_reader(void **state)
+{
+	(void)state;
+	const char *doc = " {\"a\": [1, -2.5e3, true, false, null, {}], \"s\": \"q\\\"\\\\\\/\\n\\u00e9\\ud83d\\ude00\","
+			  " \"o\": {\"x\": {\"y\": []}}, \"a\": 7} ";
+	json_t v;
+	char why[128];
+	assert_int_equal(json_parse(doc, strlen(doc), &v, why, sizeof why), 0);
+	const json_t *a = json_get(&v, "a");
+	assert_int_equal(a->kind, JSON_ARRAY); /* the first of a repeated key */
+	assert_int_equal(a->n, 6);
+	assert_true(json_number(&a->items[1], 0) == -2500);
+	assert_true(a->items[2].boolean && !a->items[3].boolean && a->items[4].kind == JSON_NULL);
+	assert_int_equal(a->items[5].kind, JSON_OBJECT);
+	assert_string_equal(json_string(json_get(&v, "s"), ""), "q\"\\/\n\xc3\xa9\xf0\x9f\x98\x80");
+	assert_int_equal(json_get(json_get(json_get(&v, "o"), "x"), "y")->n, 0);
+	assert_null(json_get(&v, "missing"));
+	assert_null(json_get(a, "a")); /* an array has no members */
+	assert_true(json_number(json_get(&v, "s"), 42) == 42);
+	json_free(&v);
+	static const char *const bad[] = { "", "{", "[1,]", "{\"a\" 1}", "{1: 2}", "\"open",
+					   "[1] 2", "tru", "\"\\x\"", "\"\\ud800\"", "01x", "\"a\tb\"" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		why[0] = 0;
+		assert_int_equal(json_parse(bad[i], strlen(bad[i]), &v, why, sizeof why), -1);
+		assert_non_null(strstr(why, "at byte"));
+	}
+	char deep[200];
+	memset(deep, '[', sizeof deep);
+	assert_int_equal(json_parse(deep, sizeof deep, &v, why, sizeof why), -1);
+	assert_non_null(strstr(why, "too deep"));
+}
+
 static void test_json_parses_with_contract_fields(void **state)
 {
 	(void)state;
@@ -183,35 +100,34 @@ static void test_json_parses_with_contract_fields(void **state)
 	bench_result_t r[3];
 	sample(&cfg, r);
 	char *text = capture(report_json, &cfg, r, 3);
-	jp = text;
-	jnode_t *root = jvalue();
-	jspace();
-	assert_non_null(root);
-	assert_int_equal(*jp, '\0');
-	jnode_t *results = jget(root, "results");
+	json_t root;
+	char why[128];
+	if (json_parse(text, strlen(text), &root, why, sizeof why) != 0)
+		fail_msg("the JSON does not parse: %s", why);
+	const json_t *results = json_get(&root, "results");
 	assert_non_null(results);
-	assert_int_equal(results->nkids, 3);
+	assert_int_equal(results->n, 3);
 	const char *fields[] = { "store", "workload", "ops", "seconds", "ops_per_sec", "lat_us",
 				 "write_amp", "read_amp", "space_amp", "disk_bytes", "peak_rss_bytes" };
-	for (int i = 0; i < 3; i++)
+	for (size_t i = 0; i < 3; i++)
 		for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
-			if (jget(results->kids[i], fields[f]) == NULL)
-				fail_msg("result %d lacks %s", i, fields[f]);
-	jnode_t *first = results->kids[0];
-	jnode_t *lat = jget(first, "lat_us");
+			if (json_get(&results->items[i], fields[f]) == NULL)
+				fail_msg("result %zu lacks %s", i, fields[f]);
+	const json_t *first = &results->items[0];
+	const json_t *lat = json_get(first, "lat_us");
 	const char *qs[] = { "p50", "p90", "p99", "p999", "max" };
 	for (int q = 0; q < 5; q++)
-		assert_true(fabs(jget(lat, qs[q])->num - (q + 1) * 1.5) < 1e-9);
-	assert_true(jget(first, "ops_per_sec")->num == 2000);
-	assert_true(jget(first, "disk_bytes")->num == 123456789012.0);
-	assert_string_equal(jget(results->kids[1], "store")->str, "with \"quote\"");
-	assert_true(jget(jget(results->kids[1], "figures"), "btree.height")->num == 3);
-	assert_string_equal(jget(results->kids[2], "status")->str, "failed");
-	assert_string_equal(jget(results->kids[2], "error")->str, "it \"broke\", badly");
-	assert_true(jget(results->kids[2], "ops_per_sec")->num == 0); /* NaN never reaches JSON */
-	assert_non_null(jget(jget(jget(first, "ops_by_kind"), "read"), "lat_us"));
-	assert_string_equal(jget(jget(root, "config"), "sync")->str, "none");
-	jfree(root);
+		assert_true(fabs(json_number(json_get(lat, qs[q]), -1) - (q + 1) * 1.5) < 1e-9);
+	assert_true(json_number(json_get(first, "ops_per_sec"), -1) == 2000);
+	assert_true(json_number(json_get(first, "disk_bytes"), -1) == 123456789012.0);
+	assert_string_equal(json_string(json_get(&results->items[1], "store"), ""), "with \"quote\"");
+	assert_true(json_number(json_get(json_get(&results->items[1], "figures"), "btree.height"), -1) == 3);
+	assert_string_equal(json_string(json_get(&results->items[2], "status"), ""), "failed");
+	assert_string_equal(json_string(json_get(&results->items[2], "error"), ""), "it \"broke\", badly");
+	assert_true(json_number(json_get(&results->items[2], "ops_per_sec"), -1) == 0); /* NaN never reaches JSON */
+	assert_non_null(json_get(json_get(json_get(first, "ops_by_kind"), "read"), "lat_us"));
+	assert_string_equal(json_string(json_get(json_get(&root, "config"), "sync"), ""), "none");
+	json_free(&root);
 	free(text);
 }
 
@@ -291,6 +207,7 @@ int main(void)
 {
 	tu_seed();
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_reader),
 		cmocka_unit_test(test_json_parses_with_contract_fields),
 		cmocka_unit_test(test_csv_reads_back),
 		cmocka_unit_test(test_svg_table_markdown_summary),
