@@ -21,7 +21,7 @@ static const char bench_usage[] =
 	"                      [--memory LIMIT]\n"
 	"                      [--compress-ratio F] [--params NAME=VALUE,...]\n"
 	"                      [--format table|json|csv] [--out FILE]\n"
-	"                      [--chart FILE.svg] [--markdown FILE.md] [--summary]\n"
+	"                      [--chart FILE.svg] [--markdown FILE.md] [--summary] [--show FIGURES]\n"
 	"Runs each workload on each store and reports throughput, latency percentiles,\n"
 	"amplification, disk use and memory, as medians of --repeat runs (default 3).\n"
 	"Workloads named together run in order on the same store (fills start empty).\n"
@@ -143,6 +143,7 @@ typedef struct bench_args {
 	const char *chart;    /* SVG file */
 	const char *markdown; /* markdown file */
 	bool summary;         /* print the which-store-when lines */
+	char *show;           /* --show: store figures to print after the table (comma list) */
 	uint64_t sizes[8];    /* --n A,B,C: a size sweep; nsizes = 1 for a single --n */
 	size_t nsizes;
 } bench_args_t;
@@ -212,6 +213,8 @@ static int bench_parse_args(int argc, char **argv, bench_args_t *a, char *err, s
 			a->chart = v;
 		else if (strcmp(flag, "--markdown") == 0)
 			a->markdown = v;
+		else if (strcmp(flag, "--show") == 0)
+			a->show = strdup(v);
 		else if (strcmp(flag, "--suite") == 0) {
 			if (strcmp(v, "kv") != 0) {
 				snprintf(err, size, "--suite %s: the suites are kv, fts and ts", v);
@@ -381,6 +384,14 @@ static int bench_output(const bench_args_t *a, const bench_result_t *r, size_t n
 		rc |= bench_write_file(a->chart, report_svg, a, r, n);
 	if (a->markdown != NULL)
 		rc |= bench_write_file(a->markdown, report_markdown, a, r, n);
+	if (a->show != NULL) {
+		char *list = strdup(a->show);
+		const char *names[32];
+		size_t nn = list ? bench_split_list(list, names, 32) : 0;
+		fputc('\n', stdout);
+		report_figures(stdout, r, n, names, nn);
+		free(list);
+	}
 	if (a->summary && a->nsizes > 1) {
 		bench_emit(stdout, bench_summary, a, r, n);
 	} else if (a->summary) {
@@ -461,6 +472,7 @@ int bench_main(int argc, char **argv)
 out:
 	free(results);
 	free(a.stores);
+	free(a.show);
 	free(a.workloads);
 	return status;
 }

@@ -74,6 +74,49 @@ void report_table(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, si
 	}
 }
 
+/* The result's figure called name (or ending in "." name); NAN when it has none. */
+static double report_figure(const bench_result_t *x, const char *name)
+{
+	size_t nl = strlen(name);
+	for (size_t f = 0; f < x->nfigures; f++) {
+		const char *fn = x->figure_names[f];
+		size_t fl = strlen(fn);
+		if (strcmp(fn, name) == 0 || (fl > nl && fn[fl - nl - 1] == '.' && strcmp(fn + fl - nl, name) == 0))
+			return x->figures[f];
+	}
+	return NAN;
+}
+
+void report_figures(FILE *out, const bench_result_t *r, size_t n, const char *const *names,
+		    size_t nnames)
+{
+	int w = 11;
+	for (size_t i = 0; i < n; i++)
+		if ((int)strlen(r[i].store) > w)
+			w = (int)strlen(r[i].store);
+	fprintf(out, "%-*s %-12s", w, "store", "workload");
+	for (size_t k = 0; k < nnames; k++)
+		fprintf(out, " %*s", (int)(strlen(names[k]) > 10 ? strlen(names[k]) : 10), names[k]);
+	fputc('\n', out);
+	for (size_t i = 0; i < n; i++) {
+		bool any = false;
+		for (size_t k = 0; k < nnames; k++)
+			any = any || !isnan(report_figure(&r[i], names[k]));
+		if (!any)
+			continue;
+		fprintf(out, "%-*s %-12s", w, r[i].store, r[i].workload);
+		for (size_t k = 0; k < nnames; k++) {
+			int cw = (int)(strlen(names[k]) > 10 ? strlen(names[k]) : 10);
+			double v = report_figure(&r[i], names[k]);
+			if (isnan(v))
+				fprintf(out, " %*s", cw, "-");
+			else
+				fprintf(out, " %*.4g", cw, v);
+		}
+		fputc('\n', out);
+	}
+}
+
 /* ---------------------------------------------------------------- JSON */
 
 void report_json_string(FILE *out, const char *s)

@@ -27,6 +27,11 @@ void report_svg(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size
 void report_svg_sweep(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size_t n,
 		      const uint64_t *sizes, size_t nsizes);
 
+/* A table of the store figures named (each a full name such as lsm.files_per_get,
+ * or its last part, files_per_get), a row per result that has any of them. */
+void report_figures(FILE *out, const bench_result_t *r, size_t n, const char *const *names,
+		    size_t nnames);
+
 /* Writes text with XML's five special characters escaped (SVG and HTML pages). */
 void report_xml_text(FILE *out, const char *text);
 

@@ -116,6 +116,7 @@ static int bt_size_buffers(btree_t *t, sl_err_t *err)
 	t->cellbuf = malloc(t->max_cell + 32);
 	if (buf_extend(&t->scratch, t->usable) == NULL || t->cellbuf == NULL)
 		return sl_errf(err, SL_NOMEM, "btree: out of memory");
+	bt_page_layout(t);
 	return SL_OK;
 }
 

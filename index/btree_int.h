@@ -6,18 +6,20 @@
 #define SL_BTREE_INT_H
 
 #include "engine/codec.h"
+#include "engine/slotted.h"
 #include "index/btree.h"
 #include "index/oplog.h"
 
-/* Page header offsets (see the table in btree.h). */
+/* Page header offsets (see the table in btree.h): a slotted page (engine/slotted.h)
+ * with 2-byte slots, whose owner's 8 bytes hold the links. */
 enum {
-	PG_KIND = 0,
-	PG_N = 2,
-	PG_CELL_START = 4,
-	PG_FRAG = 6,
-	PG_LINK = 8,   /* leaf: right sibling; internal: leftmost child */
-	PG_LINK2 = 12, /* leaf: left sibling */
-	PG_SLOTS = 16,
+	PG_KIND = SLOTTED_KIND,
+	PG_N = SLOTTED_N,
+	PG_CELL_START = SLOTTED_CELL_START,
+	PG_FRAG = SLOTTED_FRAG,
+	PG_LINK = SLOTTED_OWNER,      /* leaf: right sibling; internal: leftmost child */
+	PG_LINK2 = SLOTTED_OWNER + 4, /* leaf: left sibling */
+	PG_SLOTS = SLOTTED_SLOTS,
 };
 
 /* Metadata offsets in the pager's owner area. */
@@ -26,6 +28,7 @@ enum { META_MAGIC = 0, META_VERSION = 8, META_ROOT = 12, META_HEIGHT = 16, META_
 struct btree {
 	pager_t *pager;        /* pages, the log, checkpoints */
 	uint32_t usable;       /* U: bytes of a page the tree may use */
+	slotted_t page;        /* the page layout: U, 2-byte slots, bt_cell_size */
 	uint32_t max_cell;     /* largest leaf cell kept inline (U - 16) / 4 - 2 */
 	uint32_t max_key;      /* largest key accepted */
 	uint32_t root;         /* root page */
@@ -52,9 +55,9 @@ typedef struct bt_path {
 /* ---- page field access (btree_page.c has the cell-level helpers) ---- */
 
 static inline uint8_t pg_kind(const uint8_t *d) { return d[PG_KIND]; }
-static inline uint32_t pg_n(const uint8_t *d) { return codec_get_u16(d + PG_N); }
-static inline uint32_t pg_cell_start(const uint8_t *d) { return codec_get_u16(d + PG_CELL_START); }
-static inline uint32_t pg_frag(const uint8_t *d) { return codec_get_u16(d + PG_FRAG); }
+static inline uint32_t pg_n(const uint8_t *d) { return slotted_n(d); }
+static inline uint32_t pg_cell_start(const uint8_t *d) { return slotted_cell_start(d); }
+static inline uint32_t pg_frag(const uint8_t *d) { return slotted_frag(d); }
 static inline uint32_t pg_link(const uint8_t *d) { return codec_get_u32(d + PG_LINK); }
 static inline uint32_t pg_link2(const uint8_t *d) { return codec_get_u32(d + PG_LINK2); }
 static inline uint32_t pg_slot(const uint8_t *d, uint32_t i) { return codec_get_u16(d + PG_SLOTS + 2 * i); }
@@ -79,9 +82,11 @@ uint32_t bt_search(const btree_t *t, const uint8_t *d, sl_slice_t key, bool *fou
 uint32_t bt_page_free(const btree_t *t, const uint8_t *d);
 uint32_t bt_page_used(const btree_t *t, const uint8_t *d);
 void bt_page_init(const btree_t *t, uint8_t *d, uint8_t kind);
-bool bt_page_insert(btree_t *t, uint8_t *d, uint32_t i, const uint8_t *cell, uint32_t size);
-void bt_page_remove(btree_t *t, uint8_t *d, uint32_t i);
-void bt_page_compact(btree_t *t, uint8_t *d);
+void bt_page_layout(btree_t *t);
+/* SL_OK, SL_FULL (does not fit: split) or SL_CORRUPT (a cell of d does not decode). */
+int bt_page_insert(btree_t *t, uint8_t *d, uint32_t i, const uint8_t *cell, uint32_t size);
+/* SL_OK or SL_CORRUPT; later slots move down, keeping key order. */
+int bt_page_remove(btree_t *t, uint8_t *d, uint32_t i);
 uint32_t bt_internal_cell_encode(uint8_t *out, sl_slice_t key, uint32_t child);
 uint32_t bt_child_at(const btree_t *t, const uint8_t *d, uint32_t idx, bool *bad);
 

@@ -1,6 +1,7 @@
 /*
- * btree_page.c — one slotted page: decoding cells, binary search, inserting and
- * removing cells, compaction. Nothing here reads another page.
+ * btree_page.c — one B+tree page: decoding its cells, binary search, and the
+ * slotted-page operations (engine/slotted.h) with the tree's cell format.
+ * Nothing here reads another page.
  */
 #include <string.h>
 
@@ -10,17 +11,12 @@
 bool bt_page_sane(const btree_t *t, const uint8_t *d)
 {
 	uint8_t kind = pg_kind(d);
-	uint32_t n = pg_n(d), cs = pg_cell_start(d);
-	return (kind == BTREE_KIND_LEAF || kind == BTREE_KIND_INTERNAL) &&
-	       PG_SLOTS + 2 * n <= cs && cs <= t->usable && pg_frag(d) <= t->usable - cs;
+	return (kind == BTREE_KIND_LEAF || kind == BTREE_KIND_INTERNAL) && slotted_sane(&t->page, d);
 }
 
-/* Decodes cell i; false when its bytes run outside the cell area. */
-bool bt_cell_decode(const btree_t *t, const uint8_t *d, uint32_t i, bt_cell_t *c)
+/* Decodes the cell at page offset off; false when its bytes run past U. */
+static bool bt_cell_decode_at(const btree_t *t, const uint8_t *d, uint32_t off, bt_cell_t *c)
 {
-	uint32_t off = pg_slot(d, i);
-	if (off < pg_cell_start(d) || off >= t->usable)
-		return false;
 	const uint8_t *p = d + off, *end = d + t->usable;
 	uint64_t klen;
 	size_t n = codec_get_varint(p, end, &klen);
@@ -45,6 +41,29 @@ bool bt_cell_decode(const btree_t *t, const uint8_t *d, uint32_t i, bt_cell_t *c
 	c->value = kv.value;
 	c->size = kv.size;
 	return true;
+}
+
+/* Decodes cell i; false when its offset or bytes run outside the cell area. */
+bool bt_cell_decode(const btree_t *t, const uint8_t *d, uint32_t i, bt_cell_t *c)
+{
+	uint32_t off = pg_slot(d, i);
+	return off >= pg_cell_start(d) && off < t->usable && bt_cell_decode_at(t, d, off, c);
+}
+
+/* The slotted page's question: how long is the cell at off? */
+static bool bt_cell_size(const void *ctx, const uint8_t *d, uint32_t off, uint32_t *size)
+{
+	bt_cell_t c;
+	if (!bt_cell_decode_at(ctx, d, off, &c))
+		return false;
+	*size = c.size;
+	return true;
+}
+
+/* The tree's page layout; REQUIRES t->usable and t->scratch sized. */
+void bt_page_layout(btree_t *t)
+{
+	t->page = (slotted_t){ t->usable, 2, bt_cell_size, t, t->scratch.data };
 }
 
 /*
@@ -119,74 +138,28 @@ uint32_t bt_child_at(const btree_t *t, const uint8_t *d, uint32_t idx, bool *bad
 /* Bytes free for a new cell and its slot, counting what compaction would recover. */
 uint32_t bt_page_free(const btree_t *t, const uint8_t *d)
 {
-	(void)t;
-	return pg_cell_start(d) - (PG_SLOTS + 2 * pg_n(d)) + pg_frag(d);
+	return slotted_free(&t->page, d);
 }
 
 /* Bytes of live cells and slots (the header excluded). */
 uint32_t bt_page_used(const btree_t *t, const uint8_t *d)
 {
-	return t->usable - PG_SLOTS - bt_page_free(t, d);
+	return slotted_used(&t->page, d);
 }
 
 void bt_page_init(const btree_t *t, uint8_t *d, uint8_t kind)
 {
-	memset(d, 0, PG_SLOTS);
-	d[PG_KIND] = kind;
-	codec_put_u16(d + PG_CELL_START, (uint16_t)t->usable);
+	slotted_init(&t->page, d, kind);
 }
 
-/* Rewrites the cells packed against U, in slot order, so frag becomes 0. */
-void bt_page_compact(btree_t *t, uint8_t *d)
+int bt_page_insert(btree_t *t, uint8_t *d, uint32_t i, const uint8_t *cell, uint32_t size)
 {
-	uint8_t *img = t->scratch.data;
-	memcpy(img, d, t->usable);
-	uint32_t n = pg_n(d), top = t->usable;
-	for (uint32_t i = 0; i < n; i++) {
-		bt_cell_t c;
-		bool ok = bt_cell_decode(t, img, i, &c);
-		(void)ok; /* the caller checked the page */
-		uint32_t off = pg_slot(img, i);
-		top -= c.size;
-		memcpy(d + top, img + off, c.size);
-		codec_put_u16(d + PG_SLOTS + 2 * i, (uint16_t)top);
-	}
-	codec_put_u16(d + PG_CELL_START, (uint16_t)top);
-	codec_put_u16(d + PG_FRAG, 0);
+	return slotted_insert(&t->page, d, i, cell, size);
 }
 
-/* Puts a cell at slot i; false when it does not fit even after compaction. */
-bool bt_page_insert(btree_t *t, uint8_t *d, uint32_t i, const uint8_t *cell, uint32_t size)
+int bt_page_remove(btree_t *t, uint8_t *d, uint32_t i)
 {
-	if (bt_page_free(t, d) < size + 2)
-		return false;
-	uint32_t n = pg_n(d);
-	if (pg_cell_start(d) - (PG_SLOTS + 2 * n) < size + 2)
-		bt_page_compact(t, d);
-	uint32_t off = pg_cell_start(d) - size;
-	memcpy(d + off, cell, size);
-	uint8_t *slots = d + PG_SLOTS;
-	memmove(slots + 2 * (i + 1), slots + 2 * i, 2 * (n - i));
-	codec_put_u16(slots + 2 * i, (uint16_t)off);
-	codec_put_u16(d + PG_N, (uint16_t)(n + 1));
-	codec_put_u16(d + PG_CELL_START, (uint16_t)off);
-	return true;
-}
-
-/* Drops cell i; its bytes become fragmentation (or free space if lowest). */
-void bt_page_remove(btree_t *t, uint8_t *d, uint32_t i)
-{
-	bt_cell_t c;
-	bool ok = bt_cell_decode(t, d, i, &c);
-	(void)ok;
-	uint32_t n = pg_n(d), off = pg_slot(d, i);
-	if (off == pg_cell_start(d))
-		codec_put_u16(d + PG_CELL_START, (uint16_t)(off + c.size));
-	else
-		codec_put_u16(d + PG_FRAG, (uint16_t)(pg_frag(d) + c.size));
-	uint8_t *slots = d + PG_SLOTS;
-	memmove(slots + 2 * i, slots + 2 * (i + 1), 2 * (n - i - 1));
-	codec_put_u16(d + PG_N, (uint16_t)(n - 1));
+	return slotted_remove(&t->page, d, i, true);
 }
 
 uint32_t bt_internal_cell_encode(uint8_t *out, sl_slice_t key, uint32_t child)

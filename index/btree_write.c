@@ -48,6 +48,10 @@ static int bt_gather(btree_t *t, const uint8_t *d, uint32_t at, const uint8_t *c
 		g->total += len + 2;
 		buf_append(&t->cells, p, len);
 	}
+	/* Cells that decode one by one may still overlap: then they add up to more
+	 * than a page holds, and no split could place them. */
+	if (g->total - (cell != NULL ? size + 2 : 0) > t->usable - PG_SLOTS)
+		return bt_corrupt(t, 0, "a page's cells add up to more than a page (they overlap)", err);
 	return buf_ok(&t->cells) ? SL_OK : sl_errf(err, SL_NOMEM, "btree: out of memory");
 }
 
@@ -63,6 +67,7 @@ static int bt_gather_more(btree_t *t, const uint8_t *d, bt_cells_t *g, sl_err_t 
 		g->len = len;
 	if (off == NULL || len == NULL)
 		return sl_errf(err, SL_NOMEM, "btree: out of memory");
+	uint32_t before = g->total;
 	for (uint32_t i = 0; i < pg_n(d); i++) {
 		bt_cell_t c;
 		if (!bt_cell_decode(t, d, i, &c))
@@ -72,6 +77,8 @@ static int bt_gather_more(btree_t *t, const uint8_t *d, bt_cells_t *g, sl_err_t 
 		g->total += c.size + 2;
 		buf_append(&t->cells, d + pg_slot(d, i), c.size);
 	}
+	if (g->total - before > t->usable - PG_SLOTS)
+		return bt_corrupt(t, 0, "a page's cells add up to more than a page (they overlap)", err);
 	return buf_ok(&t->cells) ? SL_OK : sl_errf(err, SL_NOMEM, "btree: out of memory");
 }
 
@@ -81,19 +88,20 @@ static void bt_cells_free(bt_cells_t *g)
 	free(g->len);
 }
 
-/* Rewrites page d with cells [from, to) of g (kind and links kept by the caller). */
-static void bt_fill(btree_t *t, uint8_t *d, uint8_t kind, const bt_cells_t *g, uint32_t from,
-		    uint32_t to)
+/* Rewrites page d with cells [from, to) of g (kind and links kept by the caller).
+ * SL_CORRUPT when they do not fit: bt_gather vouched for their total, so only
+ * damage it could not see gets here. */
+static int bt_fill(btree_t *t, uint8_t *d, uint8_t kind, const bt_cells_t *g, uint32_t from,
+		   uint32_t to, sl_err_t *err)
 {
 	uint32_t link = pg_link(d), link2 = pg_link2(d);
 	bt_page_init(t, d, kind);
 	pg_set_link(d, link);
 	pg_set_link2(d, link2);
-	for (uint32_t i = from; i < to; i++) {
-		bool ok = bt_page_insert(t, d, i - from, t->cells.data + g->off[i], g->len[i]);
-		assert(ok);
-		(void)ok;
-	}
+	for (uint32_t i = from; i < to; i++)
+		if (bt_page_insert(t, d, i - from, t->cells.data + g->off[i], g->len[i]) != SL_OK)
+			return bt_corrupt(t, 0, "cells gathered from a page do not fit in one", err);
+	return SL_OK;
 }
 
 /* The key of gathered cell i. */
@@ -178,9 +186,10 @@ static int bt_split_leaf(btree_t *t, bt_path_t *path, int level, page_t *lp, uin
 	rc = bt_link_leaves(t, l, page_pgno(lp), r, page_pgno(rp), err);
 	if (rc != SL_OK)
 		goto out;
-	bt_fill(t, l, BTREE_KIND_LEAF, &g, 0, k);
-	bt_fill(t, r, BTREE_KIND_LEAF, &g, k, g.n);
 	pager_mark_dirty(t->pager, lp);
+	if ((rc = bt_fill(t, l, BTREE_KIND_LEAF, &g, 0, k, err)) != SL_OK ||
+	    (rc = bt_fill(t, r, BTREE_KIND_LEAF, &g, k, g.n, err)) != SL_OK)
+		goto out;
 	t->st.splits++;
 	sl_slice_t sep = bt_shortest_separator(bt_gathered_key(t, &g, k - 1, BTREE_KIND_LEAF, NULL),
 					       bt_gathered_key(t, &g, k, BTREE_KIND_LEAF, NULL));
@@ -216,12 +225,9 @@ static int bt_grow_root(btree_t *t, sl_slice_t sep, uint32_t right, sl_err_t *er
 	uint8_t *d = page_data(np);
 	bt_page_init(t, d, BTREE_KIND_INTERNAL);
 	pg_set_link(d, t->root);
-	uint8_t *cell = malloc(sep.len + 16);
-	uint32_t size = bt_internal_cell_encode(cell, sep, right);
-	bool ok = bt_page_insert(t, d, 0, cell, size);
-	assert(ok);
-	(void)ok;
-	free(cell);
+	uint32_t size = bt_internal_cell_encode(t->cellbuf, sep, right); /* sep <= max_key */
+	rc = bt_page_insert(t, d, 0, t->cellbuf, size);
+	assert(rc == SL_OK); /* one cell in an empty page */
 	if (trace_on(t->trace))
 		trace_emit(t->trace, "root split: new root %u above %u and %u; height %u", page_pgno(np),
 			   t->root, right, t->height + 1);
@@ -261,9 +267,12 @@ static int bt_split_internal(btree_t *t, bt_path_t *path, int level, page_t *pp,
 	uint8_t *r = page_data(rp);
 	bt_page_init(t, r, BTREE_KIND_INTERNAL);
 	pg_set_link(r, mid_child);
-	bt_fill(t, l, BTREE_KIND_INTERNAL, &g, 0, m);
-	bt_fill(t, r, BTREE_KIND_INTERNAL, &g, m + 1, g.n);
 	pager_mark_dirty(t->pager, pp);
+	if ((rc = bt_fill(t, l, BTREE_KIND_INTERNAL, &g, 0, m, err)) != SL_OK ||
+	    (rc = bt_fill(t, r, BTREE_KIND_INTERNAL, &g, m + 1, g.n, err)) != SL_OK) {
+		free(copy);
+		goto out;
+	}
 	t->st.splits++;
 	if (trace_on(t->trace))
 		trace_emit(t->trace, "split internal %u: %u keys stay, %u move to new page %u",
@@ -299,12 +308,13 @@ static int bt_insert_parent(btree_t *t, bt_path_t *path, int level, sl_slice_t s
 	}
 	uint32_t size = bt_internal_cell_encode(cell, sep, right);
 	uint32_t at = path->idx[level]; /* the new child goes right after the one we came from */
-	if (bt_page_insert(t, page_data(pp), at, cell, size)) {
+	rc = bt_page_insert(t, page_data(pp), at, cell, size);
+	if (rc == SL_OK)
 		pager_mark_dirty(t->pager, pp);
-		rc = SL_OK;
-	} else {
+	else if (rc == SL_FULL)
 		rc = bt_split_internal(t, path, level, pp, at, cell, size, err);
-	}
+	else
+		rc = bt_corrupt(t, page_pgno(pp), "a cell does not decode", err);
 	free(cell);
 	pager_unpin(t->pager, pp);
 	return rc;
@@ -342,16 +352,20 @@ static int bt_insert(btree_t *t, sl_slice_t key, sl_slice_t value, sl_err_t *err
 		pager_mark_dirty(t->pager, lp);
 		goto out;
 	}
-	if (found)
-		bt_page_remove(t, d, at);
-	else
-		t->keys++;
+	if (found && bt_page_remove(t, d, at) != SL_OK) {
+		rc = bt_corrupt(t, page_pgno(lp), "a cell does not decode", err);
+		goto out;
+	}
+	t->keys += !found;
 	if (trace_on(t->trace))
 		trace_emit(t->trace, "page %u: leaf, %u keys; %s at slot %u", page_pgno(lp), pg_n(d),
 			   found ? "replace (grown value)" : "insert", at);
 	pager_mark_dirty(t->pager, lp);
-	if (!bt_page_insert(t, d, at, cell, size))
+	rc = bt_page_insert(t, d, at, cell, size);
+	if (rc == SL_FULL)
 		rc = bt_split_leaf(t, &path, path.depth - 1, lp, at, cell, size, err);
+	else if (rc == SL_CORRUPT)
+		rc = bt_corrupt(t, page_pgno(lp), "a cell does not decode", err);
 out:
 	pager_unpin(t->pager, lp);
 	return rc;
@@ -370,11 +384,9 @@ static int bt_merge_leaves(btree_t *t, page_t *lp, page_t *rp, sl_err_t *err)
 	uint8_t *l = page_data(lp), *r = page_data(rp);
 	bt_cells_t g;
 	int rc = bt_gather(t, r, 0, NULL, 0, &g, err);
-	for (uint32_t i = 0; rc == SL_OK && i < g.n; i++) {
-		bool ok = bt_page_insert(t, l, pg_n(l), t->cells.data + g.off[i], g.len[i]);
-		assert(ok);
-		(void)ok;
-	}
+	for (uint32_t i = 0; rc == SL_OK && i < g.n; i++)
+		if (bt_page_insert(t, l, pg_n(l), t->cells.data + g.off[i], g.len[i]) != SL_OK)
+			rc = bt_corrupt(t, page_pgno(lp), "a merge found a cell that does not decode", err);
 	bt_cells_free(&g);
 	if (rc != SL_OK)
 		return rc;
@@ -393,21 +405,20 @@ static int bt_merge_leaves(btree_t *t, page_t *lp, page_t *rp, sl_err_t *err)
 	return SL_OK;
 }
 
-/* Merges internal r into l with the separator between them pulled down. */
-static void bt_merge_internal(btree_t *t, page_t *lp, page_t *rp, sl_slice_t sep)
+/* Merges internal r into l with the separator between them pulled down (the
+ * caller checked that it all fits in one page). */
+static int bt_merge_internal(btree_t *t, page_t *lp, page_t *rp, sl_slice_t sep, sl_err_t *err)
 {
 	uint8_t *l = page_data(lp), *r = page_data(rp);
-	uint8_t *cell = malloc(sep.len + 16);
-	uint32_t size = bt_internal_cell_encode(cell, sep, pg_link(r));
-	bool ok = bt_page_insert(t, l, pg_n(l), cell, size);
+	uint32_t size = bt_internal_cell_encode(t->cellbuf, sep, pg_link(r));
+	bool ok = bt_page_insert(t, l, pg_n(l), t->cellbuf, size) == SL_OK;
 	for (uint32_t i = 0; ok && i < pg_n(r); i++) {
 		bt_cell_t c;
 		ok = bt_cell_decode(t, r, i, &c) &&
-		     bt_page_insert(t, l, pg_n(l), r + pg_slot(r, i), c.size);
+		     bt_page_insert(t, l, pg_n(l), r + pg_slot(r, i), c.size) == SL_OK;
 	}
-	assert(ok);
-	free(cell);
 	pager_mark_dirty(t->pager, lp);
+	return ok ? SL_OK : bt_corrupt(t, page_pgno(rp), "a merge found a cell that does not decode", err);
 }
 
 /*
@@ -432,20 +443,20 @@ static bool bt_redistribute(btree_t *t, page_t *lp, page_t *rp, page_t *pp, uint
 						       bt_gathered_key(t, &g, k, BTREE_KIND_LEAF, NULL));
 		uint32_t new_size = (uint32_t)(codec_varint_len(sep.len) + 4 + sep.len);
 		if (k != nl && new_size <= old.size + bt_page_free(t, p)) {
-			uint8_t *cell = malloc(new_size + 16);
-			uint32_t size = bt_internal_cell_encode(cell, sep, page_pgno(rp));
-			bt_page_remove(t, p, sep_i);
-			bool ok = bt_page_insert(t, p, sep_i, cell, size);
-			assert(ok);
-			(void)ok;
-			free(cell);
-			bt_fill(t, l, BTREE_KIND_LEAF, &g, 0, k);
-			bt_fill(t, r, BTREE_KIND_LEAF, &g, k, g.n);
+			uint32_t size = bt_internal_cell_encode(t->cellbuf, sep, page_pgno(rp));
+			if (bt_page_remove(t, p, sep_i) != SL_OK ||
+			    bt_page_insert(t, p, sep_i, t->cellbuf, size) != SL_OK) {
+				*rc = bt_corrupt(t, page_pgno(pp), "a cell does not decode", err);
+				bt_cells_free(&g);
+				return false;
+			}
 			pager_mark_dirty(t->pager, lp);
 			pager_mark_dirty(t->pager, rp);
 			pager_mark_dirty(t->pager, pp);
+			if ((*rc = bt_fill(t, l, BTREE_KIND_LEAF, &g, 0, k, err)) == SL_OK)
+				*rc = bt_fill(t, r, BTREE_KIND_LEAF, &g, k, g.n, err);
 			t->st.redistributions++;
-			done = true;
+			done = *rc == SL_OK;
 		}
 	}
 	bt_cells_free(&g);
@@ -458,18 +469,19 @@ static bool bt_redistribute(btree_t *t, page_t *lp, page_t *rp, page_t *pp, uint
  * gets the old root, freed by the caller once unpinned); any other parent left
  * under a quarter full reports it in *underfull.
  */
-static void bt_parent_lost_child(btree_t *t, int level, page_t *pp, uint32_t cell_i,
-				 uint32_t *free_root, bool *underfull)
+static int bt_parent_lost_child(btree_t *t, int level, page_t *pp, uint32_t cell_i,
+				uint32_t *free_root, bool *underfull, sl_err_t *err)
 {
 	uint8_t *p = page_data(pp);
-	bt_page_remove(t, p, cell_i);
+	if (bt_page_remove(t, p, cell_i) != SL_OK)
+		return bt_corrupt(t, page_pgno(pp), "a parent cell does not decode", err);
 	pager_mark_dirty(t->pager, pp);
 	if (level > 0) {
 		*underfull = bt_underfull(t, p);
-		return;
+		return SL_OK;
 	}
 	if (pg_n(p) > 0)
-		return;
+		return SL_OK;
 	*free_root = t->root;
 	t->root = pg_link(p);
 	t->height--;
@@ -477,70 +489,74 @@ static void bt_parent_lost_child(btree_t *t, int level, page_t *pp, uint32_t cel
 	if (trace_on(t->trace))
 		trace_emit(t->trace, "root %u emptied: page %u is the root; height %u", *free_root,
 			   t->root, t->height);
+	return SL_OK;
 }
 
-/* Replaces parent cell sep_i with (key -> child); false when it does not fit. */
-static bool bt_replace_separator(btree_t *t, uint8_t *p, uint32_t sep_i, sl_slice_t key,
-				 uint32_t child)
+/* Replaces parent cell sep_i with (key -> child): SL_OK, SL_FULL when it does not
+ * fit (nothing changed), SL_CORRUPT when a cell does not decode. */
+static int bt_replace_separator(btree_t *t, uint8_t *p, uint32_t sep_i, sl_slice_t key,
+				uint32_t child)
 {
 	bt_cell_t old;
 	uint32_t size = (uint32_t)(codec_varint_len(key.len) + 4 + key.len);
-	if (!bt_cell_decode(t, p, sep_i, &old) || size > old.size + bt_page_free(t, p))
-		return false;
-	uint8_t *cell = malloc(size + 16);
-	if (cell == NULL)
-		return false;
-	bt_internal_cell_encode(cell, key, child);
-	bt_page_remove(t, p, sep_i);
-	bool ok = bt_page_insert(t, p, sep_i, cell, size);
-	assert(ok);
-	free(cell);
-	return ok;
+	if (!bt_cell_decode(t, p, sep_i, &old))
+		return SL_CORRUPT;
+	if (size > old.size + bt_page_free(t, p))
+		return SL_FULL;
+	bt_internal_cell_encode(t->cellbuf, key, child);
+	int rc = bt_page_remove(t, p, sep_i);
+	return rc == SL_OK ? bt_page_insert(t, p, sep_i, t->cellbuf, size) : rc;
 }
 
 /*
  * An internal page left without separators (only its leftmost child) that
- * cannot merge borrows one child from its neighbour through the parent: the
- * parent's separator comes down, the neighbour's nearest key goes up.
+ * cannot merge borrows one child from its neighbour through the parent, in
+ * three steps: the neighbour's nearest key goes up in place of the parent's
+ * separator, the separator comes down into the empty page with the borrowed
+ * child, and the neighbour gives that child up. Skipped when the new separator
+ * does not fit in the parent (an empty internal page is legal).
  */
-static void bt_rotate_internal(btree_t *t, page_t *lp, page_t *rp, page_t *pp, uint32_t sep_i)
+static int bt_rotate_internal(btree_t *t, page_t *lp, page_t *rp, page_t *pp, uint32_t sep_i,
+			      sl_err_t *err)
 {
 	uint8_t *l = page_data(lp), *r = page_data(rp), *p = page_data(pp);
+	bool from_right = pg_n(l) == 0; /* else the right page is the empty one */
+	page_t *giver = from_right ? rp : lp;
+	uint8_t *g = page_data(giver);
+	uint32_t gi = from_right ? 0 : pg_n(g) - 1;
 	bt_cell_t sep, c;
+	if (pg_n(g) < 2)
+		return SL_OK; /* nothing to spare */
 	if (!bt_cell_decode(t, p, sep_i, &sep))
-		return;
-	uint8_t *down = malloc(sep.key.len + 16), *up = malloc(t->max_cell + 16);
-	sl_slice_t sk = sep.key;
-	bool ok = down != NULL && up != NULL;
-	if (ok && pg_n(l) == 0 && pg_n(r) > 1 && bt_cell_decode(t, r, 0, &c)) {
-		/* Left is empty: take right's first child. */
+		return bt_corrupt(t, page_pgno(pp), "a parent cell does not decode", err);
+	if (!bt_cell_decode(t, g, gi, &c))
+		return bt_corrupt(t, page_pgno(giver), "a cell does not decode", err);
+	/* The keys live in pages about to change: copy them first. */
+	uint8_t *down = malloc(sep.key.len + 16), *up = malloc(c.key.len + 1);
+	int rc = down && up ? SL_OK : sl_errf(err, SL_NOMEM, "btree: out of memory");
+	uint32_t moved = c.child, size = 0;
+	if (rc == SL_OK) { /* 1. the giver's key goes up */
 		memcpy(up, c.key.data, c.key.len);
-		uint32_t size = bt_internal_cell_encode(down, sk, pg_link(r));
-		uint32_t first_child = c.child;
-		size_t ulen = c.key.len;
-		if (bt_replace_separator(t, p, sep_i, sl_slice(up, ulen), page_pgno(rp))) {
-			bt_page_insert(t, l, 0, down, size);
-			pg_set_link(r, first_child);
-			bt_page_remove(t, r, 0);
+		/* The separator comes down over r's leftmost child; the moved child becomes it. */
+		size = bt_internal_cell_encode(down, sep.key, pg_link(r));
+		rc = bt_replace_separator(t, p, sep_i, sl_slice(up, c.key.len), page_pgno(rp));
+	}
+	if (rc == SL_OK) { /* 2. the separator comes down, 3. the giver lets go */
+		rc = bt_page_insert(t, from_right ? l : r, 0, down, size);
+		if (rc == SL_OK) {
+			pg_set_link(r, moved);
+			rc = bt_page_remove(t, g, gi);
 		}
-	} else if (ok && pg_n(r) == 0 && pg_n(l) > 1 && bt_cell_decode(t, l, pg_n(l) - 1, &c)) {
-		/* Right is empty: take left's last child. */
-		memcpy(up, c.key.data, c.key.len);
-		uint32_t size = bt_internal_cell_encode(down, sk, pg_link(r));
-		uint32_t last_child = c.child;
-		size_t ulen = c.key.len;
-		if (bt_replace_separator(t, p, sep_i, sl_slice(up, ulen), page_pgno(rp))) {
-			bt_page_insert(t, r, 0, down, size);
-			pg_set_link(r, last_child);
-			bt_page_remove(t, l, pg_n(l) - 1);
-		}
+		t->st.redistributions++;
 	}
 	pager_mark_dirty(t->pager, lp);
 	pager_mark_dirty(t->pager, rp);
 	pager_mark_dirty(t->pager, pp);
-	t->st.redistributions++;
 	free(down);
 	free(up);
+	if (rc == SL_FULL)
+		return SL_OK; /* the parent had no room: the empty page stays (legal) */
+	return rc == SL_CORRUPT ? bt_corrupt(t, page_pgno(pp), "a cell does not decode", err) : rc;
 }
 
 /* Can l and r (and, for internal pages, the separator) share one page? */
@@ -583,14 +599,9 @@ static int bt_rebalance(btree_t *t, bt_path_t *path, int level, sl_err_t *err)
 	}
 	uint32_t sep_extra = leaf ? 0 : (uint32_t)(codec_varint_len(sep.key.len) + 4 + sep.key.len + 2);
 	if (bt_fits_one(t, l, r, sep_extra)) {
-		if (leaf) {
-			rc = bt_merge_leaves(t, lp, rp, err);
-		} else {
-			uint8_t *key = malloc(sep.key.len + 1);
-			memcpy(key, sep.key.data, sep.key.len);
-			bt_merge_internal(t, lp, rp, sl_slice(key, sep.key.len));
-			free(key);
-		}
+		/* Merge: r's cells into l (the separator too, between internal pages; it is
+		 * encoded before l changes, and the parent does not change until after). */
+		rc = leaf ? bt_merge_leaves(t, lp, rp, err) : bt_merge_internal(t, lp, rp, sep.key, err);
 		if (trace_on(t->trace))
 			trace_emit(t->trace, "merge page %u into page %u", rpg, lpg);
 		t->st.merges++;
@@ -599,12 +610,12 @@ static int bt_rebalance(btree_t *t, bt_path_t *path, int level, sl_err_t *err)
 		if (rc == SL_OK)
 			rc = pager_free(t->pager, rpg, err);
 		if (rc == SL_OK)
-			bt_parent_lost_child(t, level - 1, pp, li, &free_root, &parent_under);
+			rc = bt_parent_lost_child(t, level - 1, pp, li, &free_root, &parent_under, err);
 	} else if (leaf) {
 		if (bt_redistribute(t, lp, rp, pp, li, err, &rc) && trace_on(t->trace))
 			trace_emit(t->trace, "redistribute between leaves %u and %u", lpg, rpg);
 	} else if (pg_n(l) == 0 || pg_n(r) == 0) {
-		bt_rotate_internal(t, lp, rp, pp, li);
+		rc = bt_rotate_internal(t, lp, rp, pp, li, err);
 	}
 out:
 	if (lp)
@@ -637,7 +648,12 @@ static int bt_delete(btree_t *t, sl_slice_t key, sl_err_t *err)
 	const bt_cell_t c = hit.cell;
 	if (c.overflow)
 		rc = overflow_free(t->pager, c.ov_pgno, err);
-	bt_page_remove(t, d, at);
+	if (rc == SL_OK && bt_page_remove(t, d, at) != SL_OK)
+		rc = bt_corrupt(t, page_pgno(lp), "a cell does not decode", err);
+	if (rc != SL_OK) {
+		pager_unpin(t->pager, lp);
+		return rc;
+	}
 	pager_mark_dirty(t->pager, lp);
 	t->keys--;
 	if (trace_on(t->trace))
@@ -740,7 +756,7 @@ static int bt_bulk_leaves(btree_t *t, btree_next_fn next, void *ctx, uint32_t li
 			break;
 		uint8_t *d = lv->page ? page_data(lv->page) : NULL;
 		if (d == NULL || bt_page_used(t, d) + size + 2 > limit ||
-		    !bt_page_insert(t, d, pg_n(d), cell, size)) {
+		    bt_page_insert(t, d, pg_n(d), cell, size) != SL_OK) {
 			page_t *np;
 			if ((rc = pager_alloc(t->pager, &np, err)) != SL_OK)
 				break;
@@ -754,7 +770,7 @@ static int bt_bulk_leaves(btree_t *t, btree_next_fn next, void *ctx, uint32_t li
 			}
 			bt_bulk_note(lv, page_pgno(np), sep);
 			lv->page = np;
-			bt_page_insert(t, page_data(np), 0, cell, size);
+			rc = bt_page_insert(t, page_data(np), 0, cell, size); /* an empty page */
 		}
 		buf_set(&last, k.data, k.len);
 		t->keys++;
@@ -778,7 +794,7 @@ static int bt_bulk_internal(btree_t *t, bt_level_t *below, uint32_t limit, bt_le
 		uint32_t size = bt_internal_cell_encode(cell, key, child);
 		uint8_t *d = lv->page ? page_data(lv->page) : NULL;
 		if (d != NULL && bt_page_used(t, d) + size + 2 <= limit &&
-		    bt_page_insert(t, d, pg_n(d), cell, size))
+		    bt_page_insert(t, d, pg_n(d), cell, size) == SL_OK)
 			continue;
 		/* Start a new page: this child is its leftmost, its key goes up a level. */
 		page_t *np;

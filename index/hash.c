@@ -5,17 +5,20 @@
  */
 #include "index/hash.h"
 
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/checksum.h"
 #include "engine/codec.h"
+#include "engine/slotted.h"
 #include "index/oplog.h"
 #include "index/overflow.h"
 
-enum { HB_KIND = 0, HB_DEPTH = 1, HB_N = 2, HB_CELL_START = 4, HB_FRAG = 6, HB_NEXT = 8,
-       HB_SLOTS = 16 };
+/* A bucket is a slotted page (engine/slotted.h) whose slots also hold each
+ * entry's hash, the owner byte its local depth, the owner's bytes its chain. */
+enum { HB_KIND = SLOTTED_KIND, HB_DEPTH = SLOTTED_AUX, HB_N = SLOTTED_N,
+       HB_CELL_START = SLOTTED_CELL_START, HB_FRAG = SLOTTED_FRAG, HB_NEXT = SLOTTED_OWNER,
+       HB_SLOTS = SLOTTED_SLOTS };
 enum { HD_NEXT = 4, HD_COUNT = 8, HD_ENTRIES = 12 };
 enum { META_MAGIC = 0, META_VERSION = 8, META_DEPTH = 12, META_DIR = 16, META_SEED = 20,
        META_KEYS = 28, META_BUCKETS = 36 };
@@ -27,6 +30,7 @@ enum { META_MAGIC = 0, META_VERSION = 8, META_DEPTH = 12, META_DIR = 16, META_SE
 struct hash {
 	pager_t *pager;       /* pages, the log, checkpoints */
 	uint32_t usable;      /* U */
+	slotted_t bucket;     /* the bucket layout: U, 10-byte slots, kvcell sizes */
 	uint32_t max_cell;    /* largest cell kept inline: (U - 16) / 4 - slot */
 	uint32_t max_key;     /* largest key accepted */
 	uint64_t seed;        /* hash seed, from the metadata */
@@ -72,99 +76,56 @@ static uint32_t hx_slot(const hash_t *h, uint64_t hv)
 
 /* ---------------------------------------------------------------- bucket pages */
 
-static inline uint32_t hb_n(const uint8_t *d) { return codec_get_u16(d + HB_N); }
-static inline uint32_t hb_cell_start(const uint8_t *d) { return codec_get_u16(d + HB_CELL_START); }
-static inline uint32_t hb_frag(const uint8_t *d) { return codec_get_u16(d + HB_FRAG); }
 static inline uint32_t hb_off(const uint8_t *d, uint32_t i) { return codec_get_u16(d + HB_SLOTS + HB_SLOT_BYTES * i); }
 static inline uint64_t hb_hash(const uint8_t *d, uint32_t i) { return codec_get_u64(d + HB_SLOTS + HB_SLOT_BYTES * i + 2); }
 
 static bool hb_sane(const hash_t *h, const uint8_t *d)
 {
-	uint32_t n = hb_n(d), cs = hb_cell_start(d);
 	return d[HB_KIND] == HASH_KIND_BUCKET && d[HB_DEPTH] <= HASH_MAX_DEPTH &&
-	       HB_SLOTS + HB_SLOT_BYTES * n <= cs && cs <= h->usable && hb_frag(d) <= h->usable - cs;
+	       slotted_sane(&h->bucket, d);
 }
 
 static void hb_init(const hash_t *h, uint8_t *d, uint32_t depth)
 {
-	memset(d, 0, HB_SLOTS);
-	d[HB_KIND] = HASH_KIND_BUCKET;
+	slotted_init(&h->bucket, d, HASH_KIND_BUCKET);
 	d[HB_DEPTH] = (uint8_t)depth;
-	codec_put_u16(d + HB_CELL_START, (uint16_t)h->usable);
-}
-
-static uint32_t hb_free(const uint8_t *d)
-{
-	return hb_cell_start(d) - (HB_SLOTS + HB_SLOT_BYTES * hb_n(d)) + hb_frag(d);
 }
 
 static bool hb_cell(const hash_t *h, const uint8_t *d, uint32_t i, kvcell_t *c)
 {
 	uint32_t off = hb_off(d, i);
-	if (off < hb_cell_start(d) || off >= h->usable)
+	if (off < slotted_cell_start(d) || off >= h->usable)
 		return false;
 	return kvcell_decode(d + off, d + h->usable, c);
 }
 
-/* Packs the cells against U again (frag becomes 0). */
-static void hb_compact(hash_t *h, uint8_t *d)
+/* The slotted page's question: how long is the entry at off? */
+static bool hb_cell_size(const void *ctx, const uint8_t *d, uint32_t off, uint32_t *size)
 {
-	uint8_t *img = h->scratch.data;
-	memcpy(img, d, h->usable);
-	uint32_t top = h->usable;
-	for (uint32_t i = 0; i < hb_n(d); i++) {
-		kvcell_t c;
-		bool ok = hb_cell(h, img, i, &c);
-		assert(ok);
-		(void)ok;
-		top -= c.size;
-		memcpy(d + top, img + hb_off(img, i), c.size);
-		codec_put_u16(d + HB_SLOTS + HB_SLOT_BYTES * i, (uint16_t)top);
-	}
-	codec_put_u16(d + HB_CELL_START, (uint16_t)top);
-	codec_put_u16(d + HB_FRAG, 0);
-}
-
-/* Adds a cell (slots are unordered: it goes last); false when it does not fit. */
-static bool hb_insert(hash_t *h, uint8_t *d, uint64_t hv, const uint8_t *cell, uint32_t size)
-{
-	uint32_t n = hb_n(d);
-	if (hb_free(d) < size + HB_SLOT_BYTES)
+	const hash_t *h = ctx;
+	kvcell_t c;
+	if (!kvcell_decode(d + off, d + h->usable, &c))
 		return false;
-	if (hb_cell_start(d) - (HB_SLOTS + HB_SLOT_BYTES * n) < size + HB_SLOT_BYTES)
-		hb_compact(h, d);
-	uint32_t off = hb_cell_start(d) - size;
-	memcpy(d + off, cell, size);
-	uint8_t *slot = d + HB_SLOTS + HB_SLOT_BYTES * n;
-	codec_put_u16(slot, (uint16_t)off);
-	codec_put_u64(slot + 2, hv);
-	codec_put_u16(d + HB_N, (uint16_t)(n + 1));
-	codec_put_u16(d + HB_CELL_START, (uint16_t)off);
+	*size = c.size;
 	return true;
 }
 
-/* Drops entry i: the last slot takes its place. */
-static void hb_remove(hash_t *h, uint8_t *d, uint32_t i)
+/* Adds a cell (slots are unordered: it goes last) with its hash in the slot:
+ * SL_OK, SL_FULL when it does not fit, SL_CORRUPT when a cell of d does not decode. */
+static int hb_insert(hash_t *h, uint8_t *d, uint64_t hv, const uint8_t *cell, uint32_t size)
 {
-	kvcell_t c;
-	bool ok = hb_cell(h, d, i, &c);
-	assert(ok);
-	(void)ok;
-	uint32_t n = hb_n(d), off = hb_off(d, i);
-	if (off == hb_cell_start(d))
-		codec_put_u16(d + HB_CELL_START, (uint16_t)(off + c.size));
-	else
-		codec_put_u16(d + HB_FRAG, (uint16_t)(hb_frag(d) + c.size));
-	uint8_t *slots = d + HB_SLOTS;
-	memmove(slots + HB_SLOT_BYTES * i, slots + HB_SLOT_BYTES * (n - 1), HB_SLOT_BYTES);
-	codec_put_u16(d + HB_N, (uint16_t)(n - 1));
+	uint32_t n = slotted_n(d);
+	int rc = slotted_insert(&h->bucket, d, n, cell, size);
+	if (rc == SL_OK)
+		codec_put_u64(slotted_slot(&h->bucket, d, n) + 2, hv);
+	return rc;
 }
 
 /* Looks key up in one bucket page; the index of its entry, or -1. */
 static int64_t hb_find(const hash_t *h, const uint8_t *d, uint64_t hv, sl_slice_t key, bool *bad)
 {
 	*bad = false;
-	for (uint32_t i = 0; i < hb_n(d); i++) {
+	for (uint32_t i = 0; i < slotted_n(d); i++) {
 		if (hb_hash(d, i) != hv)
 			continue;
 		kvcell_t c;
@@ -189,7 +150,7 @@ bool hash_bucket_decodes(const hash_t *h, const uint8_t *d, const char **why)
 		*why = "the bucket header is out of range";
 		return false;
 	}
-	for (uint32_t i = 0; i < hb_n(d); i++) {
+	for (uint32_t i = 0; i < slotted_n(d); i++) {
 		kvcell_t c;
 		bool bad;
 		if (!hb_cell(h, d, i, &c)) {
@@ -356,7 +317,7 @@ static int hx_split(hash_t *h, uint64_t idx, sl_err_t *err)
 	if (rc != SL_OK)
 		return rc;
 	uint8_t *p = page_data(pp);
-	uint32_t d = p[HB_DEPTH], n = hb_n(p);
+	uint32_t d = p[HB_DEPTH], n = slotted_n(p);
 	if (codec_get_u32(p + HB_NEXT) != 0 || d >= h->gdepth) {
 		pager_unpin(h->pager, pp);
 		return hx_corrupt(h, page_pgno(pp), "bucket to split has a chain or full depth", err);
@@ -378,17 +339,28 @@ static int hx_split(hash_t *h, uint64_t idx, sl_err_t *err)
 			break;
 		}
 		uint64_t hv = hb_hash(img, i);
-		bool ok = hb_insert(h, (hv >> d) & 1 ? q : p, hv, img + hb_off(img, i), c.size);
-		assert(ok);
-		(void)ok;
+		/* Half of what one page held fits an empty page — unless the cells overlap. */
+		if (hb_insert(h, (hv >> d) & 1 ? q : p, hv, img + hb_off(img, i), c.size) != SL_OK) {
+			rc = hx_corrupt(h, page_pgno(pp), "entries add up to more than a page (they overlap)",
+					err);
+			break;
+		}
 	}
 	uint64_t pattern = idx & ((UINT64_C(1) << d) - 1);
-	uint32_t qpgno = page_pgno(qp), ppgno = page_pgno(pp), nq = hb_n(q);
+	uint32_t qpgno = page_pgno(qp), ppgno = page_pgno(pp), nq = slotted_n(q);
+	if (rc != SL_OK) {
+		/* Damage: the bucket goes back as it was (still reporting itself damaged to
+		 * check and to gets), and the new page back to the free list. */
+		memcpy(p, img, h->usable);
+		pager_unpin(h->pager, pp);
+		pager_unpin(h->pager, qp);
+		pager_free(h->pager, qpgno, NULL);
+		return rc;
+	}
 	pager_mark_dirty(h->pager, pp);
 	pager_unpin(h->pager, pp);
 	pager_unpin(h->pager, qp);
-	if (rc == SL_OK)
-		rc = hx_dir_point(h, pattern, d, 1, qpgno, err);
+	rc = hx_dir_point(h, pattern, d, 1, qpgno, err);
 	h->buckets++;
 	h->st.splits++;
 	if (trace_on(h->trace))
@@ -432,11 +404,11 @@ static int hx_remove(hash_t *h, uint64_t hv, sl_slice_t key, bool *removed, sl_e
 		if (i >= 0 && hb_cell(h, d, (uint32_t)i, &c)) {
 			if (c.overflow)
 				rc = overflow_free(h->pager, c.ov_pgno, err);
-			hb_remove(h, d, (uint32_t)i);
+			bad = slotted_remove(&h->bucket, d, (uint32_t)i, false) != SL_OK;
 			pager_mark_dirty(h->pager, pg);
-			*removed = true;
+			*removed = !bad;
 		}
-		uint32_t next = codec_get_u32(d + HB_NEXT), n = hb_n(d);
+		uint32_t next = codec_get_u32(d + HB_NEXT), n = slotted_n(d);
 		pager_unpin(h->pager, pg);
 		if (bad)
 			return hx_corrupt(h, pgno, "an entry does not decode", err);
@@ -463,7 +435,7 @@ static int hx_merge(hash_t *h, uint64_t idx, sl_err_t *err)
 	if (rc != SL_OK)
 		return rc;
 	uint32_t d = page_data(ep)[HB_DEPTH], epgno = page_pgno(ep);
-	bool empty = hb_n(page_data(ep)) == 0 && codec_get_u32(page_data(ep) + HB_NEXT) == 0;
+	bool empty = slotted_n(page_data(ep)) == 0 && codec_get_u32(page_data(ep) + HB_NEXT) == 0;
 	pager_unpin(h->pager, ep);
 	if (!empty || d == 0)
 		return SL_OK;
@@ -478,7 +450,7 @@ static int hx_merge(hash_t *h, uint64_t idx, sl_err_t *err)
 		pager_mark_dirty(h->pager, bp);
 	}
 	uint32_t bpgno = page_pgno(bp);
-	bool buddy_empty = hb_n(b) == 0;
+	bool buddy_empty = slotted_n(b) == 0;
 	pager_unpin(h->pager, bp);
 	if (!fits)
 		return SL_OK;
@@ -506,12 +478,15 @@ static int hx_place(hash_t *h, uint64_t hv, const uint8_t *cell, uint32_t size, 
 		if (rc != SL_OK)
 			return rc;
 		uint8_t *d = page_data(pg);
-		*done = hb_insert(h, d, hv, cell, size);
+		rc = hb_insert(h, d, hv, cell, size);
+		*done = rc == SL_OK;
 		if (*done)
 			pager_mark_dirty(h->pager, pg);
 		*last = pgno;
 		pgno = codec_get_u32(d + HB_NEXT);
 		pager_unpin(h->pager, pg);
+		if (rc == SL_CORRUPT)
+			return hx_corrupt(h, *last, "an entry does not decode", err);
 		if (*done)
 			return SL_OK;
 	}
@@ -607,7 +582,7 @@ int hash_get(hash_t *h, sl_slice_t key, buf_t *value, sl_err_t *err)
 			rc = kvcell_value(h->pager, &c, value, err);
 			if (trace_on(h->trace))
 				trace_emit(h->trace, "page %u: %u entries; slot %lld holds the key", pgno,
-					   hb_n(d), (long long)i);
+					   slotted_n(d), (long long)i);
 			pager_unpin(h->pager, pg);
 			return rc;
 		}
@@ -749,6 +724,7 @@ int hash_open(env_t *env, const char *path, const hash_opts_t *opts, hash_t **ou
 		h->cellbuf = malloc(h->max_cell + 32);
 		rc = buf_extend(&h->scratch, h->usable) && h->cellbuf
 			     ? SL_OK : sl_errf(err, SL_NOMEM, "hash: out of memory");
+		h->bucket = (slotted_t){ h->usable, HB_SLOT_BYTES, hb_cell_size, h, h->scratch.data };
 	}
 	if (rc == SL_OK)
 		rc = hx_load(h, o.seed, err);
@@ -799,8 +775,8 @@ static int hx_bucket_sum(hash_t *h, hash_bucket_t *b, sl_err_t *err)
 			return rc;
 		const uint8_t *d = page_data(pg);
 		b->pages++;
-		b->entries += hb_n(d);
-		b->used += HB_SLOTS + HB_SLOT_BYTES * hb_n(d) + (h->usable - hb_cell_start(d)) - hb_frag(d);
+		b->entries += slotted_n(d);
+		b->used += SLOTTED_SLOTS + slotted_used(&h->bucket, d);
 		b->usable += h->usable;
 		pgno = codec_get_u32(d + HB_NEXT);
 		pager_unpin(h->pager, pg);
@@ -841,7 +817,7 @@ static int hx_foreach_bucket(hash_t *h, uint32_t head, hash_visit_fn visit, void
 		if (rc != SL_OK)
 			return rc;
 		const uint8_t *d = page_data(pg);
-		for (uint32_t i = 0; rc == SL_OK && i < hb_n(d); i++) {
+		for (uint32_t i = 0; rc == SL_OK && i < slotted_n(d); i++) {
 			kvcell_t c;
 			if (!hb_cell(h, d, i, &c)) {
 				rc = hx_corrupt(h, pgno, "an entry does not decode", err);
@@ -924,7 +900,7 @@ static int hx_walk_page(hx_walk_t *w, uint32_t pgno, uint32_t d, uint64_t patter
 	if (!hash_bucket_decodes(h, copy, &why))
 		rc = hx_corrupt(h, pgno, why, w->err);
 	uint64_t mask = (UINT64_C(1) << d) - 1, live = 0;
-	for (uint32_t i = 0; rc == SL_OK && i < hb_n(copy); i++) {
+	for (uint32_t i = 0; rc == SL_OK && i < slotted_n(copy); i++) {
 		kvcell_t c;
 		if (!hb_cell(h, copy, i, &c))
 			rc = hx_corrupt(h, pgno, "an entry does not decode", w->err);
@@ -946,10 +922,10 @@ static int hx_walk_page(hx_walk_t *w, uint32_t pgno, uint32_t d, uint64_t patter
 	}
 	if (rc == SL_OK && copy[HB_DEPTH] != d)
 		rc = hx_corrupt(h, pgno, "a chained page's depth differs from its bucket's", w->err);
-	if (rc == SL_OK && hb_cell_start(copy) + live - HB_SLOT_BYTES * hb_n(copy) + hb_frag(copy) !=
+	if (rc == SL_OK && slotted_cell_start(copy) + live - HB_SLOT_BYTES * slotted_n(copy) + slotted_frag(copy) !=
 			   h->usable)
 		rc = hx_corrupt(h, pgno, "cell bytes and fragmentation do not add up", w->err);
-	w->keys += hb_n(copy);
+	w->keys += slotted_n(copy);
 	w->used += (double)live;
 	w->pages++;
 	*next = codec_get_u32(copy + HB_NEXT);

@@ -124,8 +124,32 @@ static int lsm_apply_record(memtable_t *mem, sl_slice_t rec, uint64_t *last, sl_
 }
 
 /*
- * Replays one log into *mem, writing a level-0 table into *edit (and starting a
- * fresh memtable) whenever *mem fills — unless read-only, when it only grows.
+ * Recovery, in three steps a reader can follow (and break on):
+ *   lsm_replay_logs_check  the logs on disk against the manifest's oldest needed
+ *   lsm_replay_log         one log's records into the memtable, in order
+ *   lsm_replay_flush       a memtable that filled (or what is left at the end)
+ *                          written as a level-0 table into the edit
+ */
+
+/* Step 3: *mem as a level-0 table in *edit, and a fresh memtable in its place. */
+static int lsm_replay_flush(lsm_t *db, memtable_t **mem, lsm_edit_t *edit, const char *why,
+			    sl_err_t *err)
+{
+	uint64_t bytes;
+	int rc = lsm_write_l0(db, *mem, db->next_file++, edit, &bytes, err);
+	if (rc == SL_OK && trace_on(db->trace))
+		trace_emit(db->trace, "recover: %s: %" PRIu64 " entries -> L0 lsm-%06" PRIu64 ".sst", why,
+			   memtable_count(*mem), db->next_file - 1);
+	memtable_unref(*mem);
+	*mem = rc == SL_OK ? memtable_new() : NULL;
+	if (rc == SL_OK && *mem == NULL)
+		rc = sl_errf(err, SL_NOMEM, "out of memory");
+	return rc;
+}
+
+/*
+ * Step 2: replays one log into *mem, flushing whenever *mem fills — unless
+ * read-only, when it only grows.
  */
 static int lsm_replay_log(lsm_t *db, uint64_t number, memtable_t **mem, lsm_edit_t *edit,
 			  sl_err_t *err)
@@ -146,22 +170,14 @@ static int lsm_replay_log(lsm_t *db, uint64_t number, memtable_t **mem, lsm_edit
 			return SL_OK;
 	}
 	sl_slice_t rec;
-	uint64_t off, records = 0, bytes;
+	uint64_t off, records = 0;
 	while (rc == SL_OK && (rc = wal_reader_next(r, &rec, &off, err)) == SL_OK) {
 		rc = lsm_apply_record(*mem, rec, &db->last_seq, err);
 		if (rc != SL_OK)
 			sl_err_prefix(err, "%s: offset %" PRIu64, path, off);
 		records++;
-		if (rc != SL_OK || db->opts.read_only || memtable_bytes(*mem) < db->opts.memtable_bytes)
-			continue;
-		rc = lsm_write_l0(db, *mem, db->next_file++, edit, &bytes, err);
-		if (rc == SL_OK && trace_on(db->trace))
-			trace_emit(db->trace, "recover: memtable full mid-log: %" PRIu64 " entries -> L0 "
-				   "lsm-%06" PRIu64 ".sst", memtable_count(*mem), db->next_file - 1);
-		memtable_unref(*mem);
-		*mem = rc == SL_OK ? memtable_new() : NULL;
-		if (rc == SL_OK && *mem == NULL)
-			rc = sl_errf(err, SL_NOMEM, "out of memory");
+		if (rc == SL_OK && !db->opts.read_only && memtable_bytes(*mem) >= db->opts.memtable_bytes)
+			rc = lsm_replay_flush(db, mem, edit, "memtable full mid-log", err);
 	}
 	if (rc == SL_NOTFOUND)
 		rc = SL_OK;
@@ -174,9 +190,27 @@ static int lsm_replay_log(lsm_t *db, uint64_t number, memtable_t **mem, lsm_edit
 }
 
 /*
- * Replays the WALs numbered log_number and up into memtables, writing a level-0
- * table whenever one fills (and for what is left at the end); the tables go
- * into *edit. Read-only, everything stays in one memtable, which becomes db->mem.
+ * Step 1: the log the manifest names as the oldest needed is never deleted
+ * while the manifest names it. If it is gone, an edit that moved past it was
+ * lost from the manifest (a damaged last record) and its writes with it: say so.
+ */
+static int lsm_replay_logs_check(lsm_t *db, const uint64_t *nums, size_t n, sl_err_t *err)
+{
+	bool named_log_found = db->log_number == 0;
+	for (size_t i = 0; i < n; i++)
+		named_log_found = named_log_found || nums[i] == db->log_number;
+	if (named_log_found)
+		return SL_OK;
+	return sl_errf(err, SL_CORRUPT, "%s/%s: names lsm-%06" PRIu64 ".log as the oldest log "
+		       "needed, and it is gone: the manifest has lost edits", db->dir, LSM_MANIFEST,
+		       db->log_number);
+}
+
+/*
+ * Replays the WALs numbered log_number and up into memtables, flushing a
+ * level-0 table whenever one fills (and for what is left at the end); the
+ * tables go into *edit. Read-only, everything stays in one memtable, which
+ * becomes db->mem.
  */
 static int lsm_replay_logs(lsm_t *db, lsm_edit_t *edit, sl_err_t *err)
 {
@@ -186,18 +220,8 @@ static int lsm_replay_logs(lsm_t *db, lsm_edit_t *edit, sl_err_t *err)
 	memtable_t *mem = memtable_new();
 	if (mem == NULL)
 		rc = rc == SL_OK ? sl_errf(err, SL_NOMEM, "out of memory") : rc;
-	/*
-	 * The log the manifest names as the oldest needed is never deleted while the
-	 * manifest names it. If it is gone, an edit that moved past it was lost from
-	 * the manifest (a damaged last record) and its writes with it: say so.
-	 */
-	bool named_log_found = db->log_number == 0;
-	for (size_t i = 0; i < n; i++)
-		named_log_found = named_log_found || nums[i] == db->log_number;
-	if (rc == SL_OK && !named_log_found)
-		rc = sl_errf(err, SL_CORRUPT, "%s/%s: names lsm-%06" PRIu64 ".log as the oldest log "
-			     "needed, and it is gone: the manifest has lost edits", db->dir,
-			     LSM_MANIFEST, db->log_number);
+	if (rc == SL_OK)
+		rc = lsm_replay_logs_check(db, nums, n, err);
 	for (size_t i = 0; i < n && rc == SL_OK; i++) {
 		if (nums[i] < db->log_number)
 			continue;
@@ -205,17 +229,12 @@ static int lsm_replay_logs(lsm_t *db, lsm_edit_t *edit, sl_err_t *err)
 			db->next_file = nums[i] + 1;
 		rc = lsm_replay_log(db, nums[i], &mem, edit, err);
 	}
-	uint64_t bytes;
 	if (rc == SL_OK && db->opts.read_only) {
 		memtable_unref(db->mem); /* the fresh, empty one */
 		db->mem = mem;
 		mem = NULL;
 	} else if (rc == SL_OK && memtable_count(mem) > 0) {
-		rc = lsm_write_l0(db, mem, db->next_file++, edit, &bytes, err);
-		if (rc == SL_OK && trace_on(db->trace))
-			trace_emit(db->trace, "recover: the %" PRIu64 " replayed entries -> L0 lsm-%06" PRIu64
-				   ".sst; the logs they came from can go", memtable_count(mem),
-				   db->next_file - 1);
+		rc = lsm_replay_flush(db, &mem, edit, "the rest of the logs, so they can go", err);
 	}
 	memtable_unref(mem);
 	free(nums);

@@ -1,7 +1,8 @@
 /*
  * fuzz_btree.c — arbitrary bytes as the pages of a B+tree file behind a valid
- * header (tests/fuzz/fuzz_pages.h): opening, checking and reading must report
- * SL_CORRUPT or succeed, never crash or read out of bounds.
+ * header (tests/fuzz/fuzz_pages.h): opening, checking, reading, and writing and
+ * deleting (splits, merges, compaction on damaged pages) must report SL_CORRUPT
+ * or succeed, never crash or touch memory out of bounds.
  */
 #include "tests/fuzz/fuzz_pages.h"
 
@@ -40,7 +41,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (btree_open(env, path, &o, &t, &err) == SL_OK) {
 		btree_check(t, &err);
 		buf_t v = BUF_INIT;
-		btree_get(t, sl_slice(data, size < 16 ? size : 16), &v, &err);
+		char k[16];
+		btree_get(t, fuzz_key(data, size, 0, k), &v, &err);
+		/* The write path meets the damage too: grow, shrink, then read again. */
+		for (int i = 0; i < 40; i++)
+			btree_put(t, fuzz_key(data, size, 1 + i, k), sl_slice(data, size % 200), &err);
+		btree_del(t, fuzz_key(data, size, 2, k), &err);
+		btree_del(t, fuzz_key(data, size, 3, k), &err);
+		btree_get(t, fuzz_key(data, size, 1, k), &v, &err);
 		buf_free(&v);
 		btree_close(t, NULL);
 	}

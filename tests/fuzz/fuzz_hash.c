@@ -1,7 +1,8 @@
 /*
  * fuzz_hash.c — arbitrary bytes as the pages of a hash index file behind a valid
- * header (tests/fuzz/fuzz_pages.h): opening, checking and reading must report
- * SL_CORRUPT or succeed, never crash or read out of bounds.
+ * header (tests/fuzz/fuzz_pages.h): opening, checking, reading, and writing and
+ * deleting (bucket splits, chains, removals, merges on damaged pages) must report
+ * SL_CORRUPT or succeed, never crash or touch memory out of bounds.
  */
 #include "tests/fuzz/fuzz_pages.h"
 
@@ -48,7 +49,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (hash_open(env, path, &o, &h, &err) == SL_OK) {
 		hash_check(h, &err);
 		buf_t v = BUF_INIT;
-		hash_get(h, sl_slice(data, size < 16 ? size : 16), &v, &err);
+		char k[16];
+		hash_get(h, fuzz_key(data, size, 0, k), &v, &err);
+		/* The write path meets the damage too: splits, chains, removals, merges. */
+		for (int i = 0; i < 40; i++)
+			hash_put(h, fuzz_key(data, size, 1 + i, k), sl_slice(data, size % 200), &err);
+		hash_del(h, fuzz_key(data, size, 2, k), &err);
+		hash_del(h, fuzz_key(data, size, 3, k), &err);
+		hash_get(h, fuzz_key(data, size, 1, k), &v, &err);
 		buf_free(&v);
 		hash_close(h, NULL);
 	}

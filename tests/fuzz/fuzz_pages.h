@@ -15,6 +15,7 @@
 
 #include "engine/checksum.h"
 #include "engine/codec.h"
+#include "engine/slice.h"
 
 #define FUZZ_PAGE 512
 
@@ -65,6 +66,19 @@ static inline void fuzz_write_pages(const uint8_t *header, const uint8_t *data, 
 	fwrite(file, 1, (pages + 1) * FUZZ_PAGE, f);
 	fclose(f);
 	free(file);
+}
+
+/*
+ * Keys for the writes a target makes on its damaged file: which = 0 is the
+ * input's first 16 bytes; else "keyNNN" with NNN from the input's first byte
+ * and which, 40 names in all (the keys the headers' trees were built with).
+ */
+static inline sl_slice_t fuzz_key(const uint8_t *data, size_t size, int which, char *buf)
+{
+	if (which == 0)
+		return sl_slice(data, size < 16 ? size : 16);
+	snprintf(buf, 16, "key%03u", ((size ? data[0] : 0u) + 7u * (unsigned)which) % 40);
+	return sl_slice_str(buf);
 }
 
 /* Removes a paged file with its log and double-write buffer (open handles keep working). */
