@@ -216,8 +216,10 @@ demo-run: $(BIN)
 	  --format json --out $(DEMO_OUT)/fts-results.json
 	@echo "== [4/4] which store when"
 	$(BIN) guide --kv $(DEMO_OUT)/results.json --ts $(DEMO_OUT)/ts-results.json \
-	  --fts $(DEMO_OUT)/fts-results.json --out docs/when-to-use.md --charts $(DEMO_OUT)
-	@echo "wrote docs/when-to-use.md and, in $(DEMO_OUT): results.json, results.md, results.svg, ts-results.json, fts-results.json, when-*.svg"
+	  --fts $(DEMO_OUT)/fts-results.json --out docs/when-to-use.md --charts $(DEMO_OUT) \
+	  > $(DEMO_OUT)/summary.txt
+	@cat $(DEMO_OUT)/summary.txt
+	@echo "wrote docs/when-to-use.md and, in $(DEMO_OUT): results.json, results.md, results.svg, ts-results.json, fts-results.json, when-*.svg, summary.txt"
 
 # `make bench ARGS="..."`: storelab bench with your own options.
 bench: $(BIN)

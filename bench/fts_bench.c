@@ -551,17 +551,22 @@ static const fts_ops_t *fts_find(const char *name)
 	return NULL;
 }
 
-int fts_bench_main(int argc, char **argv)
+typedef struct fts_args {
+	const char *corpus, *queries, *stores, *out_path;
+	bool json;
+	fts_cfg_t cfg;
+} fts_args_t;
+
+/* The command line: 0, 1 when --help was printed, 2 (usage printed) when bad. */
+static int fts_parse_args(int argc, char **argv, fts_args_t *a)
 {
-	const char *corpus = NULL, *queries = NULL, *stores = NULL, *out_path = NULL;
-	bool json = false;
-	fts_cfg_t cfg = { .topk = 10, .repeat = 3 };
-	cfg.dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	*a = (fts_args_t){ .cfg = { .topk = 10, .repeat = 3 } };
+	a->cfg.dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	for (int i = 1; i < argc; i += 2) {
 		const char *flag = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
 			fputs(fts_usage, stdout);
-			return 0;
+			return 1;
 		}
 		char *end = NULL;
 		unsigned long v = val ? strtoul(val, &end, 10) : 0;
@@ -571,41 +576,44 @@ int fts_bench_main(int argc, char **argv)
 			return 2;
 		} else if (strcmp(flag, "--suite") == 0 && strcmp(val, "fts") == 0) {
 		} else if (strcmp(flag, "--corpus") == 0) {
-			corpus = val;
+			a->corpus = val;
 		} else if (strcmp(flag, "--queries") == 0) {
-			queries = val;
+			a->queries = val;
 		} else if (strcmp(flag, "--stores") == 0) {
-			stores = val;
+			a->stores = val;
 		} else if (strcmp(flag, "--topk") == 0 && num && v >= 1 && v <= 10000) {
-			cfg.topk = v;
+			a->cfg.topk = v;
 		} else if (strcmp(flag, "--repeat") == 0 && num && v >= 1 && v <= 64) {
-			cfg.repeat = (unsigned)v;
+			a->cfg.repeat = (unsigned)v;
 		} else if (strcmp(flag, "--topk-out") == 0) {
-			cfg.topk_out = val;
+			a->cfg.topk_out = val;
 		} else if (strcmp(flag, "--format") == 0 && (strcmp(val, "json") == 0 || strcmp(val, "table") == 0)) {
-			json = strcmp(val, "json") == 0;
+			a->json = strcmp(val, "json") == 0;
 		} else if (strcmp(flag, "--out") == 0) {
-			out_path = val;
+			a->out_path = val;
 		} else if (strcmp(flag, "--dir") == 0) {
-			cfg.dir = val;
+			a->cfg.dir = val;
 		} else {
 			fprintf(stderr, "storelab bench: bad option %s %s for the fts suite\n%s", flag, val,
 				fts_usage);
 			return 2;
 		}
 	}
-	if (corpus == NULL || queries == NULL) {
+	if (a->corpus == NULL || a->queries == NULL) {
 		fprintf(stderr, "storelab bench: the fts suite needs --corpus and --queries\n%s", fts_usage);
 		return 2;
 	}
-	/* The stores: the list given, each known and built, or every one built. */
-	const char *names[16];
-	size_t n = 0;
-	char *list = strdup(stores ? stores : "");
-	if (stores == NULL)
+	return 0;
+}
+
+/* The stores: those of list (split in place), each known and built, or every one built. */
+static int fts_pick_stores(char *list, bool given, const char **names, size_t *n)
+{
+	*n = 0;
+	if (!given)
 		for (size_t i = 0; i < sizeof fts_stores / sizeof fts_stores[0]; i++)
-			names[n++] = fts_stores[i]->name;
-	for (char *tok = strtok(list, ","); tok != NULL && n < 16; tok = strtok(NULL, ",")) {
+			names[(*n)++] = fts_stores[i]->name;
+	for (char *tok = strtok(list, ","); tok != NULL && *n < 16; tok = strtok(NULL, ",")) {
 		if (fts_find(tok) == NULL) {
 			fprintf(stderr, "storelab bench: no fts store '%s' (built: inverted%s%s)\n", tok,
 #ifdef SL_PEER_SQLITE
@@ -619,15 +627,56 @@ int fts_bench_main(int argc, char **argv)
 				"; xapian needs libxapian-dev"
 #endif
 			);
-			free(list);
 			return 2;
 		}
-		names[n++] = tok;
+		names[(*n)++] = tok;
+	}
+	return 0;
+}
+
+/* --topk-out: every store's hits, one file after another. */
+static void fts_write_topk(const char *path, char hits_path[][4200], size_t n)
+{
+	FILE *t = fopen(path, "w");
+	for (size_t s = 0; t != NULL && s < n; s++) {
+		FILE *h = fopen(hits_path[s], "r");
+		char buf[4096];
+		size_t got;
+		while (h != NULL && (got = fread(buf, 1, sizeof buf, h)) > 0)
+			fwrite(buf, 1, got, t);
+		if (h != NULL)
+			fclose(h);
+	}
+	if (t == NULL || fclose(t) != 0)
+		fprintf(stderr, "storelab bench: cannot write %s\n", path);
+}
+
+static void fts_input_free(fts_input_t *in)
+{
+	for (size_t i = 0; i < in->nqueries; i++)
+		free(in->queries[i].words);
+	free(in->queries);
+	free(in->docs);
+	buf_free(&in->bytes);
+}
+
+int fts_bench_main(int argc, char **argv)
+{
+	fts_args_t a;
+	int bad = fts_parse_args(argc, argv, &a);
+	if (bad != 0)
+		return bad == 1 ? 0 : bad;
+	const char *names[16];
+	size_t n = 0;
+	char *list = strdup(a.stores ? a.stores : "");
+	if (list == NULL || fts_pick_stores(list, a.stores != NULL, names, &n) != 0) {
+		free(list);
+		return 2;
 	}
 	fts_input_t in = { 0 };
 	char err[512];
-	if (fts_load_corpus(corpus, &in, err, sizeof err) != 0 ||
-	    fts_load_queries(queries, &in, err, sizeof err) != 0) {
+	if (fts_load_corpus(a.corpus, &in, err, sizeof err) != 0 ||
+	    fts_load_queries(a.queries, &in, err, sizeof err) != 0) {
 		fprintf(stderr, "storelab bench: %s\n", err);
 		free(list);
 		return 1;
@@ -637,34 +686,22 @@ int fts_bench_main(int argc, char **argv)
 	double overlap[16];
 	char hits_path[16][4200];
 	for (size_t s = 0; s < n; s++) {
-		snprintf(hits_path[s], sizeof hits_path[s], "%s/fts-hits-%d-%zu.tsv", cfg.dir,
+		snprintf(hits_path[s], sizeof hits_path[s], "%s/fts-hits-%d-%zu.tsv", a.cfg.dir,
 			 (int)getpid(), s);
 		if (isatty(STDERR_FILENO))
 			fprintf(stderr, "running %s...\n", names[s]);
-		fts_run_store(fts_find(names[s]), &in, &cfg, hits_path[s], &figs[s]);
-		fts_read_hits(hits_path[s], in.nqueries, cfg.topk, &hl[s]);
+		fts_run_store(fts_find(names[s]), &in, &a.cfg, hits_path[s], &figs[s]);
+		fts_read_hits(hits_path[s], in.nqueries, a.cfg.topk, &hl[s]);
 	}
 	for (size_t s = 0; s < n; s++)
-		overlap[s] = fts_overlap(&hl[s], &hl[0], in.nqueries, cfg.topk);
-	if (cfg.topk_out != NULL) {
-		FILE *t = fopen(cfg.topk_out, "w");
-		for (size_t s = 0; t != NULL && s < n; s++) {
-			FILE *h = fopen(hits_path[s], "r");
-			char buf[4096];
-			size_t got;
-			while (h != NULL && (got = fread(buf, 1, sizeof buf, h)) > 0)
-				fwrite(buf, 1, got, t);
-			if (h != NULL)
-				fclose(h);
-		}
-		if (t == NULL || fclose(t) != 0)
-			fprintf(stderr, "storelab bench: cannot write %s\n", cfg.topk_out);
-	}
-	FILE *out = out_path ? fopen(out_path, "w") : stdout;
+		overlap[s] = fts_overlap(&hl[s], &hl[0], in.nqueries, a.cfg.topk);
+	if (a.cfg.topk_out != NULL)
+		fts_write_topk(a.cfg.topk_out, hits_path, n);
+	FILE *out = a.out_path ? fopen(a.out_path, "w") : stdout;
 	if (out == NULL) {
-		fprintf(stderr, "storelab bench: %s: %s\n", out_path, strerror(errno));
+		fprintf(stderr, "storelab bench: %s: %s\n", a.out_path, strerror(errno));
 	} else {
-		fts_report(out, json, names, n, figs, overlap, &in, &cfg, corpus, queries);
+		fts_report(out, a.json, names, n, figs, overlap, &in, &a.cfg, a.corpus, a.queries);
 		if (out != stdout)
 			fclose(out);
 	}
@@ -672,15 +709,11 @@ int fts_bench_main(int argc, char **argv)
 	for (size_t s = 0; s < n; s++) {
 		status |= figs[s].failed;
 		remove(hits_path[s]);
-		for (size_t i = 0; hl[s].ids && i < in.nqueries * cfg.topk; i++)
+		for (size_t i = 0; hl[s].ids && i < in.nqueries * a.cfg.topk; i++)
 			free(hl[s].ids[i]);
 		free(hl[s].ids);
 	}
-	for (size_t i = 0; i < in.nqueries; i++)
-		free(in.queries[i].words);
-	free(in.queries);
-	free(in.docs);
-	buf_free(&in.bytes);
+	fts_input_free(&in);
 	free(list);
 	return status;
 }

@@ -246,6 +246,8 @@ static void harness_phase(const bench_cfg_t *cfg, const memcap_t *mc, const char
 	if (pid == 0) {
 		close(p[0]);
 		phase_run_t *mine = calloc(1, sizeof *mine);
+		if (mine == NULL)
+			_exit(3); /* the parent reports a child that sent nothing */
 		if (memcap_enter(mc, mine->error, sizeof mine->error) != 0)
 			mine->status = SL_IO;
 		else

@@ -448,6 +448,13 @@ static void phase_time(const bench_cfg_t *cfg, store_t *s, const workload_def_t 
 	unsigned t = cfg->threads ? cfg->threads : 1;
 	worker_t *w = calloc(t, sizeof *w);
 	pthread_t *tid = calloc(t, sizeof *tid);
+	if (w == NULL || tid == NULL) {
+		free(w);
+		free(tid);
+		out->status = SL_NOMEM;
+		snprintf(out->error, sizeof out->error, "%s: out of memory for %u workers", label, t);
+		return;
+	}
 	_Atomic uint64_t next_insert = st.total_keys;
 	uint64_t ops = phase_ops(cfg, def, st);
 	dist_t dist = cfg->dist == DIST_DEFAULT_ ? def->dist : cfg->dist;

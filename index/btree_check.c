@@ -42,6 +42,8 @@ static int bt_walk_cells(bt_walk_t *w, uint32_t pgno, const uint8_t *d)
 	btree_t *t = w->t;
 	uint32_t n = pg_n(d), live = 0;
 	uint8_t *used = calloc(t->usable, 1);
+	if (used == NULL)
+		return sl_errf(w->err, SL_NOMEM, "btree check: out of memory");
 	int rc = SL_OK;
 	for (uint32_t i = 0; i < n && rc == SL_OK; i++) {
 		bt_cell_t c;
@@ -150,6 +152,10 @@ static int bt_walk(bt_walk_t *w, uint32_t pgno, uint32_t depth, const sl_slice_t
 		return rc;
 	/* Copy the page: the walk below fetches other pages and may evict this one. */
 	uint8_t *d = malloc(t->usable);
+	if (d == NULL) {
+		pager_unpin(t->pager, pg);
+		return sl_errf(w->err, SL_NOMEM, "btree check: out of memory");
+	}
 	memcpy(d, page_data(pg), t->usable);
 	pager_unpin(t->pager, pg);
 	bool leaf = pg_kind(d) == BTREE_KIND_LEAF;

@@ -894,6 +894,10 @@ static int hx_walk_page(hx_walk_t *w, uint32_t pgno, uint32_t d, uint64_t patter
 	if (rc != SL_OK)
 		return rc;
 	uint8_t *copy = malloc(h->usable);
+	if (copy == NULL) {
+		pager_unpin(h->pager, pg);
+		return sl_errf(w->err, SL_NOMEM, "hash check: out of memory");
+	}
 	memcpy(copy, page_data(pg), h->usable);
 	pager_unpin(h->pager, pg);
 	const char *why;
