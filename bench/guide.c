@@ -52,6 +52,80 @@ typedef struct guide {
 	double kv_n, capped_mb;
 } guide_t;
 
+/* ---------------------------------------------------------------- the patterns */
+
+/* One pattern: where it is measured and why the winners win. */
+typedef struct guide_pattern {
+	const char *title;
+	const char *suite, *workload;
+	const char *unit;
+	const char *extra;        /* the column of row.extra, or NULL */
+	const char *why;
+} guide_pattern_t;
+
+static const guide_pattern_t patterns[] = {
+	{ "Point reads (get by key)", "kv", "readrandom", "gets/s", NULL,
+	  "A hash index finds a key's bucket from its hash and reads that one page; a B+tree "
+	  "binary-searches one page per level (its upper levels stay in memory, so a get costs "
+	  "about one leaf read); an LSM tree looks in the memtable, then in each level's one "
+	  "candidate table, a bloom filter turning away the tables without the key. LMDB maps its "
+	  "B+tree and reads through the page cache with no copies; LevelDB and RocksDB are LSM "
+	  "trees; SQLite is a B-tree behind an SQL layer that costs per call." },
+	{ "Lookups of absent keys", "kv", "readmissing", "gets/s", NULL,
+	  "A miss costs a B+tree the same descent as a hit and a hash index the same bucket read; "
+	  "an LSM tree would have to ask every level, but each table's bloom filter answers "
+	  "\"certainly not here\" for about 99 % of misses without a block read." },
+	{ "Range scans (seek, then 100 entries)", "kv", "scan", "scans/s", NULL,
+	  "A B+tree's leaves hold keys in order, linked left to right: a scan is one descent and "
+	  "then sequential leaf reads. An LSM tree merges a cursor per sorted run (the memtable, "
+	  "every L0 table, one table per level), so a scan pays a seek in each. A hash index "
+	  "keeps no order and cannot scan at all." },
+	{ "Random writes (insert in random order)", "kv", "fillrandom", "puts/s",
+	  "write amp",
+	  "An LSM tree appends each write to its log and memtable and writes sorted tables in "
+	  "large sequential files later, rewriting data once per level it moves down (its write "
+	  "amplification). A B+tree updates a page in place: each random insert dirties a leaf, "
+	  "and once the tree outgrows its pool, every evicted dirty page is a page-sized write "
+	  "for a 116-byte entry. A hash index writes one bucket page per put the same way." },
+	{ "Overwrites of existing keys", "kv", "overwrite", "puts/s", "write amp",
+	  "The same trade as random inserts; an LSM tree writes the new version and drops the old "
+	  "one at a compaction, a B+tree or hash index rewrites the page holding it." },
+	{ "Append-only ingest (keys in order)", "kv", "fillseq", "puts/s", "write amp",
+	  "Keys in order are every structure's best case: a B+tree fills its rightmost leaf and "
+	  "splits it full (append split), an LSM tree flushes tables that never overlap and "
+	  "moves them down without rewriting them." },
+	{ "Time-series ingest", "ts", "ingest", "points/s", "bytes/point",
+	  "The time-series store keeps each series' recent points in Gorilla chunks in memory "
+	  "(delta-of-delta timestamps, XORed values: a few bits a point) behind one log record "
+	  "per batch, and cuts immutable segments by time. A key per point in an LSM tree or a "
+	  "SQLite row per point pays a key, an index entry and a value per point." },
+	{ "Time-range aggregation (per-minute averages of one series)", "ts", "query",
+	  "queries/s", NULL,
+	  "A query reads only the segments whose time range meets it, finds the series through "
+	  "the label postings, and decodes only the chunks whose time range meets the query. A "
+	  "key-value layout must scan every point's key in the range." },
+	{ "Text search (BM25 top 10, all query kinds)", "fts", "query", "queries/s", NULL,
+	  "An inverted index keeps, per term, the sorted list of documents holding it: a query "
+	  "reads a few lists, and MaxScore with block-max bounds skips the documents that cannot "
+	  "reach the top 10. A table scan (the `scan` row) reads every document for every "
+	  "query." },
+	{ "Read-heavy mix (YCSB B: 95 % reads)", "kv", "ycsb-b", "ops/s", NULL,
+	  "Mostly point reads on a zipfian key popularity: the hot keys stay in every store's "
+	  "cache, so the read path's cost per call decides." },
+	{ "Update-heavy mix (YCSB A: 50 % updates)", "kv", "ycsb-a", "ops/s", NULL,
+	  "Half the operations write: the write path's cost (a log append and memtable insert, "
+	  "or a page rewrite) weighs as much as the read path's." },
+	{ "Random writes when data outgrows memory", "capped", "fillrandom", "puts/s",
+	  "write amp",
+	  "Under a memory cap that counts the page cache, a B+tree whose pages no longer fit "
+	  "reads a leaf and writes a dirty page back for most inserts; an LSM tree's writes stay "
+	  "sequential, so its lead grows with the data. This is the classic crossover." },
+	{ "Point reads when data outgrows memory", "capped", "readrandom", "gets/s", NULL,
+	  "Once the data does not fit, a get costs device reads: a B+tree or hash index about "
+	  "one (its upper levels or directory stay cached), an LSM tree one per level whose "
+	  "filter lets the key through plus its index blocks." },
+};
+
 /* ---------------------------------------------------------------- reading */
 
 static char *guide_slurp(const char *path, size_t *len)
@@ -219,78 +293,6 @@ static void guide_chart(const char *path, const char *title, const char *unit,
 }
 
 /* ---------------------------------------------------------------- the guide */
-
-/* One pattern: where it is measured and why the winners win. */
-typedef struct guide_pattern {
-	const char *title;
-	const char *suite, *workload;
-	const char *unit;
-	const char *extra;        /* the column of row.extra, or NULL */
-	const char *why;
-} guide_pattern_t;
-
-static const guide_pattern_t patterns[] = {
-	{ "Point reads (get by key)", "kv", "readrandom", "gets/s", NULL,
-	  "A hash index finds a key's bucket from its hash and reads that one page; a B+tree "
-	  "binary-searches one page per level (its upper levels stay in memory, so a get costs "
-	  "about one leaf read); an LSM tree looks in the memtable, then in each level's one "
-	  "candidate table, a bloom filter turning away the tables without the key. LMDB maps its "
-	  "B+tree and reads through the page cache with no copies; LevelDB and RocksDB are LSM "
-	  "trees; SQLite is a B-tree behind an SQL layer that costs per call." },
-	{ "Lookups of absent keys", "kv", "readmissing", "gets/s", NULL,
-	  "A miss costs a B+tree the same descent as a hit and a hash index the same bucket read; "
-	  "an LSM tree would have to ask every level, but each table's bloom filter answers "
-	  "\"certainly not here\" for about 99 % of misses without a block read." },
-	{ "Range scans (seek, then 100 entries)", "kv", "scan", "scans/s", NULL,
-	  "A B+tree's leaves hold keys in order, linked left to right: a scan is one descent and "
-	  "then sequential leaf reads. An LSM tree merges a cursor per sorted run (the memtable, "
-	  "every L0 table, one table per level), so a scan pays a seek in each. A hash index "
-	  "keeps no order and cannot scan at all." },
-	{ "Random writes (insert in random order)", "kv", "fillrandom", "puts/s",
-	  "write amp",
-	  "An LSM tree appends each write to its log and memtable and writes sorted tables in "
-	  "large sequential files later, rewriting data once per level it moves down (its write "
-	  "amplification). A B+tree updates a page in place: each random insert dirties a leaf, "
-	  "and once the tree outgrows its pool, every evicted dirty page is a page-sized write "
-	  "for a 116-byte entry. A hash index writes one bucket page per put the same way." },
-	{ "Overwrites of existing keys", "kv", "overwrite", "puts/s", "write amp",
-	  "The same trade as random inserts; an LSM tree writes the new version and drops the old "
-	  "one at a compaction, a B+tree or hash index rewrites the page holding it." },
-	{ "Append-only ingest (keys in order)", "kv", "fillseq", "puts/s", "write amp",
-	  "Keys in order are every structure's best case: a B+tree fills its rightmost leaf and "
-	  "splits it full (append split), an LSM tree flushes tables that never overlap and "
-	  "moves them down without rewriting them." },
-	{ "Time-series ingest", "ts", "ingest", "points/s", "bytes/point",
-	  "The time-series store keeps each series' recent points in Gorilla chunks in memory "
-	  "(delta-of-delta timestamps, XORed values: a few bits a point) behind one log record "
-	  "per batch, and cuts immutable segments by time. A key per point in an LSM tree or a "
-	  "SQLite row per point pays a key, an index entry and a value per point." },
-	{ "Time-range aggregation (per-minute averages of one series)", "ts", "query",
-	  "queries/s", NULL,
-	  "A query reads only the segments whose time range meets it, finds the series through "
-	  "the label postings, and decodes only the chunks whose time range meets the query. A "
-	  "key-value layout must scan every point's key in the range." },
-	{ "Text search (BM25 top 10, all query kinds)", "fts", "query", "queries/s", NULL,
-	  "An inverted index keeps, per term, the sorted list of documents holding it: a query "
-	  "reads a few lists, and MaxScore with block-max bounds skips the documents that cannot "
-	  "reach the top 10. A table scan (the `scan` row) reads every document for every "
-	  "query." },
-	{ "Read-heavy mix (YCSB B: 95 % reads)", "kv", "ycsb-b", "ops/s", NULL,
-	  "Mostly point reads on a zipfian key popularity: the hot keys stay in every store's "
-	  "cache, so the read path's cost per call decides." },
-	{ "Update-heavy mix (YCSB A: 50 % updates)", "kv", "ycsb-a", "ops/s", NULL,
-	  "Half the operations write: the write path's cost (a log append and memtable insert, "
-	  "or a page rewrite) weighs as much as the read path's." },
-	{ "Random writes when data outgrows memory", "capped", "fillrandom", "puts/s",
-	  "write amp",
-	  "Under a memory cap that counts the page cache, a B+tree whose pages no longer fit "
-	  "reads a leaf and writes a dirty page back for most inserts; an LSM tree's writes stay "
-	  "sequential, so its lead grows with the data. This is the classic crossover." },
-	{ "Point reads when data outgrows memory", "capped", "readrandom", "gets/s", NULL,
-	  "Once the data does not fit, a get costs device reads: a B+tree or hash index about "
-	  "one (its upper levels or directory stay cached), an LSM tree one per level whose "
-	  "filter lets the key through plus its index blocks." },
-};
 
 static void guide_table(FILE *out, const guide_pattern_t *p, const guide_row_t *const *r, size_t n)
 {

@@ -589,6 +589,40 @@ static bool inv_ms_complete(inv_eval_t *ev, inv_ms_t *ms, unsigned e, const doub
 	return true;
 }
 
+/*
+ * Scores candidate d: the essential lists first, then the others while d can
+ * still win; a whole score goes to the heap, and a higher threshold may make
+ * more terms non-essential (*e, *threshold updated).
+ */
+static void inv_ms_candidate(inv_eval_t *ev, inv_ms_t *ms, unsigned n, const double *prefix,
+			     double *threshold, unsigned *e, uint32_t d)
+{
+	double s = 0;
+	for (unsigned i = *e; i < n; i++)
+		if (inv_lcur_on(ms[i].l, d)) {
+			ev->contrib[ms[i].leaf] = inv_leaf_score(ev, ms[i].leaf, ms[i].l, d);
+			s += ev->contrib[ms[i].leaf];
+		}
+	bool whole = inv_ms_complete(ev, ms, *e, prefix, *threshold, d, s);
+	double total = inv_sum(ev); /* and the contributions start again from 0 */
+	if (!whole) {
+		ev->st->pruned++;
+		INV_TRACE(ev->ix, "document %" PRIu64 " pruned: %.4f from the essential lists plus "
+			  "what the others could add is not above %.4f", ev->base + d, s, *threshold);
+		return;
+	}
+	ev->st->scored++;
+	inv_heap_offer(ev, total, d);
+	if (inv_threshold(ev) == *threshold)
+		return;
+	*threshold = inv_threshold(ev);
+	unsigned was = *e;
+	*e = inv_ms_split(prefix, n, *threshold);
+	if (*e != was)
+		INV_TRACE(ev->ix, "threshold %.4f: the %u terms of smallest bound (together %.4f) are "
+			  "now non-essential", *threshold, *e, prefix[*e]);
+}
+
 static void inv_eval_maxscore(inv_eval_t *ev)
 {
 	inv_qnode_t *root = ev->q->root;
@@ -627,34 +661,8 @@ static void inv_eval_maxscore(inv_eval_t *ev)
 		}
 		if (d == INV_END)
 			break;
-		if (!inv_seg_deleted(ev->seg, d)) {
-			double s = 0;
-			for (unsigned i = e; i < n; i++)
-				if (inv_lcur_on(ms[i].l, d)) {
-					ev->contrib[ms[i].leaf] = inv_leaf_score(ev, ms[i].leaf, ms[i].l, d);
-					s += ev->contrib[ms[i].leaf];
-				}
-			bool whole = inv_ms_complete(ev, ms, e, prefix, threshold, d, s);
-			double total = inv_sum(ev);
-			if (!whole) {
-				ev->st->pruned++;
-				INV_TRACE(ev->ix, "document %" PRIu64 " pruned: %.4f from the essential "
-					  "lists plus what the others could add is not above %.4f",
-					  ev->base + d, s, threshold);
-			} else {
-				ev->st->scored++;
-				inv_heap_offer(ev, total, d);
-				if (inv_threshold(ev) != threshold) {
-					threshold = inv_threshold(ev);
-					unsigned was = e;
-					e = inv_ms_split(prefix, n, threshold);
-					if (e != was)
-						INV_TRACE(ev->ix, "threshold %.4f: the %u terms of smallest "
-							  "bound (together %.4f) are now non-essential",
-							  threshold, e, prefix[e]);
-				}
-			}
-		}
+		if (!inv_seg_deleted(ev->seg, d))
+			inv_ms_candidate(ev, ms, n, prefix, &threshold, &e, d);
 		if (d == INV_END - 1)
 			break;
 		for (unsigned i = 0; i < n; i++)

@@ -186,7 +186,7 @@ static void test_inverted_pruned_or_query(void **state)
 	assert_true(res.stats.blocks_skipped > 0);
 	assert_step(&lines, "term \"common\" in segment", "inv_term_open");
 	assert_step(&lines, "MaxScore", "inverted_search");
-	assert_step(&lines, "non-essential", "inv_eval_maxscore");
+	assert_step(&lines, "non-essential", "inv_ms_candidate");
 	assert_step(&lines, "passed over", "inv_ms_skip_blocks");
 	assert_step(&lines, "into the top k", "inv_heap_offer");
 	/* the closing line gives the result's own counts */
