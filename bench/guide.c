@@ -24,6 +24,7 @@
 
 #define GUIDE_CLOSE 1.10      /* leads below this, in suites without a spread, are "close" */
 #define GUIDE_MAX_ROWS 4096
+#define GUIDE_MAX_FILE (64u << 20) /* a suite's JSON is a few hundred KiB */
 
 static const char guide_usage[] =
 	"usage: storelab guide --kv FILE.json [--fts FILE.json] [--ts FILE.json]\n"
@@ -128,28 +129,6 @@ static const guide_pattern_t patterns[] = {
 
 /* ---------------------------------------------------------------- reading */
 
-static char *guide_slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-	size_t got;
-	while (buf != NULL && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			char *grown = realloc(buf, cap *= 2);
-			if (grown == NULL)
-				free(buf);
-			buf = grown;
-		}
-	}
-	fclose(f);
-	*len = n;
-	return buf;
-}
-
 /* The figure a suite's row is ranked by. */
 static double guide_value(const char *suite, const json_t *r)
 {
@@ -182,15 +161,21 @@ static void guide_add_row(guide_t *g, const char *suite, const json_t *r)
 /* Reads one suite's JSON; 0, or -1 said on stderr. */
 static int guide_read(guide_t *g, const char *suite, const char *path)
 {
-	size_t len;
-	char *text = guide_slurp(path, &len), why[160];
+	buf_t text = BUF_INIT;
+	char why[160];
 	json_t doc;
-	if (text == NULL) {
-		fprintf(stderr, "storelab guide: cannot read %s: %s\n", path, strerror(errno));
+	sl_err_t err;
+	env_t *env = env_new();
+	int rc = env ? env_read_all(env, path, GUIDE_MAX_FILE, &text, &err)
+		     : sl_errf(&err, SL_NOMEM, "out of memory");
+	env_free(env);
+	if (rc != SL_OK) {
+		fprintf(stderr, "storelab guide: %s\n", err.msg);
+		buf_free(&text);
 		return -1;
 	}
-	int rc = json_parse(text, len, &doc, why, sizeof why);
-	free(text);
+	rc = json_parse((const char *)text.data, text.len, &doc, why, sizeof why);
+	buf_free(&text);
 	if (rc != 0) {
 		fprintf(stderr, "storelab guide: %s is not JSON: %s\n", path, why);
 		return -1;

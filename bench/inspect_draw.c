@@ -417,7 +417,6 @@ static void draw_keys_init(draw_keys_t *k, const draw_tables_t *ts)
 	k->prefix = 0;
 	while (k->prefix < k->lo.len && k->prefix < k->hi.len && k->lo.data[k->prefix] == k->hi.data[k->prefix])
 		k->prefix++;
-	k->span = 0;
 	k->span = draw_key_value(k, k->hi) - draw_key_value(k, k->lo);
 }
 

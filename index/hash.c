@@ -784,12 +784,16 @@ static int hx_bucket_sum(hash_t *h, hash_bucket_t *b, sl_err_t *err)
 	return SL_OK;
 }
 
-int hash_buckets(hash_t *h, hash_bucket_fn fn, void *ctx, sl_err_t *err)
+/*
+ * Calls fn once per bucket with its head page, pattern, depth and directory
+ * entries (pages, entries and bytes left 0): a bucket of depth d owns the
+ * entries j ≡ pattern (mod 2^d), and is visited at j = pattern.
+ */
+static int hx_each_head(hash_t *h, hash_bucket_fn fn, void *ctx, sl_err_t *err)
 {
 	uint64_t entries = UINT64_C(1) << h->gdepth;
 	int rc = SL_OK;
 	for (uint64_t j = 0; rc == SL_OK && j < entries; j++) {
-		/* A bucket of depth d owns entries j ≡ pattern (mod 2^d): visit it at j = pattern. */
 		page_t *pg;
 		if ((rc = hx_fetch(h, h->dir[j], &pg, err)) != SL_OK)
 			break;
@@ -798,11 +802,30 @@ int hash_buckets(hash_t *h, hash_bucket_fn fn, void *ctx, sl_err_t *err)
 		if (j >= (UINT64_C(1) << b.depth))
 			continue;
 		b.slots = UINT64_C(1) << (h->gdepth - b.depth);
-		rc = hx_bucket_sum(h, &b, err);
-		if (rc == SL_OK)
-			rc = fn(ctx, &b);
+		rc = fn(ctx, &b);
 	}
 	return rc;
+}
+
+typedef struct hx_sum {
+	hash_t *h;
+	hash_bucket_fn fn;
+	void *ctx;
+	sl_err_t *err;
+} hx_sum_t;
+
+static int hx_sum_visit(void *ctx, const hash_bucket_t *head)
+{
+	hx_sum_t *s = ctx;
+	hash_bucket_t b = *head;
+	int rc = hx_bucket_sum(s->h, &b, s->err);
+	return rc == SL_OK ? s->fn(s->ctx, &b) : rc;
+}
+
+int hash_buckets(hash_t *h, hash_bucket_fn fn, void *ctx, sl_err_t *err)
+{
+	hx_sum_t s = { h, fn, ctx, err };
+	return hx_each_head(h, hx_sum_visit, &s, err);
 }
 
 /* ---------------------------------------------------------------- foreach */
@@ -853,7 +876,7 @@ static int hx_foreach_visit(void *ctx, const hash_bucket_t *b)
 int hash_foreach(hash_t *h, hash_visit_fn visit, void *ctx, sl_err_t *err)
 {
 	hx_foreach_t fe = { h, visit, ctx, BUF_INIT, err };
-	int rc = hash_buckets(h, hx_foreach_visit, &fe, err);
+	int rc = hx_each_head(h, hx_foreach_visit, &fe, err); /* the chain is walked once, here */
 	buf_free(&fe.value);
 	return rc;
 }

@@ -449,7 +449,7 @@ static void test_guide_verdicts(void **state)
 	assert_non_null(strstr(out, "holds no \"results\" array"));
 	snprintf(cmd, sizeof cmd, "%s guide --kv %s/none.json --out %s 2>&1", tu_bin(), f->dir, md);
 	assert_int_equal(tu_run(cmd, out, sizeof out), 1);
-	assert_non_null(strstr(out, "none.json: No such file"));
+	assert_non_null(strstr(out, "none.json: no such file"));
 	snprintf(cmd, sizeof cmd, "%s guide --out %s 2>&1", tu_bin(), md);
 	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
 	assert_non_null(strstr(out, "--kv FILE and --out FILE are required"));

@@ -71,7 +71,8 @@ static inline void fuzz_write_pages(const uint8_t *header, const uint8_t *data, 
 /*
  * Keys for the writes a target makes on its damaged file: which = 0 is the
  * input's first 16 bytes; else "keyNNN" with NNN from the input's first byte
- * and which, 40 names in all (the keys the headers' trees were built with).
+ * and which, 40 names in all (those fuzz_hash's header index was built with, so
+ * that writes meet entries already there).
  */
 static inline sl_slice_t fuzz_key(const uint8_t *data, size_t size, int which, char *buf)
 {
