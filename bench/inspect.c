@@ -58,8 +58,10 @@ static const char *inspect_kind_by_name(const char *path)
 	if (inspect_ends(name, ".sst"))
 		return "table";
 	if (inspect_ends(name, ".log") || inspect_ends(name, "-log") ||
-	    inspect_ends(name, "-dwb") || strcmp(name, "lsm.manifest") == 0)
+	    strcmp(name, "lsm.manifest") == 0)
 		return "log";
+	if (inspect_ends(name, "-dwb"))
+		return "double-write buffer";
 	if (strcmp(name, "btree.db") == 0 || strcmp(name, "hash.db") == 0)
 		return "paged";
 	if (inspect_ends(name, ".seg"))
@@ -92,6 +94,8 @@ static const char *inspect_kind(const char *path)
 		return "log";
 	if (n == 8 && memcmp(magic, PAGER_MAGIC, 8) == 0)
 		return "paged";
+	if (n == 8 && memcmp(magic, PAGER_DWB_MAGIC, 8) == 0)
+		return "double-write buffer";
 	if (has_tail && memcmp(tail, SST_MAGIC, 8) == 0)
 		return "table";
 	if (n == 8 && memcmp(magic, INVERTED_SEG_MAGIC, 8) == 0)
@@ -570,11 +574,26 @@ static int inspect_missing_magic(const char *path, const char *kind)
 	return 1;
 }
 
+/* A checkpoint's double-write buffer; empty after a clean close. */
+static int inspect_dwb(const char *path)
+{
+	env_t *env = env_new();
+	sl_err_t err = { 0, "" };
+	int rc = env ? pager_dwb_dump(env, path, stdout, &err) : SL_NOMEM;
+	if (rc != SL_OK)
+		printf("%s: DAMAGED: %s\n", path, env ? err.msg : "out of memory");
+	env_free(env);
+	return rc != SL_OK;
+}
+
 static int inspect_file(const char *path)
 {
+	const char *named = inspect_kind_by_name(path);
+	if (named != NULL && strcmp(named, "double-write buffer") == 0)
+		return inspect_dwb(path); /* it judges its own bytes, an empty file included */
 	const char *kind = inspect_kind(path);
-	if (kind == NULL && inspect_kind_by_name(path) != NULL)
-		return inspect_missing_magic(path, inspect_kind_by_name(path));
+	if (kind == NULL && named != NULL)
+		return inspect_missing_magic(path, named);
 	if (kind == NULL) {
 		printf("%s: not a file storelab wrote (no known magic number at its start or "
 		       "end)\n", path);
@@ -582,6 +601,8 @@ static int inspect_file(const char *path)
 	}
 	if (strcmp(kind, "table") == 0)
 		return inspect_table(path);
+	if (strcmp(kind, "double-write buffer") == 0)
+		return inspect_dwb(path);
 	if (strcmp(kind, "segment") == 0)
 		return inspect_segment(path);
 	if (strcmp(kind, "index file") == 0)
@@ -630,7 +651,7 @@ static int inspect_dir(const char *dir)
 		}
 		if (kind == NULL && inspect_kind_by_name(path) != NULL) {
 			printf("\n");
-			status |= inspect_missing_magic(path, inspect_kind_by_name(path));
+			status |= inspect_file(path); /* an empty buffer, or a magic number missing */
 			continue;
 		}
 		struct stat st;

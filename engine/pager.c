@@ -13,20 +13,21 @@
 
 /* ---------------------------------------------------------------- checksums */
 
-static uint64_t pager_page_sum(const pager_t *p, const uint8_t *data, uint32_t pgno)
-{
-	return checksum_xxh3(data, p->page_size - PAGER_TRAILER_BYTES, pgno);
-}
-
 void pager_seal(const pager_t *p, uint8_t *data, uint32_t pgno)
 {
-	codec_put_u64(data + p->page_size - PAGER_TRAILER_BYTES, pager_page_sum(p, data, pgno));
+	uint32_t content = p->page_size - PAGER_TRAILER_BYTES;
+	codec_put_u64(data + content, checksum_xxh3(data, content, pgno));
+}
+
+bool pager_sealed_at(const uint8_t *data, uint32_t page_size, uint32_t pgno)
+{
+	uint32_t content = page_size - PAGER_TRAILER_BYTES;
+	return codec_get_u64(data + content) == checksum_xxh3(data, content, pgno);
 }
 
 static bool pager_sealed_ok(const pager_t *p, const uint8_t *data, uint32_t pgno)
 {
-	uint64_t stored = codec_get_u64(data + p->page_size - PAGER_TRAILER_BYTES);
-	return stored == pager_page_sum(p, data, pgno);
+	return pager_sealed_at(data, p->page_size, pgno);
 }
 
 uint64_t pager_offset(const pager_t *p, uint32_t pgno)
@@ -257,14 +258,15 @@ static int pager_new_frame(pager_t *p, uint32_t *out, bool *got, sl_err_t *err)
 	return SL_OK;
 }
 
-static void pager_free_all(pager_t *p)
+/* clean: the pool was flushed and nothing is left to repair. */
+static void pager_free_all(pager_t *p, bool clean)
 {
 	if (p->arena != NULL)
 		munmap(p->arena, (size_t)p->maxframes * p->page_size);
 	free(p->frames);
 	free(p->slots);
 	free(p->scratch);
-	pager_log_close(p);
+	pager_log_close(p, clean);
 	env_close(p->file, NULL);
 	free(p);
 }
@@ -292,6 +294,8 @@ int pager_open(env_t *env, const char *path, const pager_opts_t *opts, pager_t *
 	p->log_limit = o.log_limit_bytes ? o.log_limit_bytes : PAGER_DEFAULT_LOG_LIMIT;
 	p->read_only = o.read_only;
 	int rc = env_open(env, path, o.read_only ? ENV_READ : ENV_WRITE, &p->file, err);
+	if (rc == SL_OK && p->logged)
+		rc = pager_dwb_open(p, path, err);
 	if (rc == SL_OK)
 		rc = pager_read_header(p, err);
 	if (rc == SL_OK && p->logged)
@@ -299,7 +303,7 @@ int pager_open(env_t *env, const char *path, const pager_opts_t *opts, pager_t *
 	if (rc == SL_OK)
 		rc = pager_alloc_pool(p, o.cache_bytes ? o.cache_bytes : pager_default_cache(), err);
 	if (rc != SL_OK) {
-		pager_free_all(p);
+		pager_free_all(p, false);
 		return rc;
 	}
 	*out = p;
@@ -310,8 +314,9 @@ int pager_close(pager_t *p, sl_err_t *err)
 {
 	if (p == NULL)
 		return SL_OK;
-	int rc = p->broken || p->read_only ? SL_OK : pager_flush(p, false, err);
-	pager_free_all(p);
+	bool clean = !p->broken && !p->read_only;
+	int rc = clean ? pager_flush(p, false, err) : SL_OK;
+	pager_free_all(p, clean && rc == SL_OK);
 	return rc;
 }
 
@@ -320,6 +325,11 @@ int pager_close(pager_t *p, sl_err_t *err)
 int pager_write_frame(pager_t *p, page_t *f, sl_err_t *err)
 {
 	pager_seal(p, f->data, f->pgno);
+	return pager_write_sealed(p, f, err);
+}
+
+int pager_write_sealed(pager_t *p, page_t *f, sl_err_t *err)
+{
 	int rc = env_pwrite(p->file, f->data, p->page_size, pager_offset(p, f->pgno), err);
 	if (rc != SL_OK)
 		return rc;

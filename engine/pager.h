@@ -66,18 +66,46 @@
  *   3. A checkpoint (pager_checkpoint, or pager_maybe_checkpoint between
  *      operations when the log passes log_limit or half the frames are dirty)
  *      writes every dirty page and the header first to the double-write buffer
- *      <path>-dwb, syncs it, then writes them home, syncs the file, then empties
- *      the buffer and the log. A crash that tears pages at home leaves a whole
- *      copy in the buffer; a crash that tears the buffer leaves home untouched.
- *   4. Opening repairs home from a complete double-write buffer, then the owner
+ *      <path>-dwb, syncs it, then writes them home, syncs the file, then marks
+ *      the buffer as holding nothing to repair, then empties the log. A crash
+ *      that tears pages at home leaves a whole copy in the buffer; a crash that
+ *      tears the buffer leaves home untouched.
+ *   4. Opening repairs home from a complete double-write buffer (before the
+ *      header is read: the header page may be one it repairs), then the owner
  *      calls pager_replay, which hands it every logged operation newer than the
  *      header's checkpoint sequence, to apply again; then it checkpoints.
  *
  * Log records (payload of engine/wal records in <path>-log):
  *   operation:  type 1 (u8) | sequence (u64) | owner's bytes
- * Double-write records (in <path>-dwb):
- *   page:       type 2 (u8) | page number (u32) | the sealed page, P bytes
- *   end:        type 3 (u8) | checkpoint sequence (u64)   — the buffer is complete
+ *
+ * The double-write buffer <path>-dwb is rewritten in place by every checkpoint
+ * (emptied only by a clean close): a 64-byte header, then one slot per page.
+ *   offset size  field
+ *        0    8  magic "SLPGDWB\0"
+ *        8    4  format version = 1
+ *       12    4  page size P
+ *       16    8  salt: a number fresh for each checkpoint
+ *       24    4  slots n (0 = nothing to repair)
+ *       28    4  zero
+ *       32    8  checkpoint sequence the pages carry (for inspect)
+ *       40   16  zero
+ *       56    8  XXH3(bytes 0..55)
+ *   slot i at 64 + i * (16 + P):
+ *        0    4  page number (0 = the file's header page)
+ *        4    4  zero
+ *        8    8  XXH3(page number | salt | the image's trailer checksum), 20 bytes
+ *       16    P  the page image, sealed as at home
+ *   The buffer is complete when its header checks out and every one of its n
+ *   slots does, with the image's own checksum right. A slot left by an earlier
+ *   checkpoint names another salt, so it fails; a header that lands before its
+ *   slots (nothing orders them before the sync) names slots that fail — either
+ *   way the buffer is incomplete, and incomplete means home was never touched.
+ *   Rewriting in place instead of truncating and appending spares the kernel
+ *   freeing and re-allocating the file's blocks at every checkpoint.
+ *
+ * Why the salt is not the checkpoint sequence: two checkpoints can carry the
+ * same sequence (a bulk load changes pages without logging), and their slots
+ * must still never pass for each other's.
  *
  * Why a logical log and not page images: an insert logs ~130 bytes instead of a
  * 4 KiB page, and a page changed by a thousand inserts between checkpoints goes
@@ -105,9 +133,11 @@
 #define PAGER_META_BYTES 128
 #define PAGER_MIN_FRAMES 8        /* smallest buffer pool, whatever the option says */
 #define PAGER_DEFAULT_LOG_LIMIT (256ull << 20) /* log bytes that trigger a checkpoint */
-#define PAGER_LOG_OP 1            /* log and double-write record types: on disk */
-#define PAGER_DWB_PAGE 2
-#define PAGER_DWB_END 3
+#define PAGER_LOG_OP 1            /* log record type: on disk */
+#define PAGER_DWB_MAGIC "SLPGDWB" /* 8 bytes on disk with its NUL */
+#define PAGER_DWB_VERSION 1       /* on disk — never renumber */
+#define PAGER_DWB_HEADER_BYTES 64
+#define PAGER_DWB_SLOT_HEAD 16    /* page number and check before each image */
 
 /*
  * The default pool size: a quarter of the memory this process may use
@@ -251,5 +281,9 @@ int pager_check(pager_t *p, uint8_t *is_free, sl_err_t *err);
 
 /* Prints the header and the buffer pool's state (for gdb: call pager_dump(p, stderr)). */
 void pager_dump(const pager_t *p, FILE *out);
+
+/* Prints a double-write buffer's header and slots, and whether opening would copy
+ * them home (storelab inspect). SL_CORRUPT for a file that is not one. */
+int pager_dwb_dump(env_t *env, const char *path, FILE *out, sl_err_t *err);
 
 #endif

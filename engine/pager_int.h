@@ -68,24 +68,44 @@ struct pager {
 	uint32_t batch_ms;    /* SL_SYNC_BATCH: longest delay before an fsync */
 	uint64_t log_limit;   /* checkpoint when the log passes this many bytes */
 	wal_t *log;           /* <path>-log: the operations since the checkpoint */
-	wal_t *dwb;           /* <path>-dwb: the double-write buffer of a checkpoint */
+	env_file_t *dwb;      /* <path>-dwb: the double-write buffer of a checkpoint */
+	uint64_t dwb_salt;    /* the salt of the buffer's current contents */
+	uint64_t dwb_writes;  /* buffers written by this handle (part of each salt) */
+	uint8_t *dwb_stage;   /* slots gathered here and written in runs */
+	size_t dwb_stage_size;
 	uint64_t seq;         /* sequence number of the last logged operation */
 	uint64_t ckpt_seq;    /* the last operation the file on disk includes */
 	bool broken;          /* a log or checkpoint write failed: refuse changes */
 	bool read_only;       /* opened with opts.read_only: nothing is ever written */
-	buf_t record;         /* scratch for encoding log and dwb records */
+	buf_t record;         /* scratch for encoding log records */
 };
 
 uint64_t pager_offset(const pager_t *p, uint32_t pgno);
 void pager_seal(const pager_t *p, uint8_t *data, uint32_t pgno);
+/* Whether a page_size image of page pgno carries its own checksum. */
+bool pager_sealed_at(const uint8_t *data, uint32_t page_size, uint32_t pgno);
 void pager_encode_header(pager_t *p, uint8_t *h);
 int pager_read_header(pager_t *p, sl_err_t *err);
 int pager_write_frame(pager_t *p, page_t *f, sl_err_t *err);
+/* pager_write_frame for a frame sealed since its last change (a checkpoint's). */
+int pager_write_sealed(pager_t *p, page_t *f, sl_err_t *err);
 /* The dirty frames in page order; *n of them. The caller frees the array. */
 page_t **pager_dirty_frames(pager_t *p, uint32_t *n);
 
 /* pager_log.c */
 int pager_log_open(pager_t *p, const char *path, sl_err_t *err);
-void pager_log_close(pager_t *p);
+void pager_log_close(pager_t *p, bool clean);
+
+/* pager_dwb.c */
+/* Opens <path>-dwb and copies a complete buffer home — before the header is read,
+ * since the header page may be one of the pages it repairs. */
+int pager_dwb_open(pager_t *p, const char *path, sl_err_t *err);
+/* Seals the dirty pages and the header (into p->scratch) and writes them all to
+ * the buffer, synced. */
+int pager_dwb_write(pager_t *p, page_t **dirty, uint32_t n, sl_err_t *err);
+/* Marks the buffer as holding nothing to repair: its pages are home and synced. */
+int pager_dwb_done(pager_t *p, sl_err_t *err);
+/* Closes the buffer; after a clean close also empties it. */
+void pager_dwb_close(pager_t *p, bool clean);
 
 #endif

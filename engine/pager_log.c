@@ -13,83 +13,6 @@ static int pager_refuse(pager_t *p, sl_err_t *err)
 		       "to recover", env_path(p->file));
 }
 
-/* Opens <path>-<suffix> as a log, creating it empty when missing. */
-static int pager_open_wal(pager_t *p, const char *path, const char *suffix, wal_t **out,
-			  uint64_t end, sl_err_t *err)
-{
-	char name[4200];
-	snprintf(name, sizeof name, "%s-%s", path, suffix);
-	if (!env_exists(name))
-		return wal_create(p->env, name, out, err);
-	return wal_open(p->env, name, end, out, err);
-}
-
-/* ---------------------------------------------------------------- double-write */
-
-/*
- * Reads the double-write buffer. Its pages are copied home only when the end
- * record is there (the buffer was complete before any page went home); copying
- * a complete buffer twice is harmless, so a crash during repair is too.
- */
-static int pager_dwb_scan(pager_t *p, const char *name, bool apply, bool *complete,
-			  uint64_t *valid_end, sl_err_t *err)
-{
-	wal_reader_t *r;
-	int rc = wal_reader_open(p->env, name, &r, err);
-	if (rc != SL_OK)
-		return rc;
-	sl_slice_t rec;
-	*complete = false;
-	while ((rc = wal_reader_next(r, &rec, NULL, err)) == SL_OK) {
-		if (rec.len == 9 && rec.data[0] == PAGER_DWB_END) {
-			*complete = true;
-			continue;
-		}
-		if (rec.len != 5 + (size_t)p->page_size || rec.data[0] != PAGER_DWB_PAGE) {
-			rc = sl_errf(err, SL_CORRUPT, "%s: record of %zu bytes is not a page image",
-				     name, rec.len);
-			break;
-		}
-		uint32_t pgno = codec_get_u32(rec.data + 1);
-		if (apply)
-			rc = env_pwrite(p->file, rec.data + 5, p->page_size, pager_offset(p, pgno), err);
-		if (rc != SL_OK)
-			break;
-	}
-	*valid_end = wal_reader_tail(r)->valid_end;
-	wal_reader_close(r);
-	return rc == SL_NOTFOUND ? SL_OK : rc;
-}
-
-/* Repairs home from a complete double-write buffer, then empties the buffer. */
-static int pager_dwb_recover(pager_t *p, const char *path, sl_err_t *err)
-{
-	char name[4200];
-	snprintf(name, sizeof name, "%s-dwb", path);
-	if (!env_exists(name))
-		return p->read_only ? SL_OK : wal_create(p->env, name, &p->dwb, err);
-	bool complete = false;
-	uint64_t end = 0;
-	int rc = pager_dwb_scan(p, name, false, &complete, &end, err);
-	if (rc == SL_OK && p->read_only)
-		return complete ? sl_errf(err, SL_READONLY, "%s: a checkpoint was cut short and its "
-					  "pages must be copied home from %s: open the store once "
-					  "for writing", path, name)
-				: SL_OK;
-	if (rc == SL_OK && complete) {
-		rc = pager_dwb_scan(p, name, true, &complete, &end, err);
-		if (rc == SL_OK)
-			rc = env_sync(p->file, err);
-		if (rc == SL_OK)
-			rc = pager_read_header(p, err); /* the header came from the buffer too */
-	}
-	if (rc == SL_OK)
-		rc = wal_open(p->env, name, end, &p->dwb, err);
-	if (rc == SL_OK)
-		rc = wal_reset(p->dwb, err);
-	return rc;
-}
-
 /* Sync level batch: the log's own timer fsyncs it every batch_ms (wal_sync_every). */
 static int pager_log_timer(pager_t *p, sl_err_t *err)
 {
@@ -98,25 +21,23 @@ static int pager_log_timer(pager_t *p, sl_err_t *err)
 
 int pager_log_open(pager_t *p, const char *path, sl_err_t *err)
 {
-	int rc = pager_dwb_recover(p, path, err);
-	if (rc != SL_OK)
-		return rc;
 	/* The log is opened for appending by pager_replay, after reading it. */
 	char name[4200];
 	snprintf(name, sizeof name, "%s-log", path);
+	int rc = SL_OK;
 	if (!env_exists(name) && !p->read_only) {
-		rc = pager_open_wal(p, path, "log", &p->log, 0, err);
+		rc = wal_create(p->env, name, &p->log, err);
 		if (rc == SL_OK)
 			rc = pager_log_timer(p, err);
 	}
 	return rc;
 }
 
-void pager_log_close(pager_t *p)
+void pager_log_close(pager_t *p, bool clean)
 {
 	wal_close(p->log, NULL);
-	wal_close(p->dwb, NULL);
-	p->log = p->dwb = NULL;
+	p->log = NULL;
+	pager_dwb_close(p, clean);
 	buf_free(&p->record);
 }
 
@@ -211,40 +132,12 @@ int pager_replay(pager_t *p, pager_apply_fn apply, void *ctx, sl_err_t *err)
 
 /* ---------------------------------------------------------------- checkpoints */
 
-/* Step 1: every dirty page and the header into the double-write buffer, synced. */
-static int pager_checkpoint_dwb(pager_t *p, page_t **dirty, uint32_t n, sl_err_t *err)
-{
-	int rc = wal_reset(p->dwb, err);
-	for (uint32_t i = 0; i <= n && rc == SL_OK; i++) {
-		uint8_t head[5] = { PAGER_DWB_PAGE };
-		uint32_t pgno = i < n ? dirty[i]->pgno : 0;
-		uint8_t *image = p->scratch;
-		if (i < n) {
-			image = dirty[i]->data;
-			pager_seal(p, image, pgno);
-		} else {
-			pager_encode_header(p, image); /* the header last */
-		}
-		codec_put_u32(head + 1, pgno);
-		buf_set(&p->record, head, sizeof head);
-		buf_append(&p->record, image, p->page_size);
-		rc = buf_ok(&p->record) ? wal_append(p->dwb, p->record.data, p->record.len, false, err)
-					: sl_errf(err, SL_NOMEM, "checkpoint: out of memory");
-	}
-	if (rc == SL_OK) {
-		uint8_t end[9] = { PAGER_DWB_END };
-		codec_put_u64(end + 1, p->seq);
-		rc = wal_append(p->dwb, end, sizeof end, true, err);
-	}
-	return rc;
-}
-
 /* Step 2: the same pages home, header last, synced. */
 static int pager_checkpoint_home(pager_t *p, page_t **dirty, uint32_t n, sl_err_t *err)
 {
 	int rc = SL_OK;
 	for (uint32_t i = 0; i < n && rc == SL_OK; i++)
-		rc = pager_write_frame(p, dirty[i], err);
+		rc = pager_write_sealed(p, dirty[i], err); /* sealed in step 1 */
 	if (rc == SL_OK)
 		rc = env_pwrite(p->file, p->scratch, p->page_size, 0, err); /* encoded in step 1 */
 	if (rc == SL_OK)
@@ -268,12 +161,14 @@ int pager_checkpoint(pager_t *p, sl_err_t *err)
 	page_t **dirty = pager_dirty_frames(p, &n);
 	if (dirty == NULL)
 		return sl_errf(err, SL_NOMEM, "%s: out of memory", env_path(p->file));
-	int rc = pager_checkpoint_dwb(p, dirty, n, err);
+	/* Step 1: every dirty page and the header into the double-write buffer, synced. */
+	int rc = pager_dwb_write(p, dirty, n, err);
 	if (rc == SL_OK)
 		rc = pager_checkpoint_home(p, dirty, n, err);
-	/* Step 3: the buffer first — a stale complete buffer must never meet a newer home. */
+	/* Step 3: the buffer has nothing left to repair. No sync: were this write
+	 * lost, the next open would copy home pages that home already holds. */
 	if (rc == SL_OK)
-		rc = wal_reset(p->dwb, err);
+		rc = pager_dwb_done(p, err);
 	/* During replay the log is being read, not yet open: its records up to the
 	 * new checkpoint sequence are skipped next time, so it can stay as it is. */
 	if (rc == SL_OK && p->log != NULL)

@@ -309,6 +309,187 @@ static void test_io_faults(void **state)
 	pager_close(p, NULL);
 }
 
+/* ---- the operation log and the double-write buffer ---- */
+
+/*
+ * A minimal owner for a logged pager: an operation is (page number, version) and
+ * applying it stamps that page with that version, growing the file as needed.
+ */
+static int apply_stamp(void *ctx, sl_slice_t op, sl_err_t *err)
+{
+	pager_t *p = ctx;
+	uint32_t pgno = codec_get_u32(op.data), version = codec_get_u32(op.data + 4);
+	page_t *pg;
+	while (pager_page_count(p) <= pgno) {
+		int rc = pager_alloc(p, &pg, err);
+		if (rc != SL_OK)
+			return rc;
+		pager_unpin(p, pg);
+	}
+	int rc = pager_get(p, pgno, &pg, err);
+	if (rc != SL_OK)
+		return rc;
+	stamp(page_data(pg), pager_usable_size(p), pgno, version);
+	pager_mark_dirty(p, pg);
+	pager_unpin(p, pg);
+	return SL_OK;
+}
+
+static int open_logged(tu_fixture_t *f, bool read_only, pager_t **out, sl_err_t *err)
+{
+	pager_opts_t o = { .page_size = 512, .cache_bytes = 1 << 20, .create = true,
+			   .logged = true, .read_only = read_only };
+	int rc = pager_open(f->env, f->path, &o, out, err);
+	if (rc == SL_OK)
+		rc = pager_replay(*out, apply_stamp, *out, err);
+	return rc;
+}
+
+/* Logs and applies "stamp pages 1..n with version". */
+static void stamp_logged(pager_t *p, uint32_t n, uint32_t version)
+{
+	sl_err_t err = { 0 };
+	for (uint32_t pgno = 1; pgno <= n; pgno++) {
+		uint8_t op[8];
+		codec_put_u32(op, pgno);
+		codec_put_u32(op + 4, version);
+		if (pager_log_append(p, op, sizeof op, &err) != SL_OK ||
+		    apply_stamp(p, sl_slice(op, sizeof op), &err) != SL_OK)
+			fail_msg("stamping page %u: %s", pgno, err.msg);
+	}
+}
+
+/* A checkpoint whose nth fsync fails (1 = the buffer's, 2 = home's): the pager is
+ * then broken and closed without writing anything more. */
+static void checkpoint_failing_sync(tu_fixture_t *f, pager_t *p, uint64_t nth)
+{
+	sl_err_t err = { 0 };
+	env_fault_set(f->env, ENV_OP_SYNC, nth, ENV_FAULT_EIO, false);
+	assert_int_equal(pager_checkpoint(p, &err), SL_IO);
+	env_fault_clear(f->env);
+	assert_int_equal(pager_log_append(p, "x", 1, &err), SL_READONLY);
+	pager_close(p, NULL);
+}
+
+static char *dwb_path(tu_fixture_t *f, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s-dwb", f->path);
+	return buf;
+}
+
+/* What pager_dwb_dump says about the buffer. */
+static char *dwb_dump(tu_fixture_t *f, int *rc)
+{
+	char name[4200], *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	sl_err_t err = { 0 };
+	*rc = pager_dwb_dump(f->env, dwb_path(f, name, sizeof name), out, &err);
+	fclose(out);
+	return text;
+}
+
+static void expect_stamps(tu_fixture_t *f, uint32_t n, uint32_t version)
+{
+	pager_t *p;
+	sl_err_t err = { 0 };
+	if (open_logged(f, false, &p, &err) != SL_OK)
+		fail_msg("reopen: %s", err.msg);
+	for (uint32_t pgno = 1; pgno <= n; pgno++)
+		expect_stamp(p, pgno, version);
+	assert_int_equal(pager_check(p, NULL, &err), SL_OK);
+	assert_int_equal(pager_close(p, &err), SL_OK);
+}
+
+/*
+ * Home torn mid-checkpoint — a data page and the header page itself — is
+ * repaired from the complete buffer before the header is even read.
+ */
+static void test_dwb_repairs_torn_home(void **state)
+{
+	tu_fixture_t *f = *state;
+	pager_t *p;
+	sl_err_t err = { 0 };
+	assert_int_equal(open_logged(f, false, &p, &err), SL_OK);
+	stamp_logged(p, 20, 1);
+	assert_int_equal(pager_checkpoint(p, &err), SL_OK);
+	stamp_logged(p, 20, 2);
+	checkpoint_failing_sync(f, p, 2); /* the buffer is synced, home is not */
+	int rc;
+	char *text = dwb_dump(f, &rc);
+	assert_int_equal(rc, SL_OK);
+	assert_non_null(strstr(text, "21 slots"));
+	assert_non_null(strstr(text, "complete: opening for writing copies"));
+	free(text);
+
+	tu_flip_byte(f->path, 5 * 512 + 100, 0xff); /* torn page 5 */
+	tu_flip_byte(f->path, 20, 0x01);             /* torn header */
+	assert_int_equal(open_logged(f, true, &p, &err), SL_READONLY);
+	assert_non_null(strstr(err.msg, "-dwb"));
+	expect_stamps(f, 20, 2);
+	text = dwb_dump(f, &rc);
+	assert_non_null(strstr(text, "no valid header: nothing to repair")); /* closed clean */
+	free(text);
+}
+
+/*
+ * A buffer cut short before its sync, whose header names slots that hold an
+ * earlier checkpoint's images of the same pages: those slots carry the earlier
+ * salt, so the buffer is incomplete and home is left alone.
+ */
+static void test_dwb_stale_slot_is_not_complete(void **state)
+{
+	tu_fixture_t *f = *state;
+	char name[4200];
+	pager_t *p;
+	sl_err_t err = { 0 };
+	assert_int_equal(open_logged(f, false, &p, &err), SL_OK);
+	stamp_logged(p, 20, 1);
+	assert_int_equal(pager_checkpoint(p, &err), SL_OK);
+	buf_t first = BUF_INIT;
+	assert_int_equal(env_read_all(f->env, dwb_path(f, name, sizeof name), 1 << 20, &first,
+				      &err), SL_OK);
+	stamp_logged(p, 20, 2);
+	checkpoint_failing_sync(f, p, 1); /* the buffer was written, never synced */
+
+	/* Slot 3 (page 4 both times) goes back to the earlier checkpoint's bytes. */
+	uint64_t slot = PAGER_DWB_SLOT_HEAD + 512, at = PAGER_DWB_HEADER_BYTES + 3 * slot;
+	assert_true(first.len >= at + slot);
+	FILE *fp = fopen(name, "r+b");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, (long)at, SEEK_SET), 0);
+	assert_int_equal(fwrite(first.data + at, 1, slot, fp), slot);
+	fclose(fp);
+	buf_free(&first);
+	int rc;
+	char *text = dwb_dump(f, &rc);
+	assert_non_null(strstr(text, "incomplete"));
+	free(text);
+	expect_stamps(f, 20, 2); /* home at version 1, the log replayed on top */
+}
+
+/* A clean close leaves an empty buffer; a file that is not a buffer is named. */
+static void test_dwb_clean_close_and_wrong_file(void **state)
+{
+	tu_fixture_t *f = *state;
+	char name[4200];
+	pager_t *p;
+	sl_err_t err = { 0 };
+	assert_int_equal(open_logged(f, false, &p, &err), SL_OK);
+	stamp_logged(p, 10, 1);
+	assert_int_equal(pager_checkpoint(p, &err), SL_OK);
+	assert_true(tu_file_size(dwb_path(f, name, sizeof name)) > PAGER_DWB_HEADER_BYTES);
+	assert_int_equal(pager_close(p, &err), SL_OK);
+	assert_int_equal(tu_file_size(name), 0);
+
+	uint8_t junk[100];
+	memset(junk, 'j', sizeof junk);
+	assert_int_equal(env_write_atomic(f->env, name, junk, sizeof junk, &err), SL_OK);
+	assert_int_equal(open_logged(f, false, &p, &err), SL_CORRUPT);
+	assert_non_null(strstr(err.msg, "not a double-write buffer"));
+	assert_non_null(strstr(err.msg, "-dwb"));
+}
+
 int main(void)
 {
 	tu_seed();
@@ -324,6 +505,9 @@ int main(void)
 		T(test_page_number_out_of_range),
 		T(test_invalid_page_size),
 		T(test_io_faults),
+		T(test_dwb_repairs_torn_home),
+		T(test_dwb_stale_slot_is_not_complete),
+		T(test_dwb_clean_close_and_wrong_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
