@@ -49,6 +49,11 @@ struct env_file {
 	char *path;   /* for messages */
 	const uint8_t *map; /* env_map's mapping of map_bytes, or NULL */
 	size_t map_bytes;
+	bool map_append;    /* ENV_MAP_APPEND: writes are copied into wmap */
+	uint8_t *wmap;      /* the writable window over [wmap_off, wmap_end), or NULL */
+	uint64_t wmap_off;  /* page-aligned */
+	uint64_t wmap_end;  /* the window's end, reserved in the file */
+	uint64_t reserved;  /* the file's size including reserved space (trimmed at close) */
 };
 
 struct env_lock {
@@ -256,11 +261,76 @@ int env_open(env_t *env, const char *path, int flags, env_file_t **out, sl_err_t
 	}
 	f->env = env;
 	f->fd = fd;
-	f->size_bytes = (uint64_t)st.st_size;
+	f->size_bytes = f->reserved = (uint64_t)st.st_size;
 	f->path = name;
+	f->map_append = (flags & ENV_MAP_APPEND) && (flags & ENV_WRITE);
 	env_count(&env->opens, 1);
 	*out = f;
 	return SL_OK;
+}
+
+/* ---------------------------------------------------------------- the append window */
+
+static void env_unmap_window(env_file_t *f)
+{
+	if (f->wmap != NULL)
+		munmap(f->wmap, (size_t)(f->wmap_end - f->wmap_off));
+	f->wmap = NULL;
+}
+
+/*
+ * Makes [off, off + n) part of the writable window: reserves the file's space up
+ * to the next ENV_MAP_STEP boundary and maps from the page holding off. false,
+ * with errno set, when the space or the mapping cannot be had.
+ */
+static bool env_window(env_file_t *f, uint64_t off, size_t n)
+{
+	if (f->wmap != NULL && off >= f->wmap_off && off + n <= f->wmap_end)
+		return true;
+	env_unmap_window(f);
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t start = off / page * page;
+	uint64_t end = (off + n + ENV_MAP_STEP - 1) / ENV_MAP_STEP * ENV_MAP_STEP;
+	int e = posix_fallocate(f->fd, (off_t)start, (off_t)(end - start));
+	if (e != 0) {
+		errno = e;
+		return false;
+	}
+	if (end > f->reserved)
+		f->reserved = end;
+	void *p = mmap(NULL, (size_t)(end - start), PROT_READ | PROT_WRITE, MAP_SHARED, f->fd,
+		       (off_t)start);
+	if (p == MAP_FAILED)
+		return false;
+	f->wmap = p;
+	f->wmap_off = start;
+	f->wmap_end = end;
+	return true;
+}
+
+/* Puts n bytes at off: into the window, else with pwrite. Returns the bytes
+ * written; fewer than n leaves errno saying why. */
+static size_t env_put_bytes(env_file_t *f, const void *buf, size_t n, uint64_t off)
+{
+	if (f->map_append) {
+		if (env_window(f, off, n)) {
+			memcpy(f->wmap + (off - f->wmap_off), buf, n);
+			return n;
+		}
+		if (errno != EOPNOTSUPP && errno != EINVAL && errno != ENODEV)
+			return 0;
+		f->map_append = false; /* this file system cannot reserve or map: plain writes */
+	}
+	size_t done = 0;
+	while (done < n) {
+		ssize_t w = pwrite(f->fd, (const uint8_t *)buf + done, n - done, (off_t)(off + done));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			break;
+		done += (size_t)w;
+	}
+	return done;
 }
 
 int env_close(env_file_t *f, sl_err_t *err)
@@ -270,6 +340,12 @@ int env_close(env_file_t *f, sl_err_t *err)
 	int rc = SL_OK;
 	if (f->map != NULL)
 		munmap((void *)f->map, f->map_bytes);
+	env_unmap_window(f);
+	/* Give back the reserved tail — unless a simulated power cut has happened,
+	 * after which nothing may touch the files any more. */
+	if (f->reserved > f->size_bytes && !env_loss_power_off(f->env->loss) &&
+	    ftruncate(f->fd, (off_t)f->size_bytes) != 0)
+		rc = env_errno(err, errno, "truncate", f->path);
 	if (close(f->fd) != 0)
 		rc = env_errno(err, errno, "close", f->path);
 	free(f->path);
@@ -357,16 +433,7 @@ static int env_write_gated(env_file_t *f, const void *buf, size_t n, uint64_t of
 	}
 	if (f->env->loss != NULL)
 		env_loss_before_change(f->env->loss, f->path, f->fd, off, limit, f->size_bytes);
-	size_t done = 0;
-	while (done < limit) {
-		ssize_t w = pwrite(f->fd, (const uint8_t *)buf + done, limit - done,
-				   (off_t)(off + done));
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			break;
-		done += (size_t)w;
-	}
+	size_t done = env_put_bytes(f, buf, limit, off);
 	int e = errno;
 	env_count(&f->env->writes, 1);
 	env_count(&f->env->bytes_written, done);
@@ -454,9 +521,10 @@ static int env_truncate_gated(env_file_t *f, uint64_t size, sl_err_t *err)
 		env_loss_before_change(f->env->loss, f->path, f->fd, size < f->size_bytes ? size : f->size_bytes,
 				       size < f->size_bytes ? f->size_bytes - size : size - f->size_bytes,
 				       f->size_bytes);
+	env_unmap_window(f); /* no mapping may reach past the new end */
 	if (ftruncate(f->fd, (off_t)size) != 0)
 		return env_errno(err, errno, "truncate", f->path);
-	f->size_bytes = size;
+	f->size_bytes = f->reserved = size;
 	return SL_OK;
 }
 

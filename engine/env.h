@@ -55,7 +55,26 @@ enum {
 	ENV_CREATE = 1 << 1, /* create when missing (with ENV_WRITE) */
 	ENV_EXCL = 1 << 2,   /* fail with SL_INVALID when it exists (with ENV_CREATE) */
 	ENV_TRUNC = 1 << 3,  /* empty the file on open (with ENV_WRITE) */
+	ENV_MAP_APPEND = 1 << 4, /* writes go through a shared memory map (with ENV_WRITE):
+	                            see "Appending through a memory map" below */
 };
+
+/*
+ * Appending through a memory map (ENV_MAP_APPEND), for logs. A write to a log
+ * must reach the OS before it returns, so that a process crash loses nothing
+ * acknowledged; with pwrite that is a system call per record, which costs more
+ * than the rest of a small put. With this flag the handle keeps a writable
+ * MAP_SHARED window over the file's tail and a write is a memcpy into it: the
+ * bytes are then in the page cache exactly as a pwrite would have left them,
+ * fdatasync writes them out the same way, and faults, crash points, counters
+ * and power-loss tracking see the write as they see any other. The window is
+ * backed by space reserved with fallocate, ENV_MAP_STEP bytes at a time, so a
+ * full disk is an error from the write (SL_FULL), never a SIGBUS from the map.
+ * The price: the file may end in up to ENV_MAP_STEP reserved zero bytes past
+ * env_size; env_close trims them, and a reader after a crash sees them as the
+ * log's end (wal.h). A file system that cannot reserve space gets plain writes.
+ */
+#define ENV_MAP_STEP (1u << 20)
 
 /* What the env has done since env_new (or the last env_counters_reset). */
 typedef struct env_counters {

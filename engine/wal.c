@@ -110,7 +110,8 @@ int wal_open(env_t *env, const char *path, uint64_t end_off, wal_t **out, sl_err
 {
 	*out = NULL;
 	env_file_t *f = NULL;
-	int rc = env_open(env, path, ENV_WRITE, &f, err);
+	/* Appends are copied into a memory map of the tail: no system call per record. */
+	int rc = env_open(env, path, ENV_WRITE | ENV_MAP_APPEND, &f, err);
 	if (rc != SL_OK)
 		return rc;
 	uint8_t h[WAL_HEADER_BYTES];
@@ -331,9 +332,31 @@ static int wal_reader_probe(wal_reader_t *r, uint64_t off, uint32_t *len, const 
  * if there is one, acknowledged data lies behind the damage (SL_CORRUPT);
  * otherwise it is a torn tail and the log simply ends at bad_off.
  */
+/* Whether every byte from off to the end of the file is zero. */
+static int wal_reader_zeros(wal_reader_t *r, uint64_t off, bool *zeros, sl_err_t *err)
+{
+	*zeros = true;
+	while (off < r->size && *zeros) {
+		size_t n = r->size - off < 4096 ? (size_t)(r->size - off) : 4096;
+		const uint8_t *p = wal_reader_bytes(r, off, n, err);
+		if (p == NULL)
+			return err ? err->code : SL_IO;
+		for (size_t i = 0; i < n && *zeros; i++)
+			*zeros = p[i] == 0;
+		off += n;
+	}
+	return SL_OK;
+}
+
 static int wal_reader_classify(wal_reader_t *r, uint64_t bad_off, const char *why, sl_err_t *err)
 {
-	for (uint64_t off = bad_off + 1; off + WAL_RECORD_HEADER_BYTES <= r->size; off++) {
+	bool zeros; /* space a writer had reserved (env.h), or a cut that zeroed it */
+	int zrc = wal_reader_zeros(r, bad_off, &zeros, err);
+	if (zrc != SL_OK)
+		return zrc;
+	if (zeros)
+		why = "zero bytes to the end of the file"; /* and no record can hide in them */
+	for (uint64_t off = bad_off + 1; !zeros && off + WAL_RECORD_HEADER_BYTES <= r->size; off++) {
 		uint32_t len;
 		const char *ignored;
 		int rc = wal_reader_probe(r, off, &len, &ignored, err);

@@ -35,6 +35,9 @@
  *     append was cut short by a crash, it was never acknowledged, and the reader
  *     reports a clean end at the last good record (wal_reader_tail says how many
  *     bytes were dropped and why).
+ *     Zero bytes to the end of the file are the same: the writer appends through
+ *     a memory map over space it reserves ahead (ENV_MAP_APPEND, env.h), and a
+ *     crash leaves that space unwritten.
  *   - If a valid record does follow, acknowledged records sit behind the damage:
  *     that is corruption, and the reader returns SL_CORRUPT naming both offsets.
  *     It never returns a damaged record as good.

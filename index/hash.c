@@ -387,6 +387,22 @@ static int hx_unchain(hash_t *h, uint32_t prev, uint32_t pgno, uint32_t next, sl
 
 /* Removes key from its bucket chain if it is there (freeing an overflow value,
  * and a chained page it leaves empty). */
+/* Removes key's entry from the bucket page d, freeing its overflow pages: *removed
+ * when there was one, *bad when an entry of d does not decode. */
+static int hb_remove_key(hash_t *h, uint8_t *d, uint64_t hv, sl_slice_t key, bool *removed,
+			 bool *bad, sl_err_t *err)
+{
+	*removed = false;
+	int64_t i = hb_find(h, d, hv, key, bad);
+	kvcell_t c;
+	if (i < 0 || !hb_cell(h, d, (uint32_t)i, &c))
+		return SL_OK;
+	int rc = c.overflow ? overflow_free(h->pager, c.ov_pgno, err) : SL_OK;
+	*bad = slotted_remove(&h->bucket, d, (uint32_t)i, false) != SL_OK;
+	*removed = !*bad;
+	return rc;
+}
+
 static int hx_remove(hash_t *h, uint64_t hv, sl_slice_t key, bool *removed, sl_err_t *err)
 {
 	*removed = false;
@@ -399,15 +415,9 @@ static int hx_remove(hash_t *h, uint64_t hv, sl_slice_t key, bool *removed, sl_e
 			return rc;
 		uint8_t *d = page_data(pg);
 		bool bad;
-		int64_t i = hb_find(h, d, hv, key, &bad);
-		kvcell_t c;
-		if (i >= 0 && hb_cell(h, d, (uint32_t)i, &c)) {
-			if (c.overflow)
-				rc = overflow_free(h->pager, c.ov_pgno, err);
-			bad = slotted_remove(&h->bucket, d, (uint32_t)i, false) != SL_OK;
+		rc = hb_remove_key(h, d, hv, key, removed, &bad, err);
+		if (*removed || bad)
 			pager_mark_dirty(h->pager, pg);
-			*removed = !bad;
-		}
 		uint32_t next = codec_get_u32(d + HB_NEXT), n = slotted_n(d);
 		pager_unpin(h->pager, pg);
 		if (bad)
@@ -511,18 +521,48 @@ static int hx_chain(hash_t *h, uint32_t last, sl_err_t *err)
 	return rc;
 }
 
+/*
+ * The common put in one visit of its bucket: the bucket has no chain, so the key
+ * can only be on its head page; an old entry is removed there and the new cell
+ * placed there when it fits. *done when it was; *removed when an old entry went.
+ */
+static int hx_insert_head(hash_t *h, uint64_t hv, sl_slice_t key, const uint8_t *cell,
+			  uint32_t size, bool *removed, bool *done, sl_err_t *err)
+{
+	*removed = *done = false;
+	uint32_t pgno = h->dir[hx_slot(h, hv)];
+	page_t *pg;
+	int rc = hx_fetch(h, pgno, &pg, err);
+	if (rc != SL_OK)
+		return rc;
+	uint8_t *d = page_data(pg);
+	bool bad = false;
+	if (codec_get_u32(d + HB_NEXT) == 0) {
+		rc = hb_remove_key(h, d, hv, key, removed, &bad, err);
+		int irc = rc == SL_OK && !bad ? hb_insert(h, d, hv, cell, size) : SL_FULL;
+		bad |= irc == SL_CORRUPT;
+		*done = irc == SL_OK;
+		if (*removed || *done)
+			pager_mark_dirty(h->pager, pg);
+	}
+	pager_unpin(h->pager, pg);
+	return bad ? hx_corrupt(h, pgno, "an entry does not decode", err) : rc;
+}
+
 static int hx_insert(hash_t *h, sl_slice_t key, sl_slice_t value, sl_err_t *err)
 {
 	uint64_t hv = hx_hash(h, key);
-	bool removed;
-	int rc = hx_remove(h, hv, key, &removed, err);
-	if (rc != SL_OK)
-		return rc;
 	uint8_t *cell = h->cellbuf;
 	uint32_t n = 0;
-	rc = kvcell_make(h->pager, h->max_cell, key, value, false, cell, &n, err);
-	/* Place it; a full bucket splits (the directory doubling first if it must). */
-	for (bool done = false; rc == SL_OK && !done;) {
+	bool removed = false, done = false;
+	int rc = kvcell_make(h->pager, h->max_cell, key, value, false, cell, &n, err);
+	if (rc == SL_OK)
+		rc = hx_insert_head(h, hv, key, cell, n, &removed, &done, err);
+	/* A chained bucket, or a full one: remove from wherever the key is, then place,
+	 * splitting a full bucket (the directory doubling first if it must). */
+	if (rc == SL_OK && !done && !removed)
+		rc = hx_remove(h, hv, key, &removed, err);
+	while (rc == SL_OK && !done) {
 		uint32_t last = 0;
 		rc = hx_place(h, hv, cell, (uint32_t)n, &done, &last, err);
 		if (rc != SL_OK || done)

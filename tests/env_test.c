@@ -186,6 +186,103 @@ static void test_lock_is_exclusive(void **state)
 	free((void *)path);
 }
 
+static env_file_t *open_mapped(tu_fixture_t *f, const char *path)
+{
+	sl_err_t err = { 0 };
+	env_file_t *file;
+	if (env_open(f->env, path, ENV_WRITE | ENV_CREATE | ENV_MAP_APPEND, &file, &err) != SL_OK)
+		fail_msg("open %s: %s", path, err.msg);
+	return file;
+}
+
+/*
+ * ENV_MAP_APPEND: the same bytes, sizes and counters as plain writes; the file
+ * carries reserved space past env_size while open, trimmed at close; a
+ * truncate drops the window, and appends after it land right.
+ */
+static void test_map_append_matches_plain_writes(void **state)
+{
+	tu_fixture_t *f = *state;
+	sl_err_t err = { 0 };
+	const char *plain = strdup(tu_path(f->dir, "plain"));
+	const char *mapped = strdup(tu_path(f->dir, "mapped"));
+	env_file_t *a, *b = open_mapped(f, mapped);
+	assert_int_equal(env_open(f->env, plain, ENV_WRITE | ENV_CREATE, &a, &err), SL_OK);
+	tu_rng_t r;
+	tu_rng_init(&r, tu_seed());
+	static uint8_t rec[70000];
+	for (int i = 0; i < 300; i++) {
+		size_t len = (size_t)tu_below(&r, i % 50 == 0 ? sizeof rec : 300);
+		tu_fill(&r, rec, len);
+		assert_int_equal(env_append(a, rec, len, &err), SL_OK);
+		assert_int_equal(env_append(b, rec, len, &err), SL_OK);
+		if (i == 150) { /* a log reset: back to a short file, then on */
+			assert_int_equal(env_truncate(a, 16, &err), SL_OK);
+			assert_int_equal(env_truncate(b, 16, &err), SL_OK);
+		}
+	}
+	env_counters_t c;
+	env_counters(f->env, &c);
+	assert_int_equal(c.writes, 600);
+	assert_int_equal(env_size(b), env_size(a));
+	assert_true(tu_file_size(mapped) > env_size(b)); /* the reserve, while open */
+	assert_int_equal(tu_file_size(mapped) % ENV_MAP_STEP, 0);
+	uint8_t *x = malloc(env_size(a)), *y = malloc(env_size(a));
+	assert_int_equal(env_pread(a, x, env_size(a), 0, NULL, &err), SL_OK);
+	assert_int_equal(env_pread(b, y, env_size(b), 0, NULL, &err), SL_OK);
+	assert_memory_equal(x, y, env_size(a));
+	uint64_t size = env_size(b);
+	assert_int_equal(env_close(a, &err), SL_OK);
+	assert_int_equal(env_close(b, &err), SL_OK);
+	assert_int_equal(tu_file_size(mapped), size); /* trimmed */
+	free(x);
+	free(y);
+	free((void *)plain);
+	free((void *)mapped);
+}
+
+/* A fault armed on writes fails a mapped write the same way, and nothing of it lands. */
+static void test_map_append_faults(void **state)
+{
+	tu_fixture_t *f = *state;
+	sl_err_t err = { 0 };
+	const char *path = strdup(tu_path(f->dir, "m"));
+	env_file_t *file = open_mapped(f, path);
+	assert_int_equal(env_append(file, "0123456789", 10, &err), SL_OK);
+	env_fault_set(f->env, ENV_OP_WRITE, 1, ENV_FAULT_ENOSPC, false);
+	assert_int_equal(env_append(file, "abcdef", 6, &err), SL_FULL);
+	assert_non_null(strstr(err.msg, path));
+	assert_int_equal(env_size(file), 10);
+	env_fault_set(f->env, ENV_OP_WRITE, 1, ENV_FAULT_SHORT, false);
+	assert_int_equal(env_append(file, "abcdef", 6, &err), SL_FULL);
+	assert_int_equal(env_size(file), 13); /* half of it, as a short write leaves */
+	assert_int_equal(env_close(file, &err), SL_OK);
+	assert_int_equal(tu_file_size(path), 13);
+	free((void *)path);
+}
+
+/* Power-loss tracking sees mapped writes: a cut takes the unsynced ones back. */
+static void test_map_append_power_loss(void **state)
+{
+	tu_fixture_t *f = *state;
+	sl_err_t err = { 0 };
+	const char *path = strdup(tu_path(f->dir, "m"));
+	env_file_t *file = open_mapped(f, path);
+	assert_int_equal(env_sync_parent(f->env, path, &err), SL_OK);
+	assert_int_equal(env_loss_track(f->env, true), SL_OK);
+	assert_int_equal(env_append(file, "durable", 7, &err), SL_OK);
+	assert_int_equal(env_datasync(file, &err), SL_OK);
+	assert_int_equal(env_append(file, "-lost", 5, &err), SL_OK);
+	env_loss_report_t rep;
+	assert_int_equal(env_power_loss(f->env, 1, ENV_LOSS_DROP, &rep), SL_OK);
+	assert_int_equal(rep.changes_lost, 1);
+	assert_int_equal(env_append(file, "x", 1, &err), SL_IO); /* the power is off */
+	env_close(file, NULL);
+	assert_int_equal(tu_file_size(path), 7);
+	env_loss_track(f->env, false);
+	free((void *)path);
+}
+
 int main(void)
 {
 	tu_seed();
@@ -198,6 +295,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fault_sticky_sync_read_open_rename, tu_setup,
 						tu_teardown),
 		cmocka_unit_test_setup_teardown(test_list_dir_and_bytes, tu_setup, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_map_append_matches_plain_writes, tu_setup,
+						tu_teardown),
+		cmocka_unit_test_setup_teardown(test_map_append_faults, tu_setup, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_map_append_power_loss, tu_setup, tu_teardown),
 		cmocka_unit_test_setup_teardown(test_lock_is_exclusive, tu_setup, tu_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

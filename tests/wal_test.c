@@ -1,9 +1,12 @@
 /* wal_test.c — the record log: round trips, torn tails, corruption, faults (engine/wal). */
 #include "tests/testutil.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "engine/wal.h"
 
@@ -365,6 +368,49 @@ static void test_oversized_record_refused(void **state)
 	wal_close(w, NULL);
 }
 
+/* A writer killed without closing: its appends went through a memory map, so
+ * every acknowledged record is in the file, followed by the zeros it had
+ * reserved; the reader ends the log there, and appending resumes. */
+static void kill_writer(void *ctx, int fd)
+{
+	tu_fixture_t *f = ctx;
+	sl_err_t err = { 0 };
+	wal_t *w;
+	if (wal_create(f->env, f->path, &w, &err) != SL_OK)
+		_exit(2);
+	static uint8_t rec[8192];
+	for (uint32_t i = 0; i < 500; i++) {
+		size_t len = record_of(tu_seed(), i, rec, sizeof rec);
+		if (wal_append(w, rec, len, false, &err) != SL_OK)
+			_exit(3);
+		if (write(fd, &i, sizeof i) != sizeof i)
+			_exit(4);
+	}
+	raise(SIGKILL);
+}
+
+static void test_killed_writer_keeps_every_record(void **state)
+{
+	tu_fixture_t *f = *state;
+	int status;
+	uint32_t acked = tu_fork_acked(kill_writer, f, &status);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(acked, 500);
+	wal_tail_t t;
+	assert_int_equal(read_records(f, SL_NOTFOUND, &t), 500);
+	assert_true(t.dropped > 0);
+	assert_non_null(strstr(t.why, "zero bytes"));
+	sl_err_t err = { 0 };
+	wal_t *w;
+	assert_int_equal(wal_open(f->env, f->path, t.valid_end, &w, &err), SL_OK);
+	static uint8_t rec[8192];
+	size_t len = record_of(tu_seed(), 500, rec, sizeof rec);
+	assert_int_equal(wal_append(w, rec, len, true, &err), SL_OK);
+	assert_int_equal(wal_close(w, &err), SL_OK);
+	assert_int_equal(read_records(f, SL_NOTFOUND, &t), 501);
+	assert_int_equal(t.dropped, 0);
+}
+
 int main(void)
 {
 	tu_seed();
@@ -384,6 +430,7 @@ int main(void)
 		T(test_sync_every_syncs_an_idle_log),
 		T(test_sync_every_idle_when_nothing_appended),
 		T(test_sync_every_failure_refuses_next_append),
+		T(test_killed_writer_keeps_every_record),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
