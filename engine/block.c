@@ -237,14 +237,22 @@ static bool block_iter_decode(block_iter_t *it, uint32_t off)
 	}
 	const uint8_t *p = blk->data + off, *end = blk->data + blk->entries_end;
 	uint64_t shared, unshared, vlen;
-	size_t n1 = codec_get_varint(p, end, &shared);
-	size_t n2 = n1 ? codec_get_varint(p + n1, end, &unshared) : 0;
-	size_t n3 = n2 ? codec_get_varint(p + n1 + n2, end, &vlen) : 0;
-	if (n3 == 0) {
-		block_iter_corrupt(it, "entry header does not decode");
-		return false;
+	if (end - p >= 3 && (p[0] | p[1] | p[2]) < 0x80) {
+		/* The usual entry: all three lengths under 128, one byte each. */
+		shared = p[0];
+		unshared = p[1];
+		vlen = p[2];
+		p += 3;
+	} else {
+		size_t n1 = codec_get_varint(p, end, &shared);
+		size_t n2 = n1 ? codec_get_varint(p + n1, end, &unshared) : 0;
+		size_t n3 = n2 ? codec_get_varint(p + n1 + n2, end, &vlen) : 0;
+		if (n3 == 0) {
+			block_iter_corrupt(it, "entry header does not decode");
+			return false;
+		}
+		p += n1 + n2 + n3;
 	}
-	p += n1 + n2 + n3;
 	if (shared > it->key.len || unshared > (uint64_t)(end - p) ||
 	    vlen > (uint64_t)(end - p) - unshared) {
 		block_iter_corrupt(it, "entry lengths run past the block");
