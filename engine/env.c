@@ -302,6 +302,12 @@ static bool env_window(env_file_t *f, uint64_t off, size_t n)
 		       (off_t)start);
 	if (p == MAP_FAILED)
 		return false;
+#ifdef MADV_POPULATE_WRITE
+	/* Fault the window's pages in now, in one call, rather than one page fault per
+	 * 4 KiB of appends later (a kernel without it says EINVAL: the faults then come
+	 * one by one, as before). */
+	(void)madvise(p, (size_t)(end - start), MADV_POPULATE_WRITE);
+#endif
 	f->wmap = p;
 	f->wmap_off = start;
 	f->wmap_end = end;
