@@ -476,9 +476,12 @@ static int lsm_make_room(lsm_t *db, sl_err_t *err)
 			return db->write_rc;
 		}
 		if (db->bg_rc != SL_OK) {
-			if (err)
+			/* A writer is refused, whatever the background failure was. */
+			if (err) {
 				*err = db->bg_err;
-			return db->bg_rc;
+				err->code = SL_READONLY;
+			}
+			return SL_READONLY;
 		}
 		size_t l0 = lsm_l0_runs(db);
 		if (!delayed && l0 >= db->opts.l0_slowdown && !db->opts.deterministic) {

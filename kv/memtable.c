@@ -13,10 +13,11 @@
 #define ARENA_CHUNK_BYTES (256u << 10)
 
 struct memtable_node {
-	uint32_t key_len;   /* user key bytes */
+	const uint8_t *value; /* value_len bytes, in the value arena */
+	uint32_t key_len;     /* user key bytes */
 	uint32_t value_len;
-	uint8_t height;     /* levels this node is linked on, 1..MAX_HEIGHT */
-	_Atomic(memtable_node_t *) next[]; /* height of them, then key, trailer, value */
+	uint8_t height;       /* levels this node is linked on, 1..MAX_HEIGHT */
+	_Atomic(memtable_node_t *) next[]; /* height of them, then key and trailer */
 };
 
 /* One chunk of the arena; allocations bump `used` until the chunk is full. */
@@ -26,23 +27,29 @@ typedef struct arena_chunk {
 	_Alignas(16) uint8_t data[];
 } arena_chunk_t;
 
+/* Chunks handed out by bumping a pointer; the newest first. */
+typedef struct arena {
+	arena_chunk_t *chunk;
+} arena_t;
+
 struct memtable {
 	_Atomic uint32_t refs;
 	_Atomic int height;           /* tallest node so far */
-	_Atomic size_t bytes;         /* arena bytes handed out to nodes */
+	_Atomic size_t bytes;         /* arena bytes handed out to nodes and values */
 	_Atomic uint64_t count;       /* entries */
-	arena_chunk_t *chunk;         /* newest chunk */
+	arena_t nodes;                /* links, keys and trailers: what a search touches */
+	arena_t values;               /* values: read only once the key is found */
 	uint64_t rng;                 /* xorshift state for node heights (writer only) */
 	memtable_node_t *head;        /* sentinel of full height, no key */
 };
 
 /* ---------------------------------------------------------------- the arena */
 
-/* n bytes aligned to 8 from the arena, or NULL when malloc fails. */
-static void *arena_alloc(memtable_t *m, size_t n)
+/* n bytes aligned to 8 from arena a, or NULL when malloc fails. */
+static void *arena_alloc(memtable_t *m, arena_t *a, size_t n)
 {
 	n = (n + 7) & ~(size_t)7;
-	arena_chunk_t *c = m->chunk;
+	arena_chunk_t *c = a->chunk;
 	if (c == NULL || c->size - c->used < n) {
 		/* A big entry gets a chunk of its own, so a chunk is never mostly waste. */
 		size_t size = n > ARENA_CHUNK_BYTES / 4 ? n : ARENA_CHUNK_BYTES;
@@ -57,7 +64,7 @@ static void *arena_alloc(memtable_t *m, size_t n)
 			c->prev = fresh;
 		} else {
 			fresh->prev = c;
-			m->chunk = fresh;
+			a->chunk = fresh;
 		}
 		c = fresh;
 	}
@@ -65,6 +72,15 @@ static void *arena_alloc(memtable_t *m, size_t n)
 	c->used += n;
 	atomic_fetch_add_explicit(&m->bytes, n, memory_order_relaxed);
 	return p;
+}
+
+static void arena_free(arena_t *a)
+{
+	for (arena_chunk_t *c = a->chunk, *prev; c != NULL; c = prev) {
+		prev = c->prev;
+		free(c);
+	}
+	a->chunk = NULL;
 }
 
 /* ---------------------------------------------------------------- nodes */
@@ -78,7 +94,7 @@ static sl_slice_t node_ikey(memtable_node_t *n)
 
 static sl_slice_t node_value(memtable_node_t *n)
 {
-	return sl_slice(node_data(n) + n->key_len + LSM_TRAILER_BYTES, n->value_len);
+	return sl_slice(n->value, n->value_len);
 }
 
 static memtable_node_t *node_next(memtable_node_t *n, int level)
@@ -89,10 +105,12 @@ static memtable_node_t *node_next(memtable_node_t *n, int level)
 static memtable_node_t *node_new(memtable_t *m, int height, size_t key_len, size_t value_len)
 {
 	size_t n = sizeof(memtable_node_t) + (size_t)height * sizeof(memtable_node_t *) + key_len +
-		   LSM_TRAILER_BYTES + value_len;
-	memtable_node_t *node = arena_alloc(m, n);
-	if (node == NULL)
+		   LSM_TRAILER_BYTES;
+	memtable_node_t *node = arena_alloc(m, &m->nodes, n);
+	uint8_t *value = value_len ? arena_alloc(m, &m->values, value_len) : NULL;
+	if (node == NULL || (value_len && value == NULL))
 		return NULL;
+	node->value = value;
 	node->key_len = (uint32_t)key_len;
 	node->value_len = (uint32_t)value_len;
 	node->height = (uint8_t)height;
@@ -166,10 +184,8 @@ void memtable_unref(memtable_t *m)
 {
 	if (m == NULL || atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	for (arena_chunk_t *c = m->chunk, *prev; c != NULL; c = prev) {
-		prev = c->prev;
-		free(c);
-	}
+	arena_free(&m->nodes);
+	arena_free(&m->values);
 	free(m);
 }
 
@@ -184,7 +200,7 @@ int memtable_add(memtable_t *m, uint64_t seq, int type, sl_slice_t key, sl_slice
 		memcpy(d, key.data, key.len);
 	codec_put_u64(d + key.len, lsm_trailer(seq, type));
 	if (value.len)
-		memcpy(d + key.len + LSM_TRAILER_BYTES, value.data, value.len);
+		memcpy((uint8_t *)n->value, value.data, value.len);
 
 	memtable_node_t *prev[MEMTABLE_MAX_HEIGHT];
 	int old_height = atomic_load_explicit(&m->height, memory_order_relaxed);
