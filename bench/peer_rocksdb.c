@@ -75,8 +75,13 @@ static void rdb_configure(rdb_t *r, const store_opts_t *opts)
 	if (strcmp(profile, "tuned") == 0) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		rocksdb_options_increase_parallelism(r->options, cpus > 0 ? (int)cpus : 2);
-		/* 512 MiB of memtables: the C++ API's default budget for this call. */
-		rocksdb_options_optimize_level_style_compaction(r->options, 512u << 20);
+		/* 512 MiB of memtables, the C++ API's default budget for this call — or a
+		 * quarter of the memory this process may use when that is less (a run
+		 * under --memory: env_memory_bytes reads the cgroup's limit), as our
+		 * stores size their pools; 512 MiB in a 256 MiB cgroup is an OOM kill. */
+		uint64_t budget = env_memory_bytes() / 4;
+		rocksdb_options_optimize_level_style_compaction(r->options,
+								budget < (512u << 20) ? budget : 512u << 20);
 	}
 	r->table = rocksdb_block_based_options_create();
 	rocksdb_block_based_options_set_filter_policy(r->table, rocksdb_filterpolicy_create_bloom(10));
