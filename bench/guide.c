@@ -28,14 +28,13 @@
 
 static const char guide_usage[] =
 	"usage: storelab guide --kv FILE.json [--fts FILE.json] [--ts FILE.json]\n"
-	"                      [--capped FILE.json[,FILE.json...]] --out FILE.md [--charts DIR]\n"
+	"                      [--capped FILE.json] --out FILE.md [--charts DIR]\n"
 	"Writes \"which store when\" from measured runs: for each access pattern (point reads,\n"
 	"range scans, random writes, append-only ingest, text search, time-range aggregation,\n"
 	"data larger than memory), the stores ranked by what that pattern needs, the winner's\n"
 	"lead (a tie when the runs' spreads overlap) and why. The inputs are the --format json\n"
 	"files of `storelab bench` (kv suite), `bench --suite fts`, `bench --suite ts`, and a kv\n"
-	"run under --memory (--capped; a comma-separated list when the stores ran as several\n"
-	"bench processes). --charts DIR gets a bar chart per pattern (SVG), which\n"
+	"run under --memory (--capped). --charts DIR gets a bar chart per pattern (SVG), which\n"
 	"the guide links (default: the folder of --out). A line per pattern goes to stdout.\n";
 
 /* One measured figure: a store's result for one workload of one suite. */
@@ -201,20 +200,6 @@ static int guide_read(guide_t *g, const char *suite, const char *path)
 	return 0;
 }
 
-/* Reads each file of a comma-separated list into the suite. */
-static int guide_read_list(guide_t *g, const char *suite, const char *list)
-{
-	char path[4200];
-	for (const char *p = list; *p;) {
-		size_t n = strcspn(p, ",");
-		snprintf(path, sizeof path, "%.*s", (int)n, p);
-		if (guide_read(g, suite, path) != 0)
-			return -1;
-		p += n + (p[n] == ',');
-	}
-	return 0;
-}
-
 /* ---------------------------------------------------------------- ranking */
 
 /* The rows of one suite and workload, best first. */
@@ -370,7 +355,7 @@ static void guide_write(FILE *out, const guide_t *g, const char *charts, const c
 			"store's data fits in memory, so those sections compare the structures' code "
 			"paths; the last two sections are about data that does not fit.\n", g->kv_n);
 	if (g->capped_mb > 0)
-		fprintf(out, "The capped runs hold %.0f keys and give each store %.0f MiB, its page "
+		fprintf(out, "The capped run holds %.0f keys and gives each store %.0f MiB, its page "
 			"cache included.\n", g->capped_n, g->capped_mb);
 	fputc('\n', out);
 	for (size_t i = 0; i < sizeof patterns / sizeof patterns[0]; i++)
@@ -411,7 +396,7 @@ int guide_main(int argc, char **argv)
 		return 2;
 	}
 	for (int k = 0; k < 4; k++)
-		if (g.sources[k][0] && guide_read_list(&g, flags[k] + 2, g.sources[k]) != 0)
+		if (g.sources[k][0] && guide_read(&g, flags[k] + 2, g.sources[k]) != 0)
 			return 1;
 	char dir[4200];
 	env_dir_of(out_path, dir, sizeof dir);
