@@ -1,7 +1,8 @@
 /*
  * peer_lmdb.c — LMDB as the store "lmdb": a copy-on-write B+tree in an mmap.
  *
- * Configuration (shared/PEERS.md): map size 8 GiB. Every write commits a write
+ * Configuration (shared/PEERS.md): map size 8 GiB, no read-ahead (MDB_NORDAHEAD: the
+ * workloads read at random). Every write commits a write
  * transaction of its own (a single put or delete is a batch of one; `--batch N`
  * groups N writes into one store_write, hence one transaction). Sync none ->
  * MDB_NOSYNC; always -> default flags (each commit fsyncs); batch -> MDB_NOSYNC,
@@ -129,8 +130,11 @@ static int lmdb_open(const char *dir, const store_opts_t *opts, store_t **out, s
 		return rc;
 	}
 	/* Read-only: MDB_NOLOCK too, or LMDB would write its reader table into lock.mdb;
-	 * our shared flock already keeps a writer process out meanwhile. */
-	unsigned flags = (opts->sync == SL_SYNC_ALWAYS ? 0 : MDB_NOSYNC) |
+	 * our shared flock already keeps a writer process out meanwhile. MDB_NORDAHEAD:
+	 * every workload here reads at random, and LMDB's docs advise it once the map
+	 * outgrows memory — under --memory each page fault read 128 KiB ahead and
+	 * evicted pages other gets needed (with the data in memory it changes nothing). */
+	unsigned flags = (opts->sync == SL_SYNC_ALWAYS ? 0 : MDB_NOSYNC) | MDB_NORDAHEAD |
 			 (opts->read_only ? MDB_RDONLY | MDB_NOLOCK : 0);
 	MDB_txn *txn = NULL;
 	int e = mdb_env_create(&l->env);
