@@ -398,6 +398,8 @@ int env_map(env_file_t *f, sl_err_t *err)
 	void *p = mmap(NULL, (size_t)f->size_bytes, PROT_READ, MAP_SHARED, f->fd, 0);
 	if (p == MAP_FAILED)
 		return env_errno(err, errno, "mmap", f->path);
+	/* No read-ahead: see env.h. Advice only, so its failure changes nothing. */
+	(void)madvise(p, (size_t)f->size_bytes, MADV_RANDOM);
 	f->map = p;
 	f->map_bytes = (size_t)f->size_bytes;
 	return SL_OK;
