@@ -6,8 +6,9 @@
  * common access pattern, ranks the stores by the figure that pattern lives on,
  * names the winner and its lead over the next best, and explains the mechanism
  * behind it. A lead inside the runs' spread (the slowest and fastest repeat
- * overlap) is a tie, not a win; the fts and ts suites report medians only, so
- * there a lead under GUIDE_CLOSE is called close rather than a win.
+ * overlap) is a tie, not a win; the fts and ts suites report medians only, and a
+ * run of one repeat has no spread, so there a lead under GUIDE_CLOSE is called
+ * close rather than a win.
  *
  * Out: the markdown guide (--out, docs/when-to-use.md in `make demo`), one bar
  * chart per pattern beside it (--charts DIR), and a line per pattern on stdout.
@@ -150,7 +151,9 @@ static void guide_add_row(guide_t *g, const char *suite, const json_t *r)
 	x->value = guide_value(suite, r);
 	x->lo = json_number(json_get(r, "ops_per_sec_min"), -1);
 	x->hi = json_number(json_get(r, "ops_per_sec_max"), -1);
-	x->spread = x->lo >= 0 && x->hi >= 0;
+	/* One repeat has no spread to speak of: its lead is judged like a medians-only suite's. */
+	const json_t *repeats = json_get(r, "repeats");
+	x->spread = x->lo >= 0 && x->hi >= 0 && (repeats == NULL || json_number(repeats, 1) > 1);
 	x->p99_us = json_number(json_get(json_get(r, "lat_us"), "p99"), 0);
 	x->extra = strcmp(suite, "ts") == 0 ? json_number(json_get(r, "bytes_per_point"), 0)
 					    : json_number(json_get(r, "write_amp"), 0);
@@ -238,8 +241,8 @@ static void guide_verdict(char *out, size_t size, const guide_row_t *const *r, s
 		snprintf(out, size, "%s%s%s and %s%s%s tie (%.2fx, inside the runs' spread)", b,
 			 r[0]->store, b, b, r[1]->store, b, ratio);
 	else if (!r[0]->spread && ratio < GUIDE_CLOSE)
-		snprintf(out, size, "%s%s%s and %s%s%s are close (%.2fx; this suite reports medians "
-			 "only)", b, r[0]->store, b, b, r[1]->store, b, ratio);
+		snprintf(out, size, "%s%s%s and %s%s%s are close (%.2fx; no spread of repeats to "
+			 "judge it by)", b, r[0]->store, b, b, r[1]->store, b, ratio);
 	else
 		snprintf(out, size, "%s%s%s wins: %.2fx the next best, %s", b, r[0]->store, b, ratio,
 			 r[1]->store);
