@@ -320,10 +320,10 @@ static void guide_pattern(FILE *out, const guide_t *g, const guide_pattern_t *p,
 			strcmp(p->suite, "capped") == 0
 				? " make demo leaves it out: at a size where data outgrows memory it "
 				  "takes far longer than the demo's five minutes. To measure it (as root, "
-				  "for the memory cgroup): `storelab bench --memory 256M --n 10000000 "
-				  "--stores btree,hash,lsm,lmdb,leveldb --workloads fillrandom,readrandom "
-				  "--repeat 1 --format json --out capped.json`, then `storelab guide ... "
-				  "--capped capped.json`."
+				  "for the memory cgroup): `make capped`, which writes "
+				  "docs/results/capped.json for the next make demo, or `storelab guide ... "
+				  "--capped FILE` with a `storelab bench --memory 256M --format json` run "
+				  "of your own."
 				: "", p->why);
 		return;
 	}
