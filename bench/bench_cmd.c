@@ -18,7 +18,7 @@ static const char bench_usage[] =
 	"                      [--key-size B] [--value-size B] [--dist uniform|zipfian|latest]\n"
 	"                      [--sync none|batch|always] [--batch N] [--seed S] [--dir DIR]\n"
 	"                      [--repeat R] [--threads T] [--scan-length L] [--cache BYTES]\n"
-	"                      [--memory LIMIT]\n"
+	"                      [--memory LIMIT] [--reads N]\n"
 	"                      [--compress-ratio F] [--params NAME=VALUE,...]\n"
 	"                      [--format table|json|csv] [--out FILE]\n"
 	"                      [--chart FILE.svg] [--markdown FILE.md] [--summary] [--show FIGURES]\n"
@@ -32,6 +32,7 @@ static const char bench_usage[] =
 	"n 100000, 16-byte keys, 100-byte values, sync none, batch 1 (--batch N groups N\n"
 	"writes into one atomic batch or transaction, for every store). --memory 256M runs\n"
 	"each store in a memory cgroup of that size, its files' page cache included (root).\n"
+	"--reads N caps readrandom and readmissing at N gets (scan at N/10 scans).\n"
 	"Other suites: --suite fts (search engines; --suite fts --help) and --suite ts\n"
 	"(time-series stores; --suite ts --help).\n";
 
@@ -92,7 +93,13 @@ int bench_parse_common(const char *flag, const char *v, bench_cfg_t *cfg, char *
 	else if (strcmp(flag, "--scan-length") == 0 &&
 		 (rc = bench_parse_u64(flag, v, 1000000, &x, err, err_size)) == 1)
 		cfg->scan_length = (unsigned)x;
-	else if (strcmp(flag, "--cache") == 0)
+	else if (strcmp(flag, "--reads") == 0) {
+		rc = bench_parse_u64(flag, v, UINT32_MAX, &cfg->reads, err, err_size);
+		if (rc == 1 && cfg->reads == 0) {
+			snprintf(err, err_size, "--reads takes a whole number from 1 to 4294967295, not '0'");
+			rc = -1;
+		}
+	} else if (strcmp(flag, "--cache") == 0)
 		rc = bench_parse_u64(flag, v, UINT64_MAX, &cfg->cache_bytes, err, err_size);
 	else if (strcmp(flag, "--memory") == 0) {
 		if (!cmdline_parse_bytes(v, 1ull << 50, &cfg->memory_bytes) || cfg->memory_bytes < (16u << 20)) {

@@ -39,6 +39,8 @@
 
 typedef struct bench_cfg {
 	uint64_t n;            /* keys to fill, and operations per phase */
+	uint64_t reads;        /* --reads: at most this many gets per readrandom or
+	                          readmissing phase (scan: a tenth); 0 = n */
 	unsigned key_size;     /* bytes per key */
 	size_t value_size;     /* bytes per value */
 	double compress_ratio; /* values compress to about this fraction */

@@ -425,10 +425,18 @@ static void phase_warmup(const bench_cfg_t *cfg, store_t *s, phase_state_t st)
 	buf_free(&v);
 }
 
+/*
+ * n operations per phase, as db_bench does; --reads samples fewer gets from a
+ * large store, whose read phases would otherwise outlast its fill many times
+ * over once every get waits on the device.
+ */
 static uint64_t phase_ops(const bench_cfg_t *cfg, const workload_def_t *def, phase_state_t st)
 {
+	uint64_t reads = cfg->reads && cfg->reads < cfg->n ? cfg->reads : cfg->n;
 	if (def->kind == PHASE_SCAN)
-		return cfg->n / 10 ? cfg->n / 10 : 1;
+		return reads / 10 ? reads / 10 : 1;
+	if (def->kind == PHASE_READRANDOM || def->kind == PHASE_READMISSING)
+		return reads;
 	if (def->kind == PHASE_DELETERANDOM)
 		return st.total_keys;
 	return cfg->n;

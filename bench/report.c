@@ -43,10 +43,14 @@ bool report_runs_overlap(const bench_result_t *a, const bench_result_t *b)
 
 void report_table(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, size_t n)
 {
-	char mem[64] = "";
+	char mem[128] = "";
+	int m = 0;
 	if (cfg->memory_bytes > 0)
-		snprintf(mem, sizeof mem, ", each store in %llu MiB (page cache included)",
-			 (unsigned long long)(cfg->memory_bytes >> 20));
+		m = snprintf(mem, sizeof mem, ", each store in %llu MiB (page cache included)",
+			     (unsigned long long)(cfg->memory_bytes >> 20));
+	if (cfg->reads > 0 && cfg->reads < cfg->n)
+		snprintf(mem + m, sizeof mem - (size_t)m, ", %llu gets per read phase",
+			 (unsigned long long)cfg->reads);
 	fprintf(out, "n=%llu keys of %u B, values of %zu B, sync %s, batch %u%s, %u repeat%s, median "
 		"shown; latency in us\n\n", (unsigned long long)cfg->n, cfg->key_size,
 		cfg->value_size, sl_sync_name(cfg->sync), cfg->batch, mem, cfg->repeat,
@@ -197,11 +201,13 @@ void report_json(FILE *out, const bench_cfg_t *cfg, const bench_result_t *r, siz
 	fprintf(out, "{\"suite\": \"kv\",\n \"config\": {\"n\": %llu, \"key_size\": %u, "
 		"\"value_size\": %zu, \"compress_ratio\": %.3g, \"dist\": \"%s\", \"sync\": \"%s\", "
 		"\"batch\": %u, \"seed\": %llu, \"scan_length\": %u, \"repeat\": %u, "
-		"\"threads\": %u, \"cache_bytes\": %llu, \"memory_bytes\": %llu},\n \"results\": [\n",
+		"\"threads\": %u, \"cache_bytes\": %llu, \"memory_bytes\": %llu, \"reads\": %llu},\n"
+		" \"results\": [\n",
 		(unsigned long long)cfg->n, cfg->key_size, cfg->value_size, cfg->compress_ratio,
 		dist_name(cfg->dist), sl_sync_name(cfg->sync), cfg->batch,
 		(unsigned long long)cfg->seed, cfg->scan_length, cfg->repeat, cfg->threads,
-		(unsigned long long)cfg->cache_bytes, (unsigned long long)cfg->memory_bytes);
+		(unsigned long long)cfg->cache_bytes, (unsigned long long)cfg->memory_bytes,
+		(unsigned long long)cfg->reads);
 	for (size_t i = 0; i < n; i++) {
 		json_result(out, &r[i]);
 		fputs(i + 1 < n ? ",\n" : "\n", out);

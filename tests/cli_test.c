@@ -573,6 +573,14 @@ static void test_bench_outputs_and_errors(void **state)
 	snprintf(cmd, sizeof cmd, "%s bench --memory 1k 2>&1", tu_bin());
 	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
 	assert_non_null(strstr(out, "at least 16M"));
+	/* --reads: the header says how many gets a read phase sampled; 0 is refused. */
+	snprintf(cmd, sizeof cmd, "%s bench --stores ref --n 2000 --reads 500 --workloads "
+		 "fillrandom,readrandom --repeat 1 --dir %s 2>&1", tu_bin(), f->dir);
+	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
+	assert_non_null(strstr(out, ", 500 gets per read phase"));
+	snprintf(cmd, sizeof cmd, "%s bench --reads 0 2>&1", tu_bin());
+	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
+	assert_non_null(strstr(out, "--reads takes a whole number"));
 	snprintf(cmd, sizeof cmd, "%s bench --suite graph 2>&1", tu_bin());
 	assert_int_equal(tu_run(cmd, out, sizeof out), 2);
 	assert_non_null(strstr(out, "the suites are kv, fts and ts"));

@@ -139,6 +139,37 @@ static void test_read_without_fill_loads_first(void **state)
 	free(r);
 }
 
+/*
+ * --reads samples fewer gets than keys: readrandom and readmissing do that many,
+ * scan a tenth; fills and overwrites still do n. Every sampled get finds its key.
+ */
+static void test_reads_caps_read_phases(void **state)
+{
+	(void)state;
+	bench_cfg_t cfg;
+	small_cfg(&cfg);
+	cfg.reads = 120;
+	const char *stores[] = { "ref" };
+	const workload_def_t *w[] = { workload_find("fillrandom"), workload_find("readrandom"),
+				      workload_find("readmissing"), workload_find("scan"),
+				      workload_find("overwrite") };
+	bench_result_t *r;
+	char err[512];
+	assert_int_equal(bench_run(&cfg, stores, 1, w, 5, &r, err, sizeof err), 0);
+	uint64_t want[] = { 300, 120, 120, 12, 300 };
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(r[i].status, SL_OK);
+		assert_int_equal(r[i].ops, want[i]);
+	}
+	assert_true(r[1].found_ratio == 1.0);
+	assert_true(r[2].found_ratio == 0.0);
+	free(r);
+	cfg.reads = 5000; /* more than n: n gets, as without the flag */
+	assert_int_equal(bench_run(&cfg, stores, 1, w, 2, &r, err, sizeof err), 0);
+	assert_int_equal(r[1].ops, 300);
+	free(r);
+}
+
 static void test_bad_options_refused_before_running(void **state)
 {
 	(void)state;
@@ -332,6 +363,7 @@ int main(void)
 	struct CMUnitTest tests[16] = {
 		cmocka_unit_test(test_smoke_our_stores),
 		cmocka_unit_test(test_read_without_fill_loads_first),
+		cmocka_unit_test(test_reads_caps_read_phases),
 		cmocka_unit_test(test_bad_options_refused_before_running),
 		cmocka_unit_test(test_threads_on_thread_safe_stores),
 		cmocka_unit_test(test_crashing_store_is_contained),
