@@ -523,6 +523,7 @@ static int lsm_make_room(lsm_t *db, sl_err_t *err)
 				   memtable_count(db->mem), db->wal_number);
 		db->imm = db->mem;
 		db->mem = fresh;
+		atomic_store(&db->imm_waiting, true);
 		lsm_bg_schedule(db);
 	}
 }

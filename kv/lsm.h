@@ -59,7 +59,8 @@
  * writers queue, and the writer at the head (the leader) writes the whole queue
  * as one WAL record with one fsync — group commit. Flushes and compactions run
  * on one background thread (or inline in the writer with `deterministic`, for
- * tests that must be repeatable).
+ * tests that must be repeatable); a compaction pauses to flush a memtable that
+ * froze while it ran, so writers never wait out a whole merge.
  */
 #ifndef SL_LSM_H
 #define SL_LSM_H
@@ -208,6 +209,7 @@ typedef struct lsm_stats {
 	uint64_t memtable_bytes;     /* the live memtable's arena */
 	uint64_t wal_bytes;          /* bytes appended to WALs */
 	uint64_t flushes, compactions, trivial_moves;
+	uint64_t flushes_in_compaction; /* flushes a running compaction paused for */
 	uint64_t gets, get_files;    /* gets that reached the tables, tables consulted */
 	uint64_t get_filtered;       /* tables skipped by their bloom filter */
 	uint64_t get_false_positive; /* tables the filter let through that lacked the key */

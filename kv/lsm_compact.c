@@ -225,6 +225,7 @@ static int lsm_flush_imm(lsm_t *db, sl_err_t *err)
 		trace_emit(db->trace, "flush: %" PRIu64 " entries -> L0 lsm-%06" PRIu64 ".sst "
 			   "(%" PRIu64 " bytes)", memtable_count(imm), number, bytes);
 	db->imm = NULL;
+	atomic_store(&db->imm_waiting, false);
 	memtable_unref(imm);
 	db->flushes++;
 	db->level_stats[0].written_bytes += bytes;
@@ -522,6 +523,26 @@ static bool lsm_drop(lsm_dropper_t *d, sl_slice_t ik, bool *new_key)
 	return drop;
 }
 
+/*
+ * A memtable frozen while a compaction runs would wait for the whole merge —
+ * seconds, for a big one — and the writers behind it with it. So the merge
+ * looks every few thousand entries, and flushes a waiting memtable in the
+ * middle (as LevelDB does). The flush only adds a level-0 table that is not one
+ * of the compaction's inputs, so the compaction's own edit still applies.
+ * Called without mu.
+ */
+static int lsm_flush_between(lsm_t *db, sl_err_t *err)
+{
+	int rc = SL_OK;
+	pthread_mutex_lock(&db->mu);
+	if (db->imm != NULL) {
+		rc = lsm_flush_imm(db, err);
+		db->flushes_in_compaction += rc == SL_OK;
+	}
+	pthread_mutex_unlock(&db->mu);
+	return rc;
+}
+
 /* Merges the inputs into new tables of at most file_bytes each. Runs without mu. */
 static int lsm_merge_inputs(lsm_t *db, const lsm_compaction_t *c, uint64_t horizon, lsm_out_t *o,
 			    uint64_t *dropped, sl_err_t *err)
@@ -550,8 +571,12 @@ static int lsm_merge_inputs(lsm_t *db, const lsm_compaction_t *c, uint64_t horiz
 			rc = lsm_out_open(o, err);
 		if (rc == SL_OK)
 			rc = sst_builder_add(o->b, ik, lsm_merge_value(m), err);
-		if (++n % 4096 == 0 && db->closing)
+		if (++n % 4096 != 0)
+			continue;
+		if (db->closing)
 			rc = sl_errf(err, SL_BUSY, "lsm: compaction abandoned: the store is closing");
+		else if (atomic_load(&db->imm_waiting))
+			rc = lsm_flush_between(db, err);
 	}
 	if (rc == SL_OK)
 		rc = lsm_merge_status(m, err);

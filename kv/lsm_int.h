@@ -127,13 +127,15 @@ struct lsm {
 	pthread_t bg;
 	bool bg_started, bg_busy;
 	_Atomic bool closing;         /* read by compactions without the lock */
+	_Atomic bool imm_waiting;     /* imm awaits its flush: a running compaction
+	                                 pauses to flush it (read without the lock) */
 	int bg_rc;                    /* SL_OK, or the error that stopped background work */
 	sl_err_t bg_err;
 	int write_rc;                 /* SL_OK, or why writes are refused */
 	sl_err_t write_err;
 
 	lsm_level_stats_t level_stats[LSM_LEVELS];
-	uint64_t wal_bytes, flushes, compactions, trivial_moves;
+	uint64_t wal_bytes, flushes, compactions, trivial_moves, flushes_in_compaction;
 	uint64_t stall_ns, slowdowns, stops, write_groups, grouped_writes;
 	lsm_read_counters_t rc;
 };

@@ -309,6 +309,7 @@ void lsm_get_stats(lsm_t *db, lsm_stats_t *out)
 	out->flushes = db->flushes;
 	out->compactions = db->compactions;
 	out->trivial_moves = db->trivial_moves;
+	out->flushes_in_compaction = db->flushes_in_compaction;
 	out->stall_ns = db->stall_ns;
 	out->slowdowns = db->slowdowns;
 	out->stops = db->stops;

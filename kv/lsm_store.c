@@ -233,6 +233,7 @@ static int ls_stats(store_t *s, stats_list_t *out)
 	stats_list_add(out, "lsm.flushes", (double)st.flushes);
 	stats_list_add(out, "lsm.compactions", (double)st.compactions);
 	stats_list_add(out, "lsm.trivial_moves", (double)st.trivial_moves);
+	stats_list_add(out, "lsm.flushes_in_compaction", (double)st.flushes_in_compaction);
 	stats_list_add(out, "lsm.files_per_get", st.gets ? (double)st.get_files / (double)st.gets : 0);
 	stats_list_add(out, "lsm.blocks_per_get",
 		       st.gets ? (double)st.get_blocks_read / (double)st.gets : 0);
