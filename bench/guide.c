@@ -51,7 +51,7 @@ typedef struct guide {
 	guide_row_t rows[GUIDE_MAX_ROWS];
 	size_t n;
 	char sources[4][4200];    /* the files read, by suite */
-	double kv_n, capped_n, capped_mb;
+	double kv_n, capped_n, capped_mb, capped_reads;
 } guide_t;
 
 /* ---------------------------------------------------------------- the patterns */
@@ -198,6 +198,7 @@ static int guide_read(guide_t *g, const char *suite, const char *path)
 	if (strcmp(suite, "capped") == 0) {
 		g->capped_n = json_number(json_get(cfg, "n"), 0);
 		g->capped_mb = json_number(json_get(cfg, "memory_bytes"), 0) / 1048576.0;
+		g->capped_reads = json_number(json_get(cfg, "reads"), 0);
 	}
 	json_free(&doc);
 	return 0;
@@ -357,9 +358,13 @@ static void guide_write(FILE *out, const guide_t *g, const char *charts, const c
 			"sync none, every store at its defaults (docs/bench.md). At that size every "
 			"store's data fits in memory, so those sections compare the structures' code "
 			"paths; the last two sections are about data that does not fit.\n", g->kv_n);
-	if (g->capped_mb > 0)
+	if (g->capped_mb > 0) {
 		fprintf(out, "The capped run holds %.0f keys and gives each store %.0f MiB, its page "
-			"cache included.\n", g->capped_n, g->capped_mb);
+			"cache included", g->capped_n, g->capped_mb);
+		if (g->capped_reads > 0 && g->capped_reads < g->capped_n)
+			fprintf(out, "; its read phases sample %.0f gets (`--reads`)", g->capped_reads);
+		fputs(".\n", out);
+	}
 	fputc('\n', out);
 	for (size_t i = 0; i < sizeof patterns / sizeof patterns[0]; i++)
 		guide_pattern(out, g, &patterns[i], i, charts, charts_rel);

@@ -448,14 +448,15 @@ static void test_guide_verdicts(void **state)
 	assert_int_equal(tu_run(cmd, out, sizeof out), 0);
 	assert_non_null(strstr(out, "log wins: 10.00x the next best, tree"));
 	put_file(f->dir, "capped.json", "{\"suite\": \"kv\", \"config\": {\"n\": 9000, \"memory_bytes\": "
-		 "268435456}, \"results\": [\n {\"store\": \"tree\", \"workload\": \"readrandom\", "
+		 "268435456, \"reads\": 3000}, \"results\": [\n {\"store\": \"tree\", \"workload\": \"readrandom\", "
 		 "\"ops_per_sec\": 105, \"ops_per_sec_min\": 105, \"ops_per_sec_max\": 105, \"repeats\": 1},\n"
 		 " {\"store\": \"log\", \"workload\": \"readrandom\", \"ops_per_sec\": 100, "
 		 "\"ops_per_sec_min\": 100, \"ops_per_sec_max\": 100, \"repeats\": 1}]}\n", capped, sizeof capped);
 	assert_int_equal(tu_run(cmd, out, sizeof out), 0); /* one repeat: no spread, so close */
 	assert_non_null(strstr(out, "tree and log are close (1.05x; no spread of repeats"));
 	text = slurp(md);
-	assert_non_null(strstr(text, "The capped run holds 9000 keys and gives each store 256 MiB"));
+	assert_non_null(strstr(text, "The capped run holds 9000 keys and gives each store 256 MiB, its "
+			       "page cache included; its read phases sample 3000 gets (`--reads`)."));
 	free(text);
 	/* bad input names the file and what is wrong */
 	put_file(f->dir, "bad.json", "{\"results\": [1, }", bad, sizeof bad);
