@@ -1,5 +1,6 @@
 /* env.c — POSIX files with counters and fault injection (see env.h). */
 #include "engine/env.h"
+#include "engine/tally.h"
 #include "engine/env_int.h"
 
 #include <assert.h>
@@ -23,13 +24,11 @@ typedef struct env_fault_slot {
 	bool sticky;       /* every call after nth fails too */
 } env_fault_slot_t;
 
+/* The fields of env->io, a tally (engine/tally.h): see env_counters_t. */
+enum env_io_field { IO_BYTES_READ, IO_BYTES_WRITTEN, IO_READS, IO_WRITES, IO_SYNCS, IO_OPENS };
+
 struct env {
-	_Atomic uint64_t bytes_read;    /* see env_counters_t */
-	_Atomic uint64_t bytes_written;
-	_Atomic uint64_t reads;
-	_Atomic uint64_t writes;
-	_Atomic uint64_t syncs;
-	_Atomic uint64_t opens;
+	tally_t io;                     /* counters: one plain add per call, no locked one */
 	_Atomic bool faults_armed;      /* fast check: any slot armed */
 	_Atomic uint64_t faults_injected; /* calls failed on purpose so far */
 	char fault_part[64];            /* env_fault_aim: only paths holding this fail */
@@ -110,27 +109,17 @@ int env_loss_track(env_t *env, bool on)
 
 void env_counters(const env_t *env, env_counters_t *out)
 {
-	out->bytes_read = atomic_load_explicit(&env->bytes_read, memory_order_relaxed);
-	out->bytes_written = atomic_load_explicit(&env->bytes_written, memory_order_relaxed);
-	out->reads = atomic_load_explicit(&env->reads, memory_order_relaxed);
-	out->writes = atomic_load_explicit(&env->writes, memory_order_relaxed);
-	out->syncs = atomic_load_explicit(&env->syncs, memory_order_relaxed);
-	out->opens = atomic_load_explicit(&env->opens, memory_order_relaxed);
+	out->bytes_read = tally_sum(&env->io, IO_BYTES_READ);
+	out->bytes_written = tally_sum(&env->io, IO_BYTES_WRITTEN);
+	out->reads = tally_sum(&env->io, IO_READS);
+	out->writes = tally_sum(&env->io, IO_WRITES);
+	out->syncs = tally_sum(&env->io, IO_SYNCS);
+	out->opens = tally_sum(&env->io, IO_OPENS);
 }
 
 void env_counters_reset(env_t *env)
 {
-	atomic_store(&env->bytes_read, 0);
-	atomic_store(&env->bytes_written, 0);
-	atomic_store(&env->reads, 0);
-	atomic_store(&env->writes, 0);
-	atomic_store(&env->syncs, 0);
-	atomic_store(&env->opens, 0);
-}
-
-static inline void env_count(_Atomic uint64_t *c, uint64_t n)
-{
-	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+	tally_reset(&env->io);
 }
 
 /* ---------------------------------------------------------------- faults */
@@ -264,7 +253,7 @@ int env_open(env_t *env, const char *path, int flags, env_file_t **out, sl_err_t
 	f->size_bytes = f->reserved = (uint64_t)st.st_size;
 	f->path = name;
 	f->map_append = (flags & ENV_MAP_APPEND) && (flags & ENV_WRITE);
-	env_count(&env->opens, 1);
+	tally_add(&env->io, IO_OPENS, 1);
 	*out = f;
 	return SL_OK;
 }
@@ -376,8 +365,8 @@ int env_pread(env_file_t *f, void *buf, size_t n, uint64_t off, size_t *got, sl_
 			break;
 		done += (size_t)r;
 	}
-	env_count(&f->env->reads, 1);
-	env_count(&f->env->bytes_read, done);
+	tally_add(&f->env->io, IO_READS, 1);
+	tally_add(&f->env->io, IO_BYTES_READ, done);
 	if (got != NULL) {
 		*got = done;
 		return SL_OK;
@@ -405,6 +394,16 @@ int env_map(env_file_t *f, sl_err_t *err)
 	return SL_OK;
 }
 
+void env_map_prefetch(env_file_t *f, uint64_t off, size_t n)
+{
+	assert(f->map != NULL);
+	if (off >= f->map_bytes)
+		return;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), start = off & ~(page - 1); /* aligned, as madvise wants */
+	uint64_t end = off + n < f->map_bytes ? off + n : f->map_bytes;
+	(void)madvise((uint8_t *)f->map + start, (size_t)(end - start), MADV_WILLNEED);
+}
+
 int env_read_mapped(env_file_t *f, uint64_t off, size_t n, const uint8_t **p, sl_err_t *err)
 {
 	assert(f->map != NULL);
@@ -415,8 +414,8 @@ int env_read_mapped(env_file_t *f, uint64_t off, size_t n, const uint8_t **p, sl
 		return sl_errf(err, SL_CORRUPT,
 			       "%s: file ends early: wanted %zu bytes at offset %llu, file has %zu",
 			       f->path, n, (unsigned long long)off, f->map_bytes);
-	env_count(&f->env->reads, 1);
-	env_count(&f->env->bytes_read, n);
+	tally_add(&f->env->io, IO_READS, 1);
+	tally_add(&f->env->io, IO_BYTES_READ, n);
 	*p = f->map + off;
 	return SL_OK;
 }
@@ -443,8 +442,8 @@ static int env_write_gated(env_file_t *f, const void *buf, size_t n, uint64_t of
 		env_loss_before_change(f->env->loss, f->path, f->fd, off, limit, f->size_bytes);
 	size_t done = env_put_bytes(f, buf, limit, off);
 	int e = errno;
-	env_count(&f->env->writes, 1);
-	env_count(&f->env->bytes_written, done);
+	tally_add(&f->env->io, IO_WRITES, 1);
+	tally_add(&f->env->io, IO_BYTES_WRITTEN, done);
 	if (off + done > f->size_bytes)
 		f->size_bytes = off + done;
 	if (done == n)
@@ -489,7 +488,7 @@ static int env_sync_fd(env_t *env, int fd, bool data_only, const char *path, sl_
 	if (fault >= 0)
 		return env_errno(err, env_fault_errno(fault), "fsync", path);
 	int r = env->sync_off ? 0 : data_only ? fdatasync(fd) : fsync(fd);
-	env_count(&env->syncs, 1);
+	tally_add(&env->io, IO_SYNCS, 1);
 	if (r != 0)
 		return env_errno(err, errno, "fsync", path);
 	return SL_OK;

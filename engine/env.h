@@ -200,10 +200,17 @@ int env_pread(env_file_t *f, void *buf, size_t n, uint64_t off, size_t *got, sl_
  * seeks), and once the files outgrow memory the kernel's read-ahead — 128 KiB
  * per page fault — evicted the pages the next reads needed: an LSM get phase in a
  * 256 MiB cgroup read 890 MB/s from the device for a few MB/s of blocks. A
- * sequential reader of a file not in memory (a compaction's inputs) pays a fault
- * per page instead.
+ * sequential reader (a compaction's inputs) asks for its read-ahead itself, with
+ * env_map_prefetch.
  */
 int env_map(env_file_t *f, sl_err_t *err);
+/*
+ * Starts reading n bytes at off of a mapped file into memory in the background
+ * (MADV_WILLNEED), so that a sequential reader finds them there rather than
+ * taking a page fault, and a device read, per page. Advice only: nothing is
+ * counted and nothing can fail. REQUIRES: env_map succeeded on f.
+ */
+void env_map_prefetch(env_file_t *f, uint64_t off, size_t n);
 /*
  * A read from the map: *p points at n bytes at off. Counted like env_pread, and
  * an armed read fault fails it the same way; SL_CORRUPT past the end.

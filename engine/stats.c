@@ -70,13 +70,13 @@ void stats_add_derived(stats_list_t *l)
 
 void stats_add_user(stats_list_t *l, const stats_counters_t *c)
 {
-	stats_list_add(l, "user.puts", (double)stats_load(&c->puts));
-	stats_list_add(l, "user.gets", (double)stats_load(&c->gets));
-	stats_list_add(l, "user.get_hits", (double)stats_load(&c->get_hits));
-	stats_list_add(l, "user.dels", (double)stats_load(&c->dels));
-	stats_list_add(l, "user.scans", (double)stats_load(&c->scans));
-	stats_list_add(l, "user.bytes_written", (double)stats_load(&c->user_bytes_written));
-	stats_list_add(l, "user.bytes_read", (double)stats_load(&c->user_bytes_read));
+	stats_list_add(l, "user.puts", (double)stats_load(c, STAT_PUTS));
+	stats_list_add(l, "user.gets", (double)stats_load(c, STAT_GETS));
+	stats_list_add(l, "user.get_hits", (double)stats_load(c, STAT_GET_HITS));
+	stats_list_add(l, "user.dels", (double)stats_load(c, STAT_DELS));
+	stats_list_add(l, "user.scans", (double)stats_load(c, STAT_SCANS));
+	stats_list_add(l, "user.bytes_written", (double)stats_load(c, STAT_USER_BYTES_WRITTEN));
+	stats_list_add(l, "user.bytes_read", (double)stats_load(c, STAT_USER_BYTES_READ));
 }
 
 void stats_add_device(stats_list_t *l, const env_counters_t *io, uint64_t disk_bytes,

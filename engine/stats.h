@@ -30,6 +30,7 @@
 #include <stdio.h>
 
 #include "engine/env.h"
+#include "engine/tally.h"
 
 #define STATS_NAME_BYTES 48
 
@@ -57,25 +58,27 @@ void stats_list_print(const stats_list_t *l, FILE *out);
 
 void stats_list_free(stats_list_t *l);
 
-/* The user-side counters a store handle keeps (atomic: stores may be shared). */
-typedef struct stats_counters {
-	_Atomic uint64_t puts;               /* put calls, and puts inside batches */
-	_Atomic uint64_t gets;               /* get calls */
-	_Atomic uint64_t get_hits;           /* gets that found the key */
-	_Atomic uint64_t dels;               /* del calls, and dels inside batches */
-	_Atomic uint64_t scans;              /* scan calls */
-	_Atomic uint64_t user_bytes_written; /* key + value bytes of puts, key bytes of dels */
-	_Atomic uint64_t user_bytes_read;    /* value bytes returned by gets, key+value by scans */
-} stats_counters_t;
+/* The user-side counters a store handle keeps, fields of a tally (stores may be shared). */
+enum stats_field {
+	STAT_PUTS,               /* put calls, and puts inside batches */
+	STAT_GETS,               /* get calls */
+	STAT_GET_HITS,           /* gets that found the key */
+	STAT_DELS,               /* del calls, and dels inside batches */
+	STAT_SCANS,              /* scan calls */
+	STAT_USER_BYTES_WRITTEN, /* key + value bytes of puts, key bytes of dels */
+	STAT_USER_BYTES_READ,    /* value bytes returned by gets, key+value by scans */
+	STAT_FIELDS_
+};
+typedef tally_t stats_counters_t;
 
-static inline void stats_count(_Atomic uint64_t *c, uint64_t n)
+static inline void stats_count(stats_counters_t *c, enum stats_field f, uint64_t n)
 {
-	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+	tally_add(c, f, n);
 }
 
-static inline uint64_t stats_load(const _Atomic uint64_t *c)
+static inline uint64_t stats_load(const stats_counters_t *c, enum stats_field f)
 {
-	return atomic_load_explicit(c, memory_order_relaxed);
+	return tally_sum(c, f);
 }
 
 /* Adds the user.* figures of c. */

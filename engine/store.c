@@ -264,8 +264,8 @@ int store_put(store_t *s, sl_slice_t key, sl_slice_t value)
 	rc = s->ops->put(s, key, value);
 	if (rc == SL_OK) {
 		store_wrote(s);
-		stats_count(&s->counters.puts, 1);
-		stats_count(&s->counters.user_bytes_written, key.len + value.len);
+		stats_count(&s->counters, STAT_PUTS, 1);
+		stats_count(&s->counters, STAT_USER_BYTES_WRITTEN, key.len + value.len);
 	}
 	return rc;
 }
@@ -273,10 +273,10 @@ int store_put(store_t *s, sl_slice_t key, sl_slice_t value)
 int store_get(store_t *s, sl_slice_t key, buf_t *value)
 {
 	int rc = s->ops->get(s, key, value);
-	stats_count(&s->counters.gets, 1);
+	stats_count(&s->counters, STAT_GETS, 1);
 	if (rc == SL_OK) {
-		stats_count(&s->counters.get_hits, 1);
-		stats_count(&s->counters.user_bytes_read, value->len);
+		stats_count(&s->counters, STAT_GET_HITS, 1);
+		stats_count(&s->counters, STAT_USER_BYTES_READ, value->len);
 	}
 	return rc;
 }
@@ -289,8 +289,8 @@ int store_del(store_t *s, sl_slice_t key)
 	rc = s->ops->del(s, key);
 	if (rc == SL_OK) {
 		store_wrote(s);
-		stats_count(&s->counters.dels, 1);
-		stats_count(&s->counters.user_bytes_written, key.len);
+		stats_count(&s->counters, STAT_DELS, 1);
+		stats_count(&s->counters, STAT_USER_BYTES_WRITTEN, key.len);
 	}
 	return rc;
 }
@@ -304,8 +304,8 @@ static void store_count_batch(store_t *s, const batch_t *b)
 	int op;
 	sl_slice_t k, v;
 	while (batch_reader_next(&r, &op, &k, &v, NULL) == SL_OK) {
-		stats_count(op == BATCH_OP_PUT ? &s->counters.puts : &s->counters.dels, 1);
-		stats_count(&s->counters.user_bytes_written, k.len + v.len);
+		stats_count(&s->counters, op == BATCH_OP_PUT ? STAT_PUTS : STAT_DELS, 1);
+		stats_count(&s->counters, STAT_USER_BYTES_WRITTEN, k.len + v.len);
 	}
 }
 
@@ -363,7 +363,7 @@ int store_scan(store_t *s, const sl_slice_t *start, const sl_slice_t *end, store
 			return sl_errf(&s->err, SL_NOMEM, "scan: out of memory");
 		}
 	}
-	stats_count(&s->counters.scans, 1);
+	stats_count(&s->counters, STAT_SCANS, 1);
 	store_iter_bound(it);
 	*out = it;
 	return it->status;
@@ -397,7 +397,7 @@ void store_iter_close(store_iter_t *it)
 {
 	if (it == NULL)
 		return;
-	stats_count(&it->store->counters.user_bytes_read, it->bytes_read);
+	stats_count(&it->store->counters, STAT_USER_BYTES_READ, it->bytes_read);
 	buf_free(&it->end);
 	it->ops->close(it);
 }

@@ -549,6 +549,8 @@ static int lsm_merge_inputs(lsm_t *db, const lsm_compaction_t *c, uint64_t horiz
 {
 	lsm_merge_t *m;
 	int rc = lsm_merge_new(&m);
+	if (rc == SL_OK)
+		lsm_merge_readahead(m, LSM_COMPACTION_READAHEAD);
 	for (size_t r = 0; r < c->nruns && rc == SL_OK; r++)
 		rc = lsm_merge_add_run(m, &c->runs[r]);
 	if (rc != SL_OK) {

@@ -36,6 +36,7 @@ struct lsm_merge {
 	size_t n, cap;
 	lsm_child_t *cur;          /* the child with the smallest key; NULL = not valid */
 	lsm_child_t *second;       /* the child with the next smallest key; NULL = none */
+	size_t readahead;          /* passed to every table iterator (lsm_merge_readahead) */
 	int status;
 	sl_err_t err;
 };
@@ -59,6 +60,11 @@ static lsm_child_t *lsm_merge_push(lsm_merge_t *m)
 	lsm_child_t *c = &m->kids[m->n++];
 	*c = (lsm_child_t){ 0 };
 	return c;
+}
+
+void lsm_merge_readahead(lsm_merge_t *m, size_t bytes)
+{
+	m->readahead = bytes;
 }
 
 int lsm_merge_add_mem(lsm_merge_t *m, memtable_t *mem)
@@ -104,6 +110,7 @@ static bool lsm_child_open(lsm_merge_t *m, lsm_child_t *c, size_t i)
 			m->status = sl_errf(&m->err, SL_NOMEM, "lsm: out of memory for an iterator");
 		return false;
 	}
+	sst_iter_readahead(c->table, m->readahead);
 	return true;
 }
 

@@ -91,14 +91,14 @@ static int lsm_get_file(lsm_t *db, lsm_file_t *f, int level, sl_slice_t seek, ui
 			buf_t *value, bool *deleted, sl_err_t *err)
 {
 	sst_probe_t probe;
-	stats_count(&db->rc.files, 1);
+	tally_add(&db->rc, LSM_RC_FILES, 1);
 	int rc = sst_get(f->table, seek, hash, value, deleted, &probe, err);
 	if (probe.filtered)
-		stats_count(&db->rc.filtered, 1);
+		tally_add(&db->rc, LSM_RC_FILTERED, 1);
 	else if (rc == SL_NOTFOUND)
-		stats_count(&db->rc.false_positive, 1);
+		tally_add(&db->rc, LSM_RC_FALSE_POSITIVE, 1);
 	if (probe.block_read)
-		stats_count(&db->rc.blocks_read, 1);
+		tally_add(&db->rc, LSM_RC_BLOCKS_READ, 1);
 	if (trace_on(db->trace)) {
 		if (probe.filtered)
 			trace_emit(db->trace, "  L%d lsm-%06" PRIu64 ".sst: bloom filter says no", level,
@@ -120,7 +120,7 @@ static int lsm_get_tables(lsm_t *db, const lsm_version_t *v, sl_slice_t seek, ui
 {
 	sl_slice_t key = lsm_ikey_user(seek);
 	uint64_t hash = bloom_hash(key);
-	stats_count(&db->rc.gets, 1);
+	tally_add(&db->rc, LSM_RC_GETS, 1);
 	for (int l = 0; l < LSM_LEVELS; l++) {
 		const lsm_level_t *lv = &v->levels[l];
 		for (size_t r = 0; r < lv->n; r++) {
@@ -318,11 +318,11 @@ void lsm_get_stats(lsm_t *db, lsm_stats_t *out)
 	for (struct lsm_snapshot *s = db->snapshots.next; s != &db->snapshots; s = s->next)
 		out->snapshots++;
 	pthread_mutex_unlock(&db->mu);
-	out->gets = stats_load(&db->rc.gets);
-	out->get_files = stats_load(&db->rc.files);
-	out->get_filtered = stats_load(&db->rc.filtered);
-	out->get_false_positive = stats_load(&db->rc.false_positive);
-	out->get_blocks_read = stats_load(&db->rc.blocks_read);
+	out->gets = tally_sum(&db->rc, LSM_RC_GETS);
+	out->get_files = tally_sum(&db->rc, LSM_RC_FILES);
+	out->get_filtered = tally_sum(&db->rc, LSM_RC_FILTERED);
+	out->get_false_positive = tally_sum(&db->rc, LSM_RC_FALSE_POSITIVE);
+	out->get_blocks_read = tally_sum(&db->rc, LSM_RC_BLOCKS_READ);
 	cache_stats_t cs;
 	cache_get_stats(db->cache, &cs);
 	out->cache_hits = cs.hits;

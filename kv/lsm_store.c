@@ -267,7 +267,7 @@ static int ls_stats(store_t *s, stats_list_t *out)
 			stats_list_add(out, name, (double)per[i].v);
 		}
 		/* Per-level write amplification: bytes written into the level per user byte. */
-		uint64_t user = stats_load(&s->counters.user_bytes_written);
+		uint64_t user = stats_load(&s->counters, STAT_USER_BYTES_WRITTEN);
 		snprintf(name, sizeof name, "lsm.L%d.write_amp", l);
 		stats_list_add(out, name, user ? (double)ls->written_bytes / (double)user : 0);
 	}

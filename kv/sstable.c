@@ -639,6 +639,8 @@ struct sst_iter {
 	bool data_open;           /* data is initialised on a fetched block */
 	cache_handle_t *handle;   /* pins the current block */
 	sst_cached_t *own;        /* or owns it, without a cache */
+	size_t readahead;         /* bytes to ask for ahead; 0 = none (sst_iter_readahead) */
+	uint64_t ahead_end;       /* the file offset the last request reached */
 	int status;
 	sl_err_t err;
 };
@@ -652,6 +654,11 @@ int sst_iter_new(sst_t *t, sst_iter_t **out)
 	block_iter_init(&it->ix, &t->index.blk, block_cmp_ikey);
 	*out = it;
 	return SL_OK;
+}
+
+void sst_iter_readahead(sst_iter_t *it, size_t bytes)
+{
+	it->readahead = bytes;
 }
 
 static void sst_iter_drop_block(sst_iter_t *it)
@@ -694,6 +701,10 @@ static bool sst_iter_load(sst_iter_t *it)
 	const block_t *blk;
 	bool missed;
 	int rc = sst_decode_handle(it->t, block_iter_value(&it->ix), &h, &it->err);
+	if (rc == SL_OK && it->readahead && h.off + h.len > it->ahead_end) {
+		env_map_prefetch(it->t->file, h.off, it->readahead);
+		it->ahead_end = h.off + it->readahead;
+	}
 	if (rc == SL_OK)
 		rc = sst_fetch(it->t, h, &it->handle, &it->own, &blk, &missed, &it->err);
 	if (rc != SL_OK) {

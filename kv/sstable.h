@@ -139,6 +139,14 @@ bool sst_may_contain(const sst_t *t, uint64_t hash);
 typedef struct sst_iter sst_iter_t;
 
 int sst_iter_new(sst_t *t, sst_iter_t **out);
+/*
+ * Makes it a sequential reader: from now on, each time it reaches a block past
+ * what it asked for last, it asks the kernel to read the next `bytes` of the
+ * file ahead (env_map_prefetch). For compactions, which read every block of
+ * their inputs in order; gets and scans read a few blocks and keep the map's
+ * "no read-ahead" advice.
+ */
+void sst_iter_readahead(sst_iter_t *it, size_t bytes);
 void sst_iter_free(sst_iter_t *it);
 void sst_iter_first(sst_iter_t *it);
 /* Positions on the first entry whose internal key is >= ikey. */

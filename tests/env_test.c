@@ -241,6 +241,45 @@ static void test_map_append_matches_plain_writes(void **state)
 	free((void *)mapped);
 }
 
+/*
+ * A read-only map reads back what was written; asking for read-ahead
+ * (env_map_prefetch) anywhere — inside, across the end, past it — changes no
+ * byte and no counter.
+ */
+static void test_map_read_and_prefetch(void **state)
+{
+	tu_fixture_t *f = *state;
+	sl_err_t err = { 0 };
+	const char *path = tu_path(f->dir, "table");
+	static uint8_t data[3 * 4096 + 100];
+	tu_rng_t r;
+	tu_rng_init(&r, tu_seed() + 5);
+	tu_fill(&r, data, sizeof data);
+	env_file_t *w, *m;
+	assert_int_equal(env_open(f->env, path, ENV_WRITE | ENV_CREATE, &w, &err), SL_OK);
+	assert_int_equal(env_append(w, data, sizeof data, &err), SL_OK);
+	assert_int_equal(env_close(w, &err), SL_OK);
+	assert_int_equal(env_open(f->env, path, ENV_READ, &m, &err), SL_OK);
+	assert_int_equal(env_map(m, &err), SL_OK);
+	env_counters_t before, after;
+	env_counters(f->env, &before);
+	env_map_prefetch(m, 0, 1u << 20);
+	env_map_prefetch(m, 5000, 10);
+	env_map_prefetch(m, sizeof data - 1, 4096);
+	env_map_prefetch(m, sizeof data + 4096, 4096);
+	env_counters(f->env, &after);
+	assert_memory_equal(&before, &after, sizeof before);
+	const uint8_t *p;
+	assert_int_equal(env_read_mapped(m, 4000, 300, &p, &err), SL_OK);
+	assert_memory_equal(p, data + 4000, 300);
+	assert_int_equal(env_read_mapped(m, sizeof data - 100, 100, &p, &err), SL_OK);
+	assert_memory_equal(p, data + sizeof data - 100, 100);
+	assert_int_equal(env_read_mapped(m, sizeof data - 10, 100, &p, &err), SL_CORRUPT);
+	env_counters(f->env, &after);
+	assert_int_equal(after.reads - before.reads, 2); /* the one past the end is refused first */
+	assert_int_equal(env_close(m, &err), SL_OK);
+}
+
 /* A fault armed on writes fails a mapped write the same way, and nothing of it lands. */
 static void test_map_append_faults(void **state)
 {
@@ -289,6 +328,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_read_counts, tu_setup, tu_teardown),
 		cmocka_unit_test_setup_teardown(test_short_read_is_corrupt, tu_setup, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_map_read_and_prefetch, tu_setup, tu_teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, tu_setup, tu_teardown),
 		cmocka_unit_test_setup_teardown(test_fault_write_eio_then_recovers, tu_setup, tu_teardown),
 		cmocka_unit_test_setup_teardown(test_fault_short_write, tu_setup, tu_teardown),

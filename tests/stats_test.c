@@ -1,13 +1,15 @@
 /* stats_test.c — name/value lists and derived amplification (engine/stats),
- * with the small pieces they lean on: status codes, checksums and trace. */
+ * with the small pieces they lean on: tallies, status codes, checksums and trace. */
 #include "tests/testutil.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "engine/checksum.h"
 #include "engine/stats.h"
 #include "engine/status.h"
+#include "engine/tally.h"
 #include "engine/trace.h"
 
 static void test_list_add_replace_get(void **state)
@@ -32,9 +34,9 @@ static void test_derived_figures(void **state)
 {
 	(void)state;
 	stats_list_t l = STATS_LIST_INIT;
-	stats_counters_t c = { 0 };
-	stats_count(&c.user_bytes_written, 1000);
-	stats_count(&c.user_bytes_read, 400);
+	static stats_counters_t c; /* zeroed */
+	stats_count(&c, STAT_USER_BYTES_WRITTEN, 1000);
+	stats_count(&c, STAT_USER_BYTES_READ, 400);
 	stats_add_user(&l, &c);
 	env_counters_t io = { .bytes_written = 5500, .bytes_read = 4000 };
 	stats_add_device(&l, &io, 3000, 1500);
@@ -110,12 +112,66 @@ static void test_trace_hook(void **state)
 	assert_string_equal(trace_bytes(out, 8, "\x01\x02\x03\x04", 4, 4), "\\x01");
 }
 
+/*
+ * Tallies are exact: more threads than rows (so some share row 0 with atomic
+ * adds) each add their own amounts while a reader sums; after the joins the
+ * sums equal the arithmetic, field by field, and a reset empties every row.
+ */
+enum { TALLY_THREADS = TALLY_ROWS + 9, TALLY_ADDS = 20000 };
+static tally_t shared_tally;
+static _Atomic int tally_done;
+
+static void *tally_worker(void *arg)
+{
+	uint64_t me = (uint64_t)(uintptr_t)arg;
+	for (int i = 0; i < TALLY_ADDS; i++) {
+		tally_add(&shared_tally, 0, 1);
+		tally_add(&shared_tally, (unsigned)(me % TALLY_FIELDS), me);
+	}
+	return NULL;
+}
+
+static void *tally_reader(void *arg)
+{
+	(void)arg;
+	uint64_t last = 0;
+	while (!atomic_load(&tally_done)) { /* field 0 only grows */
+		uint64_t now = tally_sum(&shared_tally, 0);
+		assert_true(now >= last);
+		last = now;
+	}
+	return NULL;
+}
+
+static void test_tally_threads(void **state)
+{
+	(void)state;
+	pthread_t t[TALLY_THREADS], reader;
+	pthread_create(&reader, NULL, tally_reader, NULL);
+	for (uint64_t i = 0; i < TALLY_THREADS; i++)
+		pthread_create(&t[i], NULL, tally_worker, (void *)(uintptr_t)(i + 1));
+	for (int i = 0; i < TALLY_THREADS; i++)
+		pthread_join(t[i], NULL);
+	atomic_store(&tally_done, 1);
+	pthread_join(reader, NULL);
+	uint64_t want[TALLY_FIELDS] = { 0 };
+	want[0] = (uint64_t)TALLY_THREADS * TALLY_ADDS;
+	for (uint64_t me = 1; me <= TALLY_THREADS; me++)
+		want[me % TALLY_FIELDS] += me * TALLY_ADDS;
+	for (unsigned f = 0; f < TALLY_FIELDS; f++)
+		assert_int_equal(tally_sum(&shared_tally, f), want[f]);
+	tally_reset(&shared_tally);
+	for (unsigned f = 0; f < TALLY_FIELDS; f++)
+		assert_int_equal(tally_sum(&shared_tally, f), 0);
+}
+
 int main(void)
 {
 	tu_seed();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_list_add_replace_get),
 		cmocka_unit_test(test_derived_figures),
+		cmocka_unit_test(test_tally_threads),
 		cmocka_unit_test(test_status_messages),
 		cmocka_unit_test(test_checksum_known_values),
 		cmocka_unit_test(test_trace_hook),
