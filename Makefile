@@ -226,7 +226,7 @@ demo-run: $(BIN)
 # At the default 10 M keys (five to eight times the cap) most gets and most B-tree puts
 # go to the device, so each read phase samples CAPPED_READS gets (--reads) rather than
 # one per key: 10 M gets at a few thousand a second would outlast the fills by hours.
-# It still takes an hour or more on two cores. Stores must not run at once — they
+# It still takes about an hour and a half on two cores. Stores must not run at once — they
 # share the device, and one store's read-ahead then slows every other store's gets.
 # `make demo` ranks capped.json, when present, in the last two sections of
 # docs/when-to-use.md (the demo does not re-measure it).

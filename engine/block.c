@@ -200,6 +200,20 @@ int block_open(block_t *blk, const uint8_t *stored, size_t n, sl_err_t *err)
 	return rc;
 }
 
+int block_keep(block_t *blk)
+{
+	if (blk->type != BLOCK_TYPE_RAW || blk->data == blk->owned.data)
+		return SL_OK;
+	size_t n = block_raw_size(blk);
+	if (!buf_reserve(&blk->owned, n))
+		return SL_NOMEM;
+	memcpy(blk->owned.data, blk->data, n);
+	blk->owned.len = n;
+	blk->data = blk->owned.data;
+	blk->restarts = blk->data + blk->entries_end;
+	return SL_OK;
+}
+
 void block_close(block_t *blk)
 {
 	buf_free(&blk->owned);

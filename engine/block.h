@@ -107,6 +107,13 @@ typedef struct block {
  * caller adds it) when the checksum or structure is wrong.
  */
 int block_open(block_t *blk, const uint8_t *stored, size_t n, sl_err_t *err);
+/*
+ * Gives an open raw block a copy of its contents in blk->owned, so it no longer
+ * depends on `stored` (an lz4 block already has one). For blocks a reader keeps
+ * for a file's whole life: in a file's map their pages can be evicted like any
+ * other, and the next read of them waits on the device. SL_NOMEM or SL_OK.
+ */
+int block_keep(block_t *blk);
 void block_close(block_t *blk);
 
 /* Bytes of contents (uncompressed), for statistics. */

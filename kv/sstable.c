@@ -344,8 +344,8 @@ struct sst {
 	uint64_t number;     /* the name in the block cache */
 	uint64_t size;       /* file bytes */
 	cache_t *cache;
-	sst_cached_t index;  /* the index block, held for the table's life */
-	sst_cached_t filter_blk;
+	sst_cached_t index;  /* the index block, in memory of its own for the table's life */
+	sst_cached_t filter_blk; /* the same (block_keep): a get always reads both */
 	sl_slice_t filter;   /* the bloom filter inside filter_blk; len 0 = none */
 	sst_props_t props;
 };
@@ -457,6 +457,8 @@ static int sst_load_filter(sst_t *t, sst_handle_t h, sl_err_t *err)
 	int rc = sst_read_block(t, h, &t->filter_blk, err);
 	if (rc != SL_OK)
 		return rc;
+	if (block_keep(&t->filter_blk.blk) != SL_OK)
+		return sl_errf(err, SL_NOMEM, "%s: out of memory for the filter", env_path(t->file));
 	block_iter_t it;
 	block_iter_init(&it, &t->filter_blk.blk, NULL);
 	block_iter_first(&it);
@@ -488,6 +490,8 @@ int sst_open(env_t *env, const char *path, uint64_t number, cache_t *cache, sst_
 	}
 	if (rc == SL_OK)
 		rc = sst_read_block(t, index, &t->index, err);
+	if (rc == SL_OK && block_keep(&t->index.blk) != SL_OK)
+		rc = sl_errf(err, SL_NOMEM, "%s: out of memory for the index block", path);
 	if (rc == SL_OK)
 		rc = sst_load_filter(t, filter, err);
 	if (rc == SL_OK)

@@ -182,6 +182,43 @@ static void test_compression_only_when_it_pays(void **state)
 	buf_free(&out);
 }
 
+/*
+ * block_keep: a kept block reads the same after its stored bytes are gone
+ * (overwritten here), raw or lz4, and keeping twice is harmless.
+ */
+static void test_keep_outlives_stored_bytes(void **state)
+{
+	(void)state;
+	tu_rng_t r;
+	tu_rng_init(&r, tu_seed() + 9);
+	static kv_t e[200];
+	buf_t out = BUF_INIT;
+	for (int compressible = 0; compressible < 2; compressible++) {
+		size_t n = make_entries(&r, e, 200, compressible);
+		build(e, n, 8, true, &out);
+		block_t blk;
+		sl_err_t err = { 0 };
+		assert_int_equal(block_open(&blk, out.data, out.len, &err), SL_OK);
+		assert_int_equal(blk.type, compressible ? BLOCK_TYPE_LZ4 : BLOCK_TYPE_RAW);
+		assert_int_equal(block_keep(&blk), SL_OK);
+		assert_int_equal(block_keep(&blk), SL_OK);
+		memset(out.data, 0xa5, out.len);
+		block_iter_t it;
+		block_iter_init(&it, &blk, NULL);
+		block_iter_first(&it);
+		for (size_t i = 0; i < n; i++) {
+			expect_at(&it, &e[i]);
+			block_iter_next(&it);
+		}
+		assert_false(block_iter_valid(&it));
+		block_iter_seek(&it, sl_slice(e[n / 2].key, e[n / 2].klen));
+		expect_at(&it, &e[n / 2]);
+		block_iter_free(&it);
+		block_close(&blk);
+	}
+	buf_free(&out);
+}
+
 /* Every single-byte flip of a stored block is refused by block_open. */
 static void test_every_flip_detected(void **state)
 {
@@ -299,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_worked_example_bytes),
 		cmocka_unit_test(test_random_blocks_all_intervals),
 		cmocka_unit_test(test_compression_only_when_it_pays),
+		cmocka_unit_test(test_keep_outlives_stored_bytes),
 		cmocka_unit_test(test_every_flip_detected),
 		cmocka_unit_test(test_bad_structure_with_good_checksum),
 		cmocka_unit_test(test_custom_comparator),
