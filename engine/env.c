@@ -272,13 +272,19 @@ static void env_unmap_window(env_file_t *f)
  * to the next ENV_MAP_STEP boundary and maps from the page holding off. false,
  * with errno set, when the space or the mapping cannot be had.
  */
+/* off rounded down to the OS page: where mmap and madvise ranges must start. */
+static uint64_t env_page_floor(uint64_t off)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	return off / page * page;
+}
+
 static bool env_window(env_file_t *f, uint64_t off, size_t n)
 {
 	if (f->wmap != NULL && off >= f->wmap_off && off + n <= f->wmap_end)
 		return true;
 	env_unmap_window(f);
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	uint64_t start = off / page * page;
+	uint64_t start = env_page_floor(off);
 	uint64_t end = (off + n + ENV_MAP_STEP - 1) / ENV_MAP_STEP * ENV_MAP_STEP;
 	int e = posix_fallocate(f->fd, (off_t)start, (off_t)(end - start));
 	if (e != 0) {
@@ -399,7 +405,7 @@ void env_map_prefetch(env_file_t *f, uint64_t off, size_t n)
 	assert(f->map != NULL);
 	if (off >= f->map_bytes)
 		return;
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), start = off & ~(page - 1); /* aligned, as madvise wants */
+	uint64_t start = env_page_floor(off);
 	uint64_t end = off + n < f->map_bytes ? off + n : f->map_bytes;
 	(void)madvise((uint8_t *)f->map + start, (size_t)(end - start), MADV_WILLNEED);
 }

@@ -50,7 +50,9 @@ unsigned tally_row_of_thread(void);
 /* Adds n to counter field (< TALLY_FIELDS). */
 static inline void tally_add(tally_t *t, unsigned field, uint64_t n)
 {
-	static _Thread_local unsigned row = TALLY_ROWS; /* TALLY_ROWS = not taken yet */
+	/* A cached copy of tally_row_of_thread() (one per file that includes this),
+	 * so an add costs no call; TALLY_ROWS = not asked yet. */
+	static _Thread_local unsigned row = TALLY_ROWS;
 	if (row == TALLY_ROWS)
 		row = tally_row_of_thread();
 	_Atomic uint64_t *c = &t->row[row].v[field];
