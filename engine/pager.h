@@ -64,7 +64,9 @@
  *      checkpoint ("no steal"), so the file on disk is always exactly the state
  *      of the last checkpoint.
  *   3. A checkpoint (pager_checkpoint, or pager_maybe_checkpoint between
- *      operations when the log passes log_limit or half the frames are dirty)
+ *      operations when the log passes its limit or half the frames are dirty;
+ *      the limit is log_limit_bytes or the dirty pages' bytes, whichever is
+ *      more, so a checkpoint writes at most two page bytes per byte logged)
  *      writes every dirty page and the header first to the double-write buffer
  *      <path>-dwb, syncs it, then writes them home, syncs the file, then marks
  *      the buffer as holding nothing to repair, then empties the log. A crash
@@ -157,7 +159,8 @@ typedef struct pager_opts {
 	bool logged;          /* keep an operation log and checkpoint (crash-safe) */
 	sl_sync_t sync;       /* logged: when log appends are fsynced */
 	uint32_t batch_ms;    /* logged, SL_SYNC_BATCH: longest fsync delay; 0 = 10 ms */
-	uint64_t log_limit_bytes; /* logged: checkpoint past this; 0 = 256 MiB */
+	uint64_t log_limit_bytes; /* logged: checkpoint past this or the dirty pages'
+	                             bytes, whichever is more; 0 = 256 MiB */
 	bool read_only;       /* read the file, write nothing: the log is replayed into the
 	                         pool and stays there (never checkpointed); SL_FULL when its
 	                         changes outgrow half the pool, SL_READONLY when a cut-short

@@ -66,7 +66,8 @@ struct pager {
 	bool logged;          /* opened with a log: no dirty page goes home early */
 	sl_sync_t sync;       /* when log appends are fsynced */
 	uint32_t batch_ms;    /* SL_SYNC_BATCH: longest delay before an fsync */
-	uint64_t log_limit;   /* checkpoint when the log passes this many bytes */
+	uint64_t log_limit;   /* checkpoint when the log passes this many bytes, or the
+	                         dirty pages' bytes when more (pager_log_limit) */
 	wal_t *log;           /* <path>-log: the operations since the checkpoint */
 	env_file_t *dwb;      /* <path>-dwb: the double-write buffer of a checkpoint */
 	uint64_t dwb_salt;    /* the salt of the buffer's current contents */

@@ -7,6 +7,7 @@
 
 #include "engine/codec.h"
 #include "engine/pager.h"
+#include "engine/wal.h"
 
 static pager_t *open_pager(tu_fixture_t *f, uint32_t page_size, uint64_t cache)
 {
@@ -401,6 +402,66 @@ static void expect_stamps(tu_fixture_t *f, uint32_t n, uint32_t version)
 	assert_int_equal(pager_close(p, &err), SL_OK);
 }
 
+/* The log-limit test's oracle: bytes in the log, checkpoints expected so far, and
+ * how many of them came with more than 100 dirty pages. */
+typedef struct log_oracle {
+	uint64_t log, checkpoints, big;
+} log_oracle_t;
+
+/* Logs and applies one stamp, then checks pager_maybe_checkpoint against the rule. */
+static void stamp_and_check(pager_t *p, uint32_t pgno, uint32_t version, log_oracle_t *o)
+{
+	sl_err_t err = { 0 };
+	uint8_t op[8];
+	codec_put_u32(op, pgno);
+	codec_put_u32(op + 4, version);
+	assert_int_equal(pager_log_append(p, op, sizeof op, &err), SL_OK);
+	assert_int_equal(apply_stamp(p, sl_slice(op, sizeof op), &err), SL_OK);
+	o->log += WAL_RECORD_HEADER_BYTES + 9 + 8; /* type, sequence, then the op */
+	uint64_t dirty = (uint64_t)pager_dirty_count(p) * 512;
+	bool due = o->log >= (dirty > 2048 ? dirty : 2048) ||
+		   pager_dirty_count(p) >= pager_frames(p) / 2;
+	assert_int_equal(pager_maybe_checkpoint(p, &err), SL_OK);
+	if (due) {
+		o->checkpoints++;
+		o->big += dirty > 100 * 512;
+		o->log = WAL_HEADER_BYTES;
+	}
+	pager_stats_t st;
+	pager_get_stats(p, &st);
+	assert_int_equal(st.checkpoints, o->checkpoints);
+}
+
+/*
+ * When pager_maybe_checkpoint checkpoints: once the log passes its limit or the
+ * dirty pages' bytes, whichever is more, or half the frames are dirty. The
+ * oracle counts the log's bytes from its record format (engine/wal.h). Stamping
+ * pages 1..200 over and over under a 2 KiB limit, the log must grow to the ~100
+ * KiB of dirty pages first (a checkpoint per 2 KiB would write 100 KiB of pages
+ * twice for every 2 KiB logged); stamping page 1 alone, the 2 KiB limit rules.
+ */
+static void test_log_limit_follows_dirty_pages(void **state)
+{
+	tu_fixture_t *f = *state;
+	pager_opts_t opts = { .page_size = 512, .cache_bytes = 1 << 20, .create = true,
+			      .logged = true, .log_limit_bytes = 2048 };
+	pager_t *p;
+	sl_err_t err = { 0 };
+	assert_int_equal(pager_open(f->env, f->path, &opts, &p, &err), SL_OK);
+	assert_int_equal(pager_replay(p, apply_stamp, p, &err), SL_OK);
+	log_oracle_t o = { .log = WAL_HEADER_BYTES };
+	for (uint32_t i = 0; i < 10000; i++)
+		stamp_and_check(p, i % 200 + 1, i / 200 + 1, &o);
+	assert_true(o.big == 3 && o.big == o.checkpoints);
+	for (uint32_t i = 0; i < 4000; i++)
+		stamp_and_check(p, 1, 100 + i, &o);
+	assert_true(o.checkpoints - o.big >= 10); /* after the 200 pages went, every ~2 KiB */
+	for (uint32_t pgno = 1; pgno <= 200; pgno++)
+		stamp_and_check(p, pgno, 2000, &o);
+	assert_int_equal(pager_close(p, &err), SL_OK);
+	expect_stamps(f, 200, 2000);
+}
+
 /*
  * Home torn mid-checkpoint — a data page and the header page itself — is
  * repaired from the complete buffer before the header is even read.
@@ -505,7 +566,8 @@ int main(void)
 		T(test_page_number_out_of_range),
 		T(test_invalid_page_size),
 		T(test_io_faults),
-		T(test_dwb_repairs_torn_home),
+		T(test_log_limit_follows_dirty_pages),
+	T(test_dwb_repairs_torn_home),
 		T(test_dwb_stale_slot_is_not_complete),
 		T(test_dwb_clean_close_and_wrong_file),
 	};
