@@ -108,6 +108,12 @@ typedef struct block {
  */
 int block_open(block_t *blk, const uint8_t *stored, size_t n, sl_err_t *err);
 /*
+ * block_open for bytes whose checksum this reader has already verified once (an
+ * SSTable remembers which of its raw blocks passed): the trailer and restarts
+ * are still checked, the checksum is not computed again.
+ */
+int block_open_checked(block_t *blk, const uint8_t *stored, size_t n, sl_err_t *err);
+/*
  * Gives an open raw block a copy of its contents in blk->owned, so it no longer
  * depends on `stored` (an lz4 block already has one). For blocks a reader keeps
  * for a file's whole life: in a file's map their pages can be evicted like any

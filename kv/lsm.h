@@ -213,7 +213,7 @@ typedef struct lsm_stats {
 	uint64_t gets, get_files;    /* gets that reached the tables, tables consulted */
 	uint64_t get_filtered;       /* tables skipped by their bloom filter */
 	uint64_t get_false_positive; /* tables the filter let through that lacked the key */
-	uint64_t get_blocks_read;    /* data blocks read from files (cache misses) */
+	uint64_t get_blocks_read;    /* data blocks read and verified (sst_probe_t.block_read) */
 	uint64_t stall_ns;           /* time writers spent slowed down or stopped */
 	uint64_t slowdowns, stops;
 	uint64_t write_groups, grouped_writes; /* WAL records, and the writes they carried */

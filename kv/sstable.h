@@ -37,7 +37,9 @@
  * at open and kept in memory. A point lookup asks the filter first (most lookups
  * for keys a table does not hold end there, with no I/O), then binary-searches
  * the index for the one data block that can hold the key, then seeks inside it.
- * Data blocks go through the shared block cache (engine/cache.h), decoded.
+ * A raw data block is used where it lies in the map: its checksum is verified on
+ * its first read, and a bit per block remembers that. An lz4 data block goes
+ * through the shared block cache (engine/cache.h), decompressed.
  *
  * Invariants:
  *   1. Internal keys strictly increase through the data blocks.
@@ -118,7 +120,8 @@ const char *sst_path(const sst_t *t);
 /* What one lookup did, for the store's read-amplification figures and traces. */
 typedef struct sst_probe {
 	bool filtered;     /* the bloom filter said "not here": no block read */
-	bool block_read;   /* a data block came from the file (a cache miss) */
+	bool block_read;   /* a data block was read and verified (first read of a raw
+	                      block, or a cache miss for an lz4 one) */
 	uint64_t block_off;/* the data block searched */
 } sst_probe_t;
 
