@@ -78,6 +78,21 @@ struct sst_builder {
 #define SST_LZ4_GIVE_UP 8
 #define SST_LZ4_RETRY 16
 
+/*
+ * Raw data blocks are cut so that none crosses a page of the table's map it need
+ * not cross. A get touches its whole block (restarts at the end, entries before),
+ * and past the memory cap each page it touches is a device read of its own —
+ * the maps are advised MADV_RANDOM — one after the other: a 4 KiB block starting
+ * mid-page made most capped gets wait for two reads. So the open block is cut
+ * before an entry that would carry it over a page boundary, and the next block
+ * starts on the boundary, the gap (at most SST_PAD_MAX bytes, about one entry)
+ * left as zeros no index entry points at. Only while blocks are stored raw: an
+ * lz4 block's size is known only once it is cut. RocksDB's block_align is the
+ * same idea.
+ */
+#define SST_PAGE 4096
+#define SST_PAD_MAX 512
+
 int sst_builder_open(env_t *env, const char *path, const sst_opts_t *opts, sst_builder_t **out,
 		     sl_err_t *err)
 {
@@ -136,6 +151,32 @@ static void sst_encode_handle(sst_handle_t h, buf_t *out)
 	codec_buf_put_varint(out, h.len);
 }
 
+/* Are data blocks being stored raw: compression off, or given up on for this data? */
+static bool sst_builder_raw(const sst_builder_t *b)
+{
+	return !b->opts.compress || b->lz4_misses >= SST_LZ4_GIVE_UP;
+}
+
+/* Would adding this entry carry the open block (raw, page-sized or less) across a
+ * page boundary? It starts at b->written. */
+static bool sst_builder_crosses(const sst_builder_t *b, sl_slice_t ikey, sl_slice_t value)
+{
+	if (!sst_builder_raw(b) || block_builder_empty(&b->data) || b->opts.block_bytes > SST_PAGE)
+		return false;
+	size_t entry = 3 * 5 + ikey.len + value.len + 4; /* lengths at most, a restart */
+	size_t need = block_builder_size(&b->data) + entry + BLOCK_TRAILER_BYTES;
+	return b->written % SST_PAGE + need > SST_PAGE;
+}
+
+/* After a raw block: start the next one on the page boundary when the gap is small. */
+static void sst_builder_pad(sst_builder_t *b)
+{
+	size_t gap = (SST_PAGE - b->written % SST_PAGE) % SST_PAGE;
+	if (gap == 0 || gap > SST_PAD_MAX || !buf_extend(&b->out, gap))
+		return;
+	b->written += gap;
+}
+
 /* Closes the open data block and indexes it under its last key. */
 static int sst_builder_flush_block(sst_builder_t *b, sl_err_t *err)
 {
@@ -147,10 +188,11 @@ static int sst_builder_flush_block(sst_builder_t *b, sl_err_t *err)
 	int rc = sst_builder_emit(b, &b->data, try_lz4, &h, err);
 	if (rc != SL_OK)
 		return rc;
-	if (try_lz4) {
-		bool packed = b->out.data[b->out.len - BLOCK_TRAILER_BYTES] == BLOCK_TYPE_LZ4;
+	bool packed = b->out.data[b->out.len - BLOCK_TRAILER_BYTES] == BLOCK_TYPE_LZ4;
+	if (try_lz4)
 		b->lz4_misses = packed ? 0 : b->lz4_misses + 1;
-	}
+	if (!packed && sst_builder_raw(b))
+		sst_builder_pad(b);
 	buf_t enc = BUF_INIT;
 	sst_encode_handle(h, &enc);
 	block_builder_add(&b->index, buf_slice(&b->last_key), buf_slice(&enc));
@@ -192,6 +234,11 @@ int sst_builder_add(sst_builder_t *b, sl_slice_t ikey, sl_slice_t value, sl_err_
 	b->props.entries++;
 	b->props.deletions += lsm_ikey_type(ikey) == LSM_TYPE_DEL;
 	b->props.raw_bytes += ikey.len - LSM_TRAILER_BYTES + value.len;
+	if (sst_builder_crosses(b, ikey, value)) {
+		int rc = sst_builder_flush_block(b, err);
+		if (rc != SL_OK)
+			return rc;
+	}
 	block_builder_add(&b->data, ikey, value);
 	buf_set(&b->last_key, ikey.data, ikey.len);
 	b->any = true;
@@ -648,6 +695,7 @@ int sst_get(sst_t *t, sl_slice_t seek, uint64_t hash, buf_t *value, bool *delete
 	block_t local;
 	rc = sst_fetch(t, h, mark, &local, &handle, &own, &blk, &probe->block_read, err);
 	probe->block_off = h.off;
+	probe->block_len = h.len;
 	if (rc != SL_OK)
 		return rc;
 	block_iter_init(&it, blk, block_cmp_ikey);

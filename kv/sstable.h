@@ -9,8 +9,9 @@
  *
  *   +------------------+  offset 0
  *   | data block 0     |  entries: internal key -> value, ~block_bytes each
- *   | data block 1     |
- *   | ...              |
+ *   | (zero padding)   |  raw blocks are cut to stay inside a 4 KiB page and the
+ *   | data block 1     |    next starts on the boundary (up to 512 zero bytes
+ *   | ...              |    between blocks, which no index entry points at)
  *   +------------------+
  *   | filter block     |  one entry: "bloom" -> a bloom filter (engine/bloom.h)
  *   |                  |    over the hashes of every user key in the table
@@ -122,7 +123,8 @@ typedef struct sst_probe {
 	bool filtered;     /* the bloom filter said "not here": no block read */
 	bool block_read;   /* a data block was read and verified (first read of a raw
 	                      block, or a cache miss for an lz4 one) */
-	uint64_t block_off;/* the data block searched */
+	uint64_t block_off;/* the data block searched: its offset */
+	uint64_t block_len;/* and its stored length */
 } sst_probe_t;
 
 /*

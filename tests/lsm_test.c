@@ -355,6 +355,63 @@ static void test_sstable_blocks_checked_once(void **state)
 	sst_close(t);
 }
 
+/* Value i of test_sstable_blocks_within_pages: 0 to 399 bytes. */
+static void value_of(buf_t *v, int i)
+{
+	buf_clear(v);
+	for (int j = 0; j < i * 37 % 400; j++)
+		buf_append(v, &(uint8_t){ (uint8_t)(i * 31 + j * 7) }, 1);
+}
+
+/*
+ * Raw data blocks of a page or less never cross a 4 KiB page of the file (a
+ * capped get would wait for two device reads), whatever the entry sizes; the
+ * zeros that align them cost little space.
+ */
+static void test_sstable_blocks_within_pages(void **state)
+{
+	tu_fixture_t *f = *state;
+	sl_err_t err = { 0 };
+	enum { N = 4000 };
+	sst_opts_t o = { .block_bytes = 4096, .bloom_bits = 10 };
+	sst_builder_t *b;
+	assert_int_equal(sst_builder_open(f->env, f->path, &o, &b, &err), SL_OK);
+	buf_t k = BUF_INIT, v = BUF_INIT, seek = BUF_INIT, got = BUF_INIT;
+	uint64_t raw = 0;
+	for (int i = 0; i < N; i++) {
+		ikey(&k, i, (uint64_t)i + 1, LSM_TYPE_PUT);
+		value_of(&v, i);
+		raw += k.len + v.len;
+		assert_int_equal(sst_builder_add(b, buf_slice(&k), buf_slice(&v), &err), SL_OK);
+	}
+	uint64_t bytes;
+	sst_props_t p;
+	assert_int_equal(sst_builder_finish(b, &bytes, &p, &err), SL_OK);
+	sst_props_free(&p);
+	assert_true(bytes < raw + raw / 8); /* entries, index, filter and the padding */
+	sst_t *t;
+	assert_int_equal(sst_open(f->env, f->path, 7, NULL, &t, &err), SL_OK);
+	for (int i = 0; i < N; i++) {
+		char key[32];
+		snprintf(key, sizeof key, "key%07d", i);
+		lsm_ikey_set(&seek, sl_slice_str(key), LSM_MAX_SEQ, LSM_TYPE_PUT);
+		bool deleted;
+		sst_probe_t probe;
+		assert_int_equal(sst_get(t, buf_slice(&seek), bloom_hash(sl_slice_str(key)), &got,
+					 &deleted, &probe, &err), SL_OK);
+		value_of(&v, i);
+		assert_true(sl_slice_eq(buf_slice(&got), buf_slice(&v)));
+		if (probe.block_off / 4096 != (probe.block_off + probe.block_len - 1) / 4096)
+			fail_msg("block at %llu (+%llu) crosses a page", (unsigned long long)probe.block_off,
+				 (unsigned long long)probe.block_len);
+	}
+	sst_close(t);
+	buf_free(&k);
+	buf_free(&v);
+	buf_free(&seek);
+	buf_free(&got);
+}
+
 /* A table cut short or with a damaged footer is refused, with its path named. */
 static void test_sstable_damage(void **state)
 {
@@ -1223,6 +1280,7 @@ int main(void)
 		T(test_cache_keeps_hot_entries),
 		T(test_sstable_roundtrip),
 		T(test_sstable_blocks_checked_once),
+		T(test_sstable_blocks_within_pages),
 		T(test_sstable_damage),
 		T(test_differential_leveled),
 		T(test_differential_tiered),
