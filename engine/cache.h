@@ -3,10 +3,11 @@
  *
  * Reading a block from a file costs a system call, a checksum and, for an lz4
  * block, a decompression. Hot blocks are read again and again, so the LSM store
- * keeps its decompressed lz4 blocks here, shared by every table of a store (a raw
- * block is read in place from the table's map: kv/sstable.h). Entries are named by two integers — the file's number and the
- * block's offset in it — and carry a "charge", the bytes they hold in memory (the
- * cache adds its own bookkeeping per entry to what the caller charges).
+ * keeps its decompressed lz4 blocks here, shared by every table of a store (a
+ * raw block is read in place from the table's map: kv/sstable.h). Entries are
+ * named by two integers — the file's number and the block's offset in it — and
+ * carry a "charge", the bytes they hold in memory (the cache adds its own
+ * bookkeeping per entry to what the caller charges).
  * When the charges pass the capacity, the least recently used entries leave.
  *
  * Entries in use are pinned by handles: cache_lookup and cache_insert return a
