@@ -407,8 +407,10 @@ static void sst_cached_free(void *p)
 	free(c);
 }
 
-/* Verifies and opens the block at h into c; SL_CORRUPT names the table. */
-static int sst_read_block(sst_t *t, sst_handle_t h, sst_cached_t *c, sl_err_t *err)
+/* Opens the block at h into c, verifying its checksum unless checked says it
+ * passed before (block_open_checked); SL_CORRUPT names the table. */
+static int sst_open_block(sst_t *t, sst_handle_t h, bool checked, sst_cached_t *c,
+			  sl_err_t *err)
 {
 	memset(c, 0, sizeof *c);
 	if (h.len < BLOCK_TRAILER_BYTES || h.off > t->size || h.len > t->size - h.off)
@@ -418,12 +420,19 @@ static int sst_read_block(sst_t *t, sst_handle_t h, sst_cached_t *c, sl_err_t *e
 	const uint8_t *stored;
 	int rc = env_read_mapped(t->file, h.off, h.len, &stored, err);
 	if (rc == SL_OK) {
-		rc = block_open(&c->blk, stored, h.len, err);
+		rc = checked ? block_open_checked(&c->blk, stored, h.len, err)
+			     : block_open(&c->blk, stored, h.len, err);
 		if (rc != SL_OK)
 			sl_err_prefix(err, "%s: block at offset %llu", env_path(t->file),
 				      (unsigned long long)h.off);
 	}
 	return rc;
+}
+
+/* Verifies and opens the block at h into c. */
+static int sst_read_block(sst_t *t, sst_handle_t h, sst_cached_t *c, sl_err_t *err)
+{
+	return sst_open_block(t, h, false, c, err);
 }
 
 static int sst_decode_handle(sst_t *t, sl_slice_t v, sst_handle_t *h, sl_err_t *err)
@@ -532,7 +541,7 @@ int sst_open(env_t *env, const char *path, uint64_t number, cache_t *cache, sst_
 		return sl_errf(err, SL_NOMEM, "%s: out of memory", path);
 	t->number = number;
 	t->cache = cache;
-	sst_handle_t index, filter, props;
+	sst_handle_t index = { 0 }, filter = { 0 }, props = { 0 };
 	int rc = env_open(env, path, ENV_READ, &t->file, err);
 	if (rc == SL_OK) {
 		t->size = env_size(t->file);
@@ -599,7 +608,7 @@ static void sst_mark_checked(sst_t *t, uint32_t mark)
  * the cache or, on a miss, from the file, pinned by *handle (or owned by *own
  * when the table has no cache). *missed when the block was read and verified.
  */
-static int sst_fetch(sst_t *t, sst_handle_t h, uint32_t mark, block_t *local,
+static int sst_fetch(sst_t *t, sst_handle_t h, uint32_t mark, sst_cached_t *local,
 		     cache_handle_t **handle, sst_cached_t **own, const block_t **blk,
 		     bool *missed, sl_err_t *err)
 {
@@ -607,12 +616,8 @@ static int sst_fetch(sst_t *t, sst_handle_t h, uint32_t mark, block_t *local,
 	*own = NULL;
 	*missed = false;
 	if (sst_checked(t, mark)) {
-		const uint8_t *stored;
-		int rc = env_read_mapped(t->file, h.off, h.len, &stored, err);
-		if (rc == SL_OK && (rc = block_open_checked(local, stored, h.len, err)) != SL_OK)
-			sl_err_prefix(err, "%s: block at offset %llu", env_path(t->file),
-				      (unsigned long long)h.off);
-		*blk = local;
+		int rc = sst_open_block(t, h, true, local, err);
+		*blk = rc == SL_OK ? &local->blk : NULL;
 		return rc;
 	}
 	if (t->cache) {
@@ -629,8 +634,8 @@ static int sst_fetch(sst_t *t, sst_handle_t h, uint32_t mark, block_t *local,
 		return rc;
 	if (read.blk.type == BLOCK_TYPE_RAW) {
 		sst_mark_checked(t, mark);
-		*local = read.blk;
-		*blk = local;
+		*local = read;
+		*blk = &local->blk;
 		return SL_OK;
 	}
 	sst_cached_t *c = malloc(sizeof *c);
@@ -692,7 +697,7 @@ int sst_get(sst_t *t, sl_slice_t seek, uint64_t hash, buf_t *value, bool *delete
 	cache_handle_t *handle;
 	sst_cached_t *own;
 	const block_t *blk;
-	block_t local;
+	sst_cached_t local;
 	rc = sst_fetch(t, h, mark, &local, &handle, &own, &blk, &probe->block_read, err);
 	probe->block_off = h.off;
 	probe->block_len = h.len;
@@ -732,7 +737,7 @@ struct sst_iter {
 	block_iter_t ix;          /* over the index */
 	block_iter_t data;        /* over the current data block */
 	bool data_open;           /* data is initialised on a fetched block */
-	block_t local;            /* the current block when raw (sst_fetch) */
+	sst_cached_t local;       /* the current block when raw (sst_fetch) */
 	cache_handle_t *handle;   /* or pins it in the cache */
 	sst_cached_t *own;        /* or owns it, without a cache */
 	size_t readahead;         /* bytes to ask for ahead; 0 = none (sst_iter_readahead) */

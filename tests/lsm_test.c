@@ -286,25 +286,34 @@ static void test_sstable_roundtrip(void **state)
 	cache_free(c);
 }
 
+/* sst_get of the newest version of user key "key<i>" (the names ikey() makes). */
+static int sst_get_numbered(sst_t *t, int i, buf_t *value, bool *deleted, sst_probe_t *probe,
+			    sl_err_t *err)
+{
+	char k[32];
+	snprintf(k, sizeof k, "key%07d", i);
+	buf_t seek = BUF_INIT;
+	lsm_ikey_set(&seek, sl_slice_str(k), LSM_MAX_SEQ, LSM_TYPE_PUT);
+	int rc = sst_get(t, buf_slice(&seek), bloom_hash(sl_slice_str(k)), value, deleted, probe,
+			 err);
+	buf_free(&seek);
+	return rc;
+}
+
 /* Gets every key of the table built by build_table(n); returns how many data
  * blocks came from the file (sst_probe_t.block_read). */
 static uint64_t get_all_counting_reads(sst_t *t, int n)
 {
-	buf_t seek = BUF_INIT, v = BUF_INIT;
+	buf_t v = BUF_INIT;
 	sl_err_t err = { 0 };
-	char k[32];
 	uint64_t reads = 0;
 	for (int i = 0; i < n; i++) {
-		snprintf(k, sizeof k, "key%07d", 2 * i);
-		lsm_ikey_set(&seek, sl_slice_str(k), LSM_MAX_SEQ, LSM_TYPE_PUT);
 		bool deleted;
 		sst_probe_t probe;
-		assert_int_equal(sst_get(t, buf_slice(&seek), bloom_hash(sl_slice_str(k)), &v,
-					 &deleted, &probe, &err), SL_OK);
+		assert_int_equal(sst_get_numbered(t, 2 * i, &v, &deleted, &probe, &err), SL_OK);
 		assert_int_equal(deleted, i % 7 == 0);
 		reads += probe.block_read;
 	}
-	buf_free(&seek);
 	buf_free(&v);
 	return reads;
 }
@@ -341,16 +350,13 @@ static void test_sstable_blocks_checked_once(void **state)
 	tu_flip_byte(f->path, 10, 0x01); /* inside the first data block */
 	sst_t *t;
 	assert_int_equal(sst_open(f->env, f->path, 7, NULL, &t, &err), SL_OK);
-	buf_t seek = BUF_INIT, v = BUF_INIT;
-	lsm_ikey_set(&seek, sl_slice_str("key0000002"), LSM_MAX_SEQ, LSM_TYPE_PUT);
+	buf_t v = BUF_INIT;
 	for (int pass = 0; pass < 2; pass++) {
 		bool deleted;
 		sst_probe_t probe;
-		assert_int_equal(sst_get(t, buf_slice(&seek), bloom_hash(sl_slice_str("key0000002")),
-					 &v, &deleted, &probe, &err), SL_CORRUPT);
+		assert_int_equal(sst_get_numbered(t, 2, &v, &deleted, &probe, &err), SL_CORRUPT);
 		assert_non_null(strstr(err.msg, "checksum"));
 	}
-	buf_free(&seek);
 	buf_free(&v);
 	sst_close(t);
 }
@@ -376,7 +382,7 @@ static void test_sstable_blocks_within_pages(void **state)
 	sst_opts_t o = { .block_bytes = 4096, .bloom_bits = 10 };
 	sst_builder_t *b;
 	assert_int_equal(sst_builder_open(f->env, f->path, &o, &b, &err), SL_OK);
-	buf_t k = BUF_INIT, v = BUF_INIT, seek = BUF_INIT, got = BUF_INIT;
+	buf_t k = BUF_INIT, v = BUF_INIT, got = BUF_INIT;
 	uint64_t raw = 0;
 	for (int i = 0; i < N; i++) {
 		ikey(&k, i, (uint64_t)i + 1, LSM_TYPE_PUT);
@@ -392,13 +398,9 @@ static void test_sstable_blocks_within_pages(void **state)
 	sst_t *t;
 	assert_int_equal(sst_open(f->env, f->path, 7, NULL, &t, &err), SL_OK);
 	for (int i = 0; i < N; i++) {
-		char key[32];
-		snprintf(key, sizeof key, "key%07d", i);
-		lsm_ikey_set(&seek, sl_slice_str(key), LSM_MAX_SEQ, LSM_TYPE_PUT);
 		bool deleted;
 		sst_probe_t probe;
-		assert_int_equal(sst_get(t, buf_slice(&seek), bloom_hash(sl_slice_str(key)), &got,
-					 &deleted, &probe, &err), SL_OK);
+		assert_int_equal(sst_get_numbered(t, i, &got, &deleted, &probe, &err), SL_OK);
 		value_of(&v, i);
 		assert_true(sl_slice_eq(buf_slice(&got), buf_slice(&v)));
 		if (probe.block_off / 4096 != (probe.block_off + probe.block_len - 1) / 4096)
@@ -408,7 +410,6 @@ static void test_sstable_blocks_within_pages(void **state)
 	sst_close(t);
 	buf_free(&k);
 	buf_free(&v);
-	buf_free(&seek);
 	buf_free(&got);
 }
 

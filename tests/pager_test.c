@@ -346,18 +346,23 @@ static int open_logged(tu_fixture_t *f, bool read_only, pager_t **out, sl_err_t 
 	return rc;
 }
 
+/* Logs and applies "stamp page pgno with version". */
+static void stamp_one(pager_t *p, uint32_t pgno, uint32_t version)
+{
+	sl_err_t err = { 0 };
+	uint8_t op[8];
+	codec_put_u32(op, pgno);
+	codec_put_u32(op + 4, version);
+	if (pager_log_append(p, op, sizeof op, &err) != SL_OK ||
+	    apply_stamp(p, sl_slice(op, sizeof op), &err) != SL_OK)
+		fail_msg("stamping page %u: %s", pgno, err.msg);
+}
+
 /* Logs and applies "stamp pages 1..n with version". */
 static void stamp_logged(pager_t *p, uint32_t n, uint32_t version)
 {
-	sl_err_t err = { 0 };
-	for (uint32_t pgno = 1; pgno <= n; pgno++) {
-		uint8_t op[8];
-		codec_put_u32(op, pgno);
-		codec_put_u32(op + 4, version);
-		if (pager_log_append(p, op, sizeof op, &err) != SL_OK ||
-		    apply_stamp(p, sl_slice(op, sizeof op), &err) != SL_OK)
-			fail_msg("stamping page %u: %s", pgno, err.msg);
-	}
+	for (uint32_t pgno = 1; pgno <= n; pgno++)
+		stamp_one(p, pgno, version);
 }
 
 /* A checkpoint whose nth fsync fails (1 = the buffer's, 2 = home's): the pager is
@@ -412,11 +417,7 @@ typedef struct log_oracle {
 static void stamp_and_check(pager_t *p, uint32_t pgno, uint32_t version, log_oracle_t *o)
 {
 	sl_err_t err = { 0 };
-	uint8_t op[8];
-	codec_put_u32(op, pgno);
-	codec_put_u32(op + 4, version);
-	assert_int_equal(pager_log_append(p, op, sizeof op, &err), SL_OK);
-	assert_int_equal(apply_stamp(p, sl_slice(op, sizeof op), &err), SL_OK);
+	stamp_one(p, pgno, version);
 	o->log += WAL_RECORD_HEADER_BYTES + 9 + 8; /* type, sequence, then the op */
 	uint64_t dirty = (uint64_t)pager_dirty_count(p) * 512;
 	bool due = o->log >= (dirty > 2048 ? dirty : 2048) ||
