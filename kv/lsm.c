@@ -34,7 +34,7 @@ const char *lsm_policy_name(lsm_policy_t p) { return p == LSM_TIERED ? "tiered" 
 static void lsm_fill_defaults(lsm_opts_t *o)
 {
 #define LSM_DEFAULT(field, value) if (o->field == 0) o->field = (value)
-	LSM_DEFAULT(memtable_bytes, 8u << 20);
+	LSM_DEFAULT(memtable_bytes, LSM_MEMTABLE_BYTES);
 	LSM_DEFAULT(file_bytes, 4u << 20);
 	LSM_DEFAULT(level1_bytes, 32u << 20);
 	LSM_DEFAULT(ratio, 10);

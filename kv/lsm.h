@@ -85,6 +85,13 @@ typedef enum lsm_policy {
 	LSM_TIERED,  /* up to tier_runs sorted runs per level */
 } lsm_policy_t;
 
+/*
+ * The default memtable: 16 MiB. Each flush makes one level-0 table of about this
+ * size, and four of them are merged into level 1 at once, so the memtable sets
+ * how much new data each rewrite of level 1 carries (docs/lsm.md section 4).
+ */
+#define LSM_MEMTABLE_BYTES (16u << 20)
+
 typedef struct lsm_opts {
 	sl_sync_t sync;          /* durability of writes (engine/env.h) */
 	uint32_t batch_ms;       /* SL_SYNC_BATCH: longest delay before an fsync; 0 = 10 ms */
@@ -94,7 +101,7 @@ typedef struct lsm_opts {
 	                            no compaction runs; writes get SL_READONLY */
 	bool deterministic;      /* no background thread: flush and compact inline */
 	lsm_policy_t policy;     /* leveled (default) or tiered */
-	uint64_t memtable_bytes; /* memtable size that triggers a flush; 0 = 8 MiB */
+	uint64_t memtable_bytes; /* memtable size that triggers a flush; 0 = LSM_MEMTABLE_BYTES */
 	uint64_t file_bytes;     /* target size of compaction outputs; 0 = 4 MiB */
 	uint64_t level1_bytes;   /* leveled: size of level 1; 0 = 32 MiB */
 	uint32_t ratio;          /* leveled: size ratio between levels; 0 = 10 */

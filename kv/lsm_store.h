@@ -6,7 +6,7 @@
  * `--params` on the command line), each optional:
  *
  *   policy=leveled|tiered   compaction policy (default leveled)
- *   memtable=BYTES          memtable size (default 8M)
+ *   memtable=BYTES          memtable size (default 16M)
  *   file=BYTES              compaction output size (default 4M)
  *   level1=BYTES            leveled: level-1 size (default 32M)
  *   ratio=N                 leveled: growth per level (default 10)

@@ -143,6 +143,13 @@ static memtable_node_t *memtable_find(memtable_t *m, sl_slice_t ikey, memtable_n
 	int level = atomic_load_explicit(&m->height, memory_order_relaxed) - 1;
 	for (;;) {
 		memtable_node_t *next = node_next(x, level);
+		/*
+		 * Each step right is a cache miss, the next only once this one is in. While
+		 * next's key is compared, fetch the node after it on this level: the step
+		 * after, if the search goes on right, then finds it in cache.
+		 */
+		if (next != NULL)
+			__builtin_prefetch(node_next(next, level));
 		/* Going down a level often meets the node that stopped us above: no need to compare again. */
 		if (next != NULL && next != bound && lsm_ikey_cmp(node_ikey(next), ikey) < 0) {
 			x = next; /* still before ikey: move right */
