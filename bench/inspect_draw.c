@@ -448,8 +448,8 @@ static void draw_lsm_memtable(draw_t *d, lsm_t *db)
 	snprintf(tip, sizeof tip, "memtable: %.1f KiB (the logs' writes not yet in a table; the bar "
 		 "is to the default %u MiB)", st.memtable_bytes / 1024.0, LSM_MEMTABLE_BYTES >> 20);
 	draw_text(d, 8, d->y + 14, 12, "start", "memtable");
-	draw_rect(d, DRAW_LEFT, d->y + 2, DRAW_PLOT * fmin(1.0, st.memtable_bytes / (double)LSM_MEMTABLE_BYTES), 14,
-		  "#edc948", tip);
+	double full = fmin(1.0, st.memtable_bytes / (double)LSM_MEMTABLE_BYTES);
+	draw_rect(d, DRAW_LEFT, d->y + 2, DRAW_PLOT * full, 14, "#edc948", tip);
 	draw_text(d, DRAW_LEFT + DRAW_PLOT, d->y + 14, 10, "end", "%.1f KiB", st.memtable_bytes / 1024.0);
 	d->y += 30;
 }
