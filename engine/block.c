@@ -60,6 +60,15 @@ size_t block_builder_size(const block_builder_t *b)
 	return b->entries.len + b->restarts.len + 4;
 }
 
+size_t block_builder_size_with(const block_builder_t *b, sl_slice_t key, sl_slice_t value)
+{
+	bool restart = b->count == 0 || b->since_restart == b->interval;
+	size_t shared = restart ? 0 : block_shared_prefix(buf_slice(&b->last_key), key);
+	size_t entry = codec_varint_len(shared) + codec_varint_len(key.len - shared) +
+		       codec_varint_len(value.len) + key.len - shared + value.len;
+	return block_builder_size(b) + entry + (restart ? 4 : 0);
+}
+
 static void block_builder_reset(block_builder_t *b)
 {
 	buf_clear(&b->entries);

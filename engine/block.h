@@ -78,6 +78,8 @@ void block_builder_add(block_builder_t *b, sl_slice_t key, sl_slice_t value);
 
 /* Bytes the contents would take if finished now (uncompressed). */
 size_t block_builder_size(const block_builder_t *b);
+/* The same, were key and value added next (what block_builder_add would make it). */
+size_t block_builder_size_with(const block_builder_t *b, sl_slice_t key, sl_slice_t value);
 
 static inline bool block_builder_empty(const block_builder_t *b) { return b->count == 0; }
 

@@ -163,8 +163,7 @@ static bool sst_builder_crosses(const sst_builder_t *b, sl_slice_t ikey, sl_slic
 {
 	if (!sst_builder_raw(b) || block_builder_empty(&b->data) || b->opts.block_bytes > SST_PAGE)
 		return false;
-	size_t entry = 3 * 5 + ikey.len + value.len + 4; /* lengths at most, a restart */
-	size_t need = block_builder_size(&b->data) + entry + BLOCK_TRAILER_BYTES;
+	size_t need = block_builder_size_with(&b->data, ikey, value) + BLOCK_TRAILER_BYTES;
 	return b->written % SST_PAGE + need > SST_PAGE;
 }
 

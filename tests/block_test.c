@@ -162,6 +162,28 @@ static void test_random_blocks_all_intervals(void **state)
 	buf_free(&out);
 }
 
+/* The size a builder predicts for its next entry is the size adding it makes. */
+static void test_size_with_predicts_add(void **state)
+{
+	(void)state;
+	tu_rng_t r;
+	tu_rng_init(&r, tu_seed() + 7);
+	static kv_t e[600];
+	const uint32_t intervals[] = { 1, 2, 16, 1000 };
+	for (int i = 0; i < 4; i++) {
+		size_t n = make_entries(&r, e, 600, i % 2 == 0);
+		block_builder_t b;
+		block_builder_init(&b, intervals[i], NULL);
+		for (size_t k = 0; k < n; k++) {
+			sl_slice_t key = sl_slice(e[k].key, e[k].klen), val = sl_slice(e[k].val, e[k].vlen);
+			size_t want = block_builder_size_with(&b, key, val);
+			block_builder_add(&b, key, val);
+			assert_int_equal(block_builder_size(&b), want);
+		}
+		block_builder_free(&b);
+	}
+}
+
 static void test_compression_only_when_it_pays(void **state)
 {
 	(void)state;
@@ -330,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_one_entry_empty_key_and_value),
 		cmocka_unit_test(test_worked_example_bytes),
 		cmocka_unit_test(test_random_blocks_all_intervals),
+		cmocka_unit_test(test_size_with_predicts_add),
 		cmocka_unit_test(test_compression_only_when_it_pays),
 		cmocka_unit_test(test_keep_outlives_stored_bytes),
 		cmocka_unit_test(test_every_flip_detected),
